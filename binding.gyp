@@ -1,0 +1,35 @@
+{
+  "targets": [
+    {
+      "target_name": "private_process",
+      "sources": [
+        "native/common/addon.c",
+        "native/common/registry.c",
+        "native/common/table.c",
+        "native/common/host_wait.c",
+        "native/common/stdio.c",
+        "native/common/status.c"
+      ],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["OS=='linux'", {
+          "defines": ["PP_HAVE_LINUX=1"],
+          "sources": [
+            "native/linux/backend.c",
+            "native/linux/child.c",
+            "native/linux/clone.c",
+            "native/linux/probe.c",
+            "native/linux/spawn.c",
+            "native/linux/wait.c"
+          ]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+          }
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,14 @@
+// The ESM entry point re-exports the CommonJS build, so that both module
+// systems share one addon, one table of private children and one set of
+// classes.
+import cjs from '../dist/cjs/index.js';
+
+export const {
+  spawnPrivate,
+  forkPrivate,
+  waitpid,
+  capabilities,
+  PrivateHandle,
+  ProcessStatus,
+  preloadPath,
+} = cjs;

@@ -1,0 +1,164 @@
+/**
+ * errors - the one place where failures become Node-shaped errors.
+ *
+ * Backends report { -errno, step }; argument checks report what was expected
+ * and what was received. Every error carries a `code` to test against,
+ * never only a message.
+ */
+import { constants } from 'node:os';
+import { inspect, getSystemErrorMap } from 'node:util';
+
+/** SpawnStep names the part of the child's set-up that failed. */
+export type SpawnStep =
+  | 'none'
+  | 'clone'
+  | 'signals'
+  | 'dup2'
+  | 'close_fds'
+  | 'setsid'
+  | 'setgroups'
+  | 'setgid'
+  | 'setuid'
+  | 'chdir'
+  | 'umask'
+  | 'pdeathsig'
+  | 'execve';
+
+// The order of enum pp_step in native/common/backend.h.
+const steps: SpawnStep[] = [
+  'none',
+  'clone',
+  'signals',
+  'dup2',
+  'close_fds',
+  'setsid',
+  'setgroups',
+  'setgid',
+  'setuid',
+  'chdir',
+  'umask',
+  'pdeathsig',
+  'execve',
+];
+
+const systemErrors = getSystemErrorMap();
+// libuv's map lacks some errors we meet (ECHILD): fall back to the OS's names.
+const osErrnoNames = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.errno)) {
+  if (!osErrnoNames.has(-n)) osErrnoNames.set(-n, name);
+}
+
+/** errnoName returns 'ENOENT' for -2, or 'Unknown system error -N'. */
+export function errnoName(errno: number): string {
+  return systemErrors.get(errno)?.[0] ?? osErrnoNames.get(errno) ?? `Unknown system error ${errno}`;
+}
+
+function errnoMessage(errno: number): string {
+  return systemErrors.get(errno)?.[1] ?? (osErrnoNames.has(errno) ? 'system error' : `unknown error ${errno}`);
+}
+
+/** SpawnError is thrown by spawnPrivate when the child could not be started. */
+export interface SpawnError extends Error {
+  errno: number;
+  code: string;
+  syscall: string;
+  path: string;
+  spawnargs: string[];
+  step: SpawnStep;
+}
+
+/** spawnError builds the error for a child that failed at `step` with -errno. */
+export function spawnError(file: string, spawnargs: string[], errno: number, step: number): SpawnError {
+  const code = errnoName(errno);
+  const stepName = steps[step] ?? 'none';
+  const err = new Error(
+    `spawn ${file} ${code}: ${errnoMessage(errno)} (at ${stepName})`,
+  ) as SpawnError;
+  err.errno = errno;
+  err.code = code;
+  err.syscall = `spawn ${file}`;
+  err.path = file;
+  err.spawnargs = spawnargs;
+  err.step = stepName;
+  return err;
+}
+
+/** systemError builds an error for a failed system call, as Node's own look. */
+export function systemError(syscall: string, errno: number, extra?: Record<string, unknown>): NodeJS.ErrnoException {
+  const code = errnoName(errno);
+  const err = new Error(`${syscall} ${code}: ${errnoMessage(errno)}`) as NodeJS.ErrnoException;
+  err.errno = errno;
+  err.code = code;
+  err.syscall = syscall;
+  return Object.assign(err, extra);
+}
+
+function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+  return Object.assign(err, { code });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name ? `an instance of ${name}` : inspect(value, { depth: -1 });
+  }
+  let shown = inspect(value);
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return `type ${typeof value} (${shown})`;
+}
+
+/** invalidArgType is Node's ERR_INVALID_ARG_TYPE. */
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
+  return withCode(
+    new TypeError(`The "${name}" argument must be of type ${expected}. Received ${describe(actual)}`),
+    'ERR_INVALID_ARG_TYPE',
+  );
+}
+
+/** invalidArgValue is Node's ERR_INVALID_ARG_VALUE (a TypeError, as in Node). */
+export function invalidArgValue(name: string, value: unknown, reason: string): TypeError & { code: string } {
+  let shown = inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
+  return withCode(
+    new TypeError(`The argument '${name}' ${reason}. Received ${shown}`),
+    'ERR_INVALID_ARG_VALUE',
+  );
+}
+
+/** outOfRange is Node's ERR_OUT_OF_RANGE. */
+export function outOfRange(name: string, range: string, value: unknown): RangeError & { code: string } {
+  return withCode(
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`),
+    'ERR_OUT_OF_RANGE',
+  );
+}
+
+/** statusLost is the error of a wait whose status another reaper took for good. */
+export function statusLost(pid: number): Error & { code: string; pid: number } {
+  return Object.assign(
+    withCode(
+      new Error(
+        `The exit status of private child ${pid} was taken by another waitpid() in this process ` +
+          'and neither the kernel (PIDFD_INFO_EXIT, Linux 6.15) nor the preload shim kept a copy',
+      ),
+      'ERR_PRIVATE_STATUS_LOST',
+    ),
+    { pid },
+  );
+}
+
+/** backendUnavailable is thrown when the chosen backend cannot run here. */
+export function backendUnavailable(backend: string, reason: string): Error & { code: string } {
+  return withCode(
+    new Error(`The private-process backend '${backend}' cannot be used here: ${reason}`),
+    'ERR_PRIVATE_BACKEND_UNAVAILABLE',
+  );
+}
+
+/** esrch is the error kill() throws once the child has been reaped. */
+export function esrch(pid: number): NodeJS.ErrnoException {
+  return systemError('kill', -constants.errno.ESRCH, { message: `kill ESRCH: private child ${pid} has already been reaped` });
+}

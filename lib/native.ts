@@ -1,0 +1,62 @@
+/**
+ * native - the only place that loads the addon, typed.
+ *
+ * The addon is found by node-gyp-build: a prebuilt binary shipped in the
+ * package's prebuilds/ folder, else the one `npm install` compiled.
+ */
+import path from 'node:path';
+
+/** StatusTuple is a reaped child: pid, si_code, status, hasRusage, user µs, system µs, max RSS KiB. */
+export type StatusTuple = [number, number, number, number, number, number, number];
+
+/** NativeHandle is the addon's opaque handle on one child. */
+export type NativeHandle = { readonly __brand: 'NativeHandle' };
+
+/** SpawnResult is what the addon's spawn returns when the child started. */
+export interface SpawnResult {
+  pid: number;
+  handle: NativeHandle;
+  fds: number[];
+}
+
+/** SpawnFailure is what the addon's spawn returns when it did not. */
+export interface SpawnFailure {
+  errno: number;
+  step: number;
+}
+
+/** BackendReport is one backend as the addon's capabilities() describes it. */
+export interface BackendReport {
+  key: string;
+  name: string;
+  available: boolean;
+  reason?: string;
+  features: Record<string, boolean>;
+}
+
+/** Native is the addon's interface; see native/common/addon.c. */
+export interface Native {
+  spawn(
+    backend: string,
+    block: string,
+    counts: [number, number, number],
+    cwd: string | null,
+    stdio: number[],
+    flags: number,
+    onExit: (result: StatusTuple | number) => void,
+  ): SpawnResult | SpawnFailure;
+  tryReap(handle: NativeHandle): StatusTuple | null | number;
+  reap(handle: NativeHandle): StatusTuple | null | number;
+  signal(handle: NativeHandle, signo: number): number;
+  ref(handle: NativeHandle, on: boolean): void;
+  waitpid(pid: number, nohang: boolean): StatusTuple | null | number;
+  rawWaitpid(pid: number, nohang: boolean): [number, number] | null | number;
+  capabilities(): { backends: BackendReport[] };
+  backendName(handle: NativeHandle): string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+
+/** native is the loaded addon. */
+export const native = load(path.join(__dirname, '..', '..')) as Native;

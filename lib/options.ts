@@ -1,0 +1,198 @@
+/**
+ * options - SpawnPrivateOptions and the one pipeline that checks them.
+ *
+ * Every option has one validator; normalizeOptions calls them in order and
+ * returns plain data that spawn.ts hands to the addon. Nothing is spawned
+ * before every argument has been checked.
+ */
+import { fileURLToPath } from 'node:url';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { toSignal } from './signals';
+
+/** StdioSlot is what one child fd is connected to. */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+
+/** StdioOption is one StdioSlot for fds 0–2, or an array of them, one per fd. */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | readonly StdioSlot[];
+
+/** BackendName is a backend the `backend` option can ask for. */
+export type BackendName = 'auto' | 'linux' | 'freebsd' | 'fallback';
+
+/** SpawnPrivateOptions are the options of spawnPrivate and forkPrivate. */
+export interface SpawnPrivateOptions {
+  /** cwd is the child's working directory (default: the parent's). */
+  cwd?: string | URL;
+  /** env is the child's environment (default: process.env); undefined values are left out. */
+  env?: NodeJS.ProcessEnv | Record<string, string | undefined>;
+  /** argv0 is the child's argv[0] (default: `file`). */
+  argv0?: string;
+  /**
+   * stdio connects the child's fds: 'pipe' (a stream on the handle), 'inherit'
+   * (the parent's same fd), 'ignore' (/dev/null) or a parent fd number; one
+   * value for fds 0–2 or an array, one per fd (default 'pipe').
+   */
+  stdio?: StdioOption;
+  /** detached starts the child in a new session (setsid), away from our terminal's signals. */
+  detached?: boolean;
+  /** signal aborts the child: it is sent `killSignal` when the signal aborts. */
+  signal?: AbortSignal;
+  /** timeout, in milliseconds, after which the child is sent `killSignal` (default: none). */
+  timeout?: number;
+  /** killSignal is the signal sent on abort or timeout (default 'SIGTERM'). */
+  killSignal?: NodeJS.Signals | number;
+  /**
+   * backend picks the implementation: 'auto' (default, or the environment
+   * variable PRIVATE_PROCESS_BACKEND) takes the best one available.
+   */
+  backend?: BackendName;
+}
+
+/** Normalized is what spawn.ts gets from normalizeOptions. */
+export interface Normalized {
+  file: string;
+  args: string[];
+  argv: string[];
+  candidates: string[];
+  env: string[];
+  cwd: string | null;
+  stdio: number[];
+  detached: boolean;
+  signal: AbortSignal | null;
+  timeout: number;
+  killSignal: number;
+  backend: BackendName;
+}
+
+// The addon's stdio kinds, as in native/common/host_wait.h.
+const STDIO_PIPE = -1;
+const STDIO_IGNORE = -2;
+const STDIO_NONE = -3;
+const MAX_SLOTS = 1024;
+const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback'];
+
+function checkString(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'string', value);
+  if (value.includes('\0')) throw invalidArgValue(name, value, 'must be a string without null bytes');
+  return value;
+}
+
+function checkArgs(args: unknown): string[] {
+  if (args === undefined || args === null) return [];
+  if (!Array.isArray(args)) throw invalidArgType('args', 'Array', args);
+  return args.map((a, i) => checkString(`args[${i}]`, a));
+}
+
+function checkCwd(cwd: unknown): string | null {
+  if (cwd === undefined || cwd === null) return null;
+  if (cwd instanceof URL) return checkString('options.cwd', fileURLToPath(cwd));
+  return checkString('options.cwd', cwd);
+}
+
+function checkEnv(env: unknown): Record<string, unknown> {
+  if (env === undefined || env === null) return process.env;
+  if (typeof env !== 'object') throw invalidArgType('options.env', 'Object', env);
+  return env as Record<string, unknown>;
+}
+
+function envBlock(env: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys(env)) {
+    const value = env[key];
+    if (value === undefined) continue;
+    const entry = `${key}=${String(value)}`;
+    if (entry.includes('\0')) {
+      throw invalidArgValue('options.env', entry, 'must not contain null bytes');
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Like execvp: a name without a slash is looked up in the child's PATH. */
+function pathCandidates(file: string, env: Record<string, unknown>): string[] {
+  if (file.includes('/')) return [file];
+  const searchPath = typeof env.PATH === 'string' ? env.PATH : '/bin:/usr/bin';
+  return searchPath.split(':').map((dir) => (dir === '' ? `./${file}` : `${dir.replace(/\/+$/, '')}/${file}`));
+}
+
+function checkSlot(slot: unknown, fd: number): number {
+  if (slot === undefined || slot === null) return fd < 3 ? STDIO_PIPE : STDIO_NONE;
+  if (slot === 'pipe') return STDIO_PIPE;
+  if (slot === 'ignore') return STDIO_IGNORE;
+  if (slot === 'inherit') return fd;
+  if (typeof slot === 'number') {
+    if (!Number.isInteger(slot) || slot < 0) throw outOfRange(`options.stdio[${fd}]`, 'a non-negative integer fd', slot);
+    return slot;
+  }
+  throw invalidArgValue(`options.stdio[${fd}]`, slot, "must be 'pipe', 'inherit', 'ignore' or an fd number");
+}
+
+function checkStdio(stdio: unknown): number[] {
+  if (stdio === undefined || stdio === null) stdio = 'pipe';
+  if (!Array.isArray(stdio)) {
+    if (typeof stdio !== 'string' && typeof stdio !== 'number') {
+      throw invalidArgType('options.stdio', 'string, number or Array', stdio);
+    }
+    stdio = [stdio, stdio, stdio];
+  }
+  const slots = stdio as unknown[];
+  if (slots.length > MAX_SLOTS) throw outOfRange('options.stdio.length', `<= ${MAX_SLOTS}`, slots.length);
+  const out = slots.map(checkSlot);
+  while (out.length < 3) out.push(checkSlot(undefined, out.length));
+  return out;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'boolean', value);
+  return value;
+}
+
+function checkAbortSignal(signal: unknown): AbortSignal | null {
+  if (signal === undefined || signal === null) return null;
+  if (!(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'AbortSignal', signal);
+  return signal;
+}
+
+function checkTimeout(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return 0;
+  if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'number', timeout);
+  if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
+    throw outOfRange('options.timeout', 'an integer >= 0 and < 2 ** 31', timeout);
+  }
+  return timeout;
+}
+
+function checkBackend(backend: unknown): BackendName {
+  const chosen = backend ?? process.env.PRIVATE_PROCESS_BACKEND ?? 'auto';
+  if (!backends.includes(chosen as BackendName)) {
+    throw invalidArgValue('options.backend', chosen, `must be one of ${backends.map((b) => `'${b}'`).join(', ')}`);
+  }
+  return chosen as BackendName;
+}
+
+/** normalizeOptions checks every argument of spawnPrivate and prepares what the child needs. */
+export function normalizeOptions(file: unknown, args: unknown, options: unknown): Normalized {
+  checkString('file', file);
+  if ((file as string).length === 0) throw invalidArgValue('file', file, 'cannot be empty');
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
+  const o = options as Record<string, unknown>;
+  const checkedArgs = checkArgs(args);
+  const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
+  const env = checkEnv(o.env);
+  return {
+    file: file as string,
+    args: checkedArgs,
+    argv: [argv0, ...checkedArgs],
+    candidates: pathCandidates(file as string, env),
+    env: envBlock(env),
+    cwd: checkCwd(o.cwd),
+    stdio: checkStdio(o.stdio),
+    detached: checkBoolean('options.detached', o.detached),
+    signal: checkAbortSignal(o.signal),
+    timeout: checkTimeout(o.timeout),
+    killSignal: o.killSignal === undefined ? toSignal('SIGTERM') : toSignal(o.killSignal, 'options.killSignal'),
+    backend: checkBackend(o.backend),
+  };
+}

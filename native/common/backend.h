@@ -1,0 +1,151 @@
+/*
+ * backend.h - the seam between the Node-API glue and the platform backends.
+ *
+ * A backend spawns a child from a fully prepared request, tells the event loop
+ * what to watch for its exit, reaps it with or without blocking, signals it and
+ * releases what it holds. Every function returns 0 or a negative errno; no
+ * backend builds a JavaScript value or calls strerror. Failures that happen in
+ * the child before exec are reported as { -errno, step } so that lib/errors.ts
+ * alone turns them into Node-shaped errors.
+ */
+#ifndef PP_BACKEND_H
+#define PP_BACKEND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The step of the child's set-up that failed, reported with spawn errors. */
+enum pp_step {
+  PP_STEP_NONE = 0,
+  PP_STEP_CLONE,
+  PP_STEP_SIGNALS,
+  PP_STEP_DUP2,
+  PP_STEP_CLOSE_FDS,
+  PP_STEP_SETSID,
+  PP_STEP_SETGROUPS,
+  PP_STEP_SETGID,
+  PP_STEP_SETUID,
+  PP_STEP_CHDIR,
+  PP_STEP_UMASK,
+  PP_STEP_PDEATHSIG,
+  PP_STEP_EXECVE,
+};
+
+/* How a child slot is set up: take a parent fd, or leave the slot closed. */
+#define PP_FD_CLOSED (-1)
+
+/*
+ * pp_spawn_req is everything the child needs, prepared by the parent before
+ * the clone: the child side may not allocate, lock or look anything up.
+ */
+typedef struct pp_spawn_req {
+  const char *const *candidates; /* absolute paths to try with execve, NULL-ended */
+  char *const *argv;             /* NULL-ended */
+  char *const *envp;             /* NULL-ended */
+  const char *cwd;               /* NULL keeps the parent's */
+  const int *fds;                /* child fd i <- parent fds[i], or PP_FD_CLOSED */
+  int nfds;                      /* number of child slots (at least 3) */
+  int flags;                     /* PP_SPAWN_* */
+} pp_spawn_req;
+
+#define PP_SPAWN_SETSID 0x1
+
+/* pp_spawn_error tells why a spawn failed and at which step. */
+typedef struct pp_spawn_error {
+  int err;  /* negative errno */
+  int step; /* enum pp_step */
+} pp_spawn_error;
+
+/* pp_status is a reaped child's exit, in the shape of waitid(2)'s siginfo. */
+typedef struct pp_status {
+  int pid;
+  int code;   /* CLD_EXITED, CLD_KILLED or CLD_DUMPED */
+  int status; /* exit code, or the signal number */
+  int has_rusage;
+  int64_t utime_us;
+  int64_t stime_us;
+  int64_t maxrss_kb;
+} pp_status;
+
+/*
+ * pp_child is one private child. While it is unreaped it sits in the
+ * process-wide table (table.h) under its pid; a status that the package's
+ * own waitpid() reaped on its behalf is stashed here for the handle.
+ */
+typedef struct pp_child {
+  int pid;
+  int fd; /* pidfd or process descriptor, else -1 */
+  const struct pp_backend *backend;
+  struct pp_child *next; /* table chain, guarded by the table lock */
+  int in_table;
+  int stashed;
+  pp_status stash;
+} pp_child;
+
+/* pp_caps is what a backend's probe found; every flag is 0 or 1. */
+typedef struct pp_caps {
+  int clone3;
+  int clone_pidfd;
+  int pidfd_open;
+  int pidfd_send_signal;
+  int waitid_pidfd;
+  int pidfd_info_exit;
+  int close_range;
+  int clear_sighand;
+} pp_caps;
+
+/* How the event loop learns that a child may have exited. */
+enum pp_watch_kind {
+  PP_WATCH_FD = 1, /* poll the fd returned in *fd for readability */
+  PP_WATCH_SIGCHLD /* re-try try_reap on every SIGCHLD */
+};
+
+/*
+ * pp_backend is the table every backend fills once with designated
+ * initializers; no member is ever NULL.
+ *
+ * The pidfd or descriptor of a child must stay open until the event loop has
+ * stopped watching it: release is called only after that.
+ *
+ * probe:    detect what the kernel gives; 0 when the backend can be used,
+ *           else -errno with *reason set to a static sentence.
+ * spawn:    start the child described by req; on failure fill *err.
+ * watch:    how the event loop should wait for this child's exit.
+ * try_reap: reap without blocking: 0 with *st filled, -EAGAIN if it is still
+ *           running, -ECHILD when its status was taken and cannot be
+ *           recovered.
+ * reap:     like try_reap but blocks until the child has exited.
+ * signal:   send sig to the child (sig 0 checks it exists).
+ * release:  free the backend's descriptors once the child is reaped.
+ */
+typedef struct pp_backend {
+  const char *key;  /* the name the backend option uses: "linux" */
+  const char *name; /* the name a handle reports: "linux-pidfd" */
+  int (*probe)(pp_caps *caps, const char **reason);
+  int (*spawn)(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err);
+  int (*watch)(const pp_child *child, int *fd);
+  int (*try_reap)(pp_child *child, pp_status *st);
+  int (*reap)(pp_child *child, pp_status *st);
+  int (*signal)(pp_child *child, int sig);
+  void (*release)(pp_child *child);
+} pp_backend;
+
+extern const pp_backend pp_linux_backend;
+
+/* pp_status_from_wait fills *st from a wait(2)-style status word. */
+void pp_status_from_wait(pp_status *st, int pid, int wstatus);
+
+/* pp_registry lists the backends compiled in, in order of preference. */
+extern const pp_backend *const pp_registry[];
+extern const int pp_registry_count;
+
+/* pp_backend_find returns the backend with this key, or NULL. */
+const pp_backend *pp_backend_find(const char *key);
+
+/*
+ * pp_backend_select picks the first usable backend for key ("auto" for the
+ * first usable one); returns it, or NULL with *reason set.
+ */
+const pp_backend *pp_backend_select(const char *key, const char **reason);
+
+#endif

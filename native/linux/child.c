@@ -1,0 +1,146 @@
+/*
+ * child.c - the child's side, between clone and execve.
+ *
+ * The child shares the parent's memory (CLONE_VM) and the parent thread is
+ * suspended until it execs or exits (CLONE_VFORK). Everything it needs was
+ * prepared by the parent; a failure is written into the shared context and
+ * the child exits with 127, so the parent knows the result when clone
+ * returns.
+ */
+#define _GNU_SOURCE
+#include "linux.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+
+/* The kernel's linux_dirent64, read from /proc/self/fd without opendir. */
+struct child_dirent64 {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+__attribute__((noreturn)) static void child_fail(pp_linux_ctx *ctx, long err, int step) {
+  ctx->err.err = (int)err;
+  ctx->err.step = step;
+  for (;;) pp_sys1(SYS_exit_group, 127);
+}
+
+/* Every signal back to its default action: an ignored one survives execve. */
+static void child_reset_signals(void) {
+  struct pp_kernel_sigaction dfl = {0};
+  dfl.handler = SIG_DFL;
+  for (int sig = 1; sig <= PP_KERNEL_NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    pp_sys4(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+  }
+}
+
+/*
+ * Puts parent fd src[i] on child fd i. A source that is itself one of the
+ * child's slots is first moved above them, so that no dup2 overwrites a
+ * source that a later slot still needs.
+ */
+static void child_setup_fds(pp_linux_ctx *ctx, const pp_spawn_req *req) {
+  int src[PP_LINUX_MAX_FDS];
+  for (int i = 0; i < req->nfds; i++) {
+    src[i] = req->fds[i];
+    if (src[i] >= 0 && src[i] < req->nfds && src[i] != i) {
+      long fd = pp_sys3(SYS_fcntl, src[i], F_DUPFD_CLOEXEC, req->nfds);
+      if (fd < 0) child_fail(ctx, fd, PP_STEP_DUP2);
+      src[i] = (int)fd;
+    }
+  }
+  for (int i = 0; i < req->nfds; i++) {
+    long r;
+    if (src[i] == PP_FD_CLOSED) {
+      r = pp_sys1(SYS_close, i);
+      if (r == -EBADF) r = 0;
+    } else if (src[i] == i) {
+      r = pp_sys3(SYS_fcntl, i, F_SETFD, 0);
+    } else {
+      r = pp_sys3(SYS_dup3, src[i], i, 0);
+    }
+    if (r < 0) child_fail(ctx, r, PP_STEP_DUP2);
+  }
+}
+
+/* Marks every fd from lowfd up close-on-exec when close_range is missing. */
+static long child_cloexec_from(int lowfd) {
+  char buf[1024];
+  long dir = pp_sys4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir < 0) {
+    struct rlimit lim;
+    long r = pp_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim);
+    long max = r < 0 || lim.rlim_cur > 65536 ? 65536 : (long)lim.rlim_cur;
+    for (long fd = lowfd; fd < max; fd++) pp_sys3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+    return 0;
+  }
+  for (;;) {
+    long n = pp_sys3(SYS_getdents64, dir, buf, sizeof(buf));
+    if (n <= 0) {
+      pp_sys1(SYS_close, dir);
+      return n;
+    }
+    for (long off = 0; off < n;) {
+      struct child_dirent64 *d = (struct child_dirent64 *)(buf + off);
+      long fd = 0;
+      const char *p = d->name;
+      off += d->reclen;
+      if (*p < '0' || *p > '9') continue;
+      for (; *p >= '0' && *p <= '9'; p++) fd = fd * 10 + (*p - '0');
+      if (fd >= lowfd && fd != dir) pp_sys3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+    }
+  }
+}
+
+/*
+ * pp_linux_child is the whole life of the child until execve.
+ *
+ * Rules: only raw system calls (signal-safety(7) and less: errno is never
+ * written, since the thread's TLS is shared with the parent); no malloc, no
+ * locks, no stdio; nothing is looked up that the parent could have prepared;
+ * every path ends in execve or child_fail(). Signals stay blocked, as the
+ * parent blocked them before the clone, until every handler is back to
+ * SIG_DFL: a handler of the parent's must never run on this stack.
+ */
+__attribute__((noinline)) int pp_linux_child(void *arg) {
+  pp_linux_ctx *ctx = arg;
+  const pp_spawn_req *req = ctx->req;
+  uint64_t empty = 0;
+  long r;
+
+  child_reset_signals();
+  if (req->flags & PP_SPAWN_SETSID) {
+    r = pp_sys0(SYS_setsid);
+    if (r < 0) child_fail(ctx, r, PP_STEP_SETSID);
+  }
+  child_setup_fds(ctx, req);
+  r = ctx->close_range ? pp_sys3(SYS_close_range, req->nfds, ~0U, 0) : -ENOSYS;
+  if (r == -ENOSYS) r = child_cloexec_from(req->nfds);
+  if (r < 0) child_fail(ctx, r, PP_STEP_CLOSE_FDS);
+  if (req->cwd != NULL) {
+    r = pp_sys1(SYS_chdir, req->cwd);
+    if (r < 0) child_fail(ctx, r, PP_STEP_CHDIR);
+  }
+  pp_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty));
+
+  /* Like execvp: ENOENT and friends try the next candidate; EACCES is kept. */
+  long err = -ENOENT;
+  int saw_eacces = 0;
+  for (const char *const *c = req->candidates; *c != NULL; c++) {
+    r = pp_sys3(SYS_execve, *c, req->argv, req->envp);
+    if (r == -EACCES) {
+      saw_eacces = 1;
+    } else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV &&
+               r != -ETIMEDOUT) {
+      err = r;
+      break;
+    }
+  }
+  if (err == -ENOENT && saw_eacces) err = -EACCES;
+  child_fail(ctx, err, PP_STEP_EXECVE);
+}

@@ -1,0 +1,148 @@
+/*
+ * sys.h - raw Linux system calls and the constants that older headers lack.
+ *
+ * Kernel version each feature needs:
+ *
+ *   feature                         kernel   used for
+ *   pidfd_send_signal               5.1      kill() without pid reuse
+ *   clone3, CLONE_PIDFD (clone)     5.3/5.2  the pidfd exists with the child
+ *   pidfd_open                      5.3      adopting a child, the probe
+ *   waitid(P_PIDFD)                 5.4      reaping through the pidfd
+ *   CLONE_CLEAR_SIGHAND             5.5      handlers reset at clone time
+ *   close_range                     5.9      no fd leaks into the child
+ *   PIDFD_GET_INFO + PIDFD_INFO_EXIT 6.15    the status after a theft
+ *
+ * The child side and the code that may one day run on a shepherd process
+ * share the calling thread's TLS, so they must not write errno: pp_sys()
+ * returns -errno itself. On architectures without an inline version it
+ * falls back to syscall(2) and puts errno back as it found it.
+ */
+#ifndef PP_LINUX_SYS_H
+#define PP_LINUX_SYS_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+/* waitid's idtype for a pidfd (5.4); newer C libraries name it P_PIDFD too. */
+#define PP_P_PIDFD 3
+
+/* The PIDFD_GET_INFO ioctl (6.13) and its exit field (6.15). */
+#define PP_PIDFD_INFO_EXIT (1ULL << 3)
+
+/* pp_pidfd_info is the first version of struct pidfd_info (64 bytes). */
+struct pp_pidfd_info {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+};
+
+#define PP_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pp_pidfd_info)
+
+/* pp_clone_args mirrors struct clone_args up to CLONE_ARGS_SIZE_VER0. */
+struct pp_clone_args {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+};
+
+/* pp_kernel_sigaction is the kernel's struct sigaction for rt_sigaction. */
+struct pp_kernel_sigaction {
+  void *handler;
+  unsigned long flags;
+  void *restorer;
+  uint64_t mask;
+};
+
+#define PP_KERNEL_NSIG 64
+
+#if defined(__x86_64__)
+
+static inline long pp_sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+#elif defined(__aarch64__)
+
+static inline long pp_sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc #0"
+                   : "+r"(x0)
+                   : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                   : "memory");
+  return x0;
+}
+
+#else
+
+static inline long pp_sys6(long n, long a, long b, long c, long d, long e, long f) {
+  int saved = errno;
+  long ret = syscall(n, a, b, c, d, e, f);
+  if (ret == -1) ret = -errno;
+  errno = saved;
+  return ret;
+}
+
+#endif
+
+#define pp_sys0(n) pp_sys6((n), 0, 0, 0, 0, 0, 0)
+#define pp_sys1(n, a) pp_sys6((n), (long)(a), 0, 0, 0, 0, 0)
+#define pp_sys2(n, a, b) pp_sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define pp_sys3(n, a, b, c) pp_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define pp_sys4(n, a, b, c, d) pp_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define pp_sys5(n, a, b, c, d, e) \
+  pp_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* The child function that pp_clone runs on the new stack; it never returns. */
+typedef int (*pp_child_fn)(void *arg);
+
+/* pp_clone3 runs fn(arg) in a child made by clone3; returns its pid or -errno. */
+long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg);
+
+/* pp_clone_legacy does the same through clone(2); the pidfd lands in *pidfd. */
+long pp_clone_legacy(unsigned long flags, void *stack_top, int *pidfd, pp_child_fn fn, void *arg);
+
+#endif
