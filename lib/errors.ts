@@ -53,8 +53,10 @@ export function errnoName(errno: number): string {
   return systemErrors.get(errno)?.[0] ?? osErrnoNames.get(errno) ?? `Unknown system error ${errno}`;
 }
 
+const extraMessages: Record<string, string> = { ECHILD: 'no child processes' };
+
 function errnoMessage(errno: number): string {
-  return systemErrors.get(errno)?.[1] ?? (osErrnoNames.has(errno) ? 'system error' : `unknown error ${errno}`);
+  return systemErrors.get(errno)?.[1] ?? extraMessages[errnoName(errno)] ?? `unknown error ${errno}`;
 }
 
 /** SpawnError is thrown by spawnPrivate when the child could not be started. */

@@ -9,6 +9,9 @@ export default defineConfig({
     pool: 'forks',
     isolate: true,
     testTimeout: 60_000,
+    // The package is loaded by Node itself, as its users load it: through
+    // esm/index.mjs and the CommonJS build, never transformed.
+    server: { deps: { external: [/\/dist\/cjs\//, /\/esm\/index\.mjs$/] } },
     hookTimeout: 120_000,
   },
 });

@@ -1,0 +1,105 @@
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { spawnPrivate } from '../../esm/index.mjs';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks } from '../helpers/children.js';
+import { readAll } from '../helpers/stream.js';
+import { thief } from '../helpers/thief.js';
+
+interface Inspected {
+  sigBlk: string;
+  sigIgn: string;
+  fds: number[];
+  targets?: Record<string, string>;
+}
+
+describe.each(backendsHere())('what the child inherits (%s backend)', (backend) => {
+  checkNoLeaks();
+  const inspect = inject('helpers').inspect;
+
+  async function inspectChild(options: object = {}, args: string[] = []): Promise<Inspected> {
+    const h = spawnPrivate(inspect, args, { backend, stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    const [out, status] = await Promise.all([readAll(h.stdout), h.wait()]);
+    expect(status.exitCode).toBe(0);
+    return JSON.parse(out) as Inspected;
+  }
+
+  it('starts with no blocked and no ignored signal, although Node ignores SIGPIPE', async () => {
+    // The premise: this process does ignore SIGPIPE, and ignored signals survive execve.
+    const own = readFileSync('/proc/self/status', 'utf8').match(/^SigIgn:\s*([0-9a-f]+)/m)![1];
+    expect(BigInt(`0x${own}`) & (1n << 12n)).not.toBe(0n);
+    const child = await inspectChild();
+    expect(child.sigBlk).toMatch(/^0+$/);
+    expect(child.sigIgn).toMatch(/^0+$/);
+  });
+
+  it('has no fd beyond its stdio slots', async () => {
+    expect((await inspectChild()).fds).toEqual([0, 1, 2]);
+  });
+
+  it('does not get an fd that other native code opened without close-on-exec', async () => {
+    const leaky = thief.openLeakyFd();
+    try {
+      const child = await inspectChild({}, ['--fdinfo']);
+      expect(child.fds).toEqual([0, 1, 2]);
+      expect(child.fds).not.toContain(leaky);
+    } finally {
+      thief.closeFd(leaky);
+    }
+  });
+
+  it("connects 'ignore' to /dev/null, 'inherit' and fd numbers to the parent's fds", async () => {
+    const fd = openSync('/dev/zero', 'r');
+    try {
+      const child = await inspectChild({ stdio: [fd, 'pipe', 'ignore', 'ignore'] }, ['--fdinfo']);
+      expect(child.fds).toEqual([0, 1, 2, 3]);
+      expect(child.targets).toMatchObject({ '0': '/dev/zero', '2': '/dev/null', '3': '/dev/null' });
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('passes extra slots in the order given, however the parent fds are numbered', async () => {
+    const a = openSync('/dev/zero', 'r');
+    const b = openSync('/dev/null', 'r');
+    try {
+      // Slot 3 takes fd 1's place and the reverse: no dup2 may clobber another slot's source.
+      const child = await inspectChild({ stdio: ['ignore', 'pipe', b, a] }, ['--fdinfo']);
+      expect(child.targets).toMatchObject({ '2': '/dev/null', '3': '/dev/zero' });
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+  });
+
+  it('wires pipes both ways', async () => {
+    const h = spawnPrivate('/bin/cat', [], { backend });
+    h.stdin!.end('through the pipe');
+    const [out, status] = await Promise.all([readAll(h.stdout), h.wait()]);
+    await readAll(h.stderr);
+    expect(out).toBe('through the pipe');
+    expect(status.success).toBe(true);
+  });
+
+  it('runs in cwd, with env, argv0 and a PATH lookup in the child env', async () => {
+    const h = spawnPrivate('sh', ['-c', 'echo "$0 $PWD $GREETING"'], {
+      backend,
+      cwd: new URL('file:///tmp'),
+      env: { PATH: '/usr/bin:/bin', GREETING: 'hi', UNSET: undefined },
+      argv0: 'renamed',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [out] = await Promise.all([readAll(h.stdout), h.wait()]);
+    expect(out).toBe('renamed /tmp hi\n');
+  });
+
+  it('starts a new session when detached', async () => {
+    const h = spawnPrivate('/bin/sh', ['-c', 'ps -o sid= -p $$ 2>/dev/null || cut -d" " -f6 /proc/$$/stat'], {
+      backend,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [out] = await Promise.all([readAll(h.stdout), h.wait()]);
+    expect(Number(out.trim())).toBe(h.pid);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Compiles the native test helpers (the thief addon, seccomp-run and the C fixtures) into
+ * `build/test-helpers/`. Vitest's global setup calls `buildHelpers()` once per run; scripts can call it
+ * too, or only compute the paths with `helperPaths()`.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** HelperPaths holds the absolute path of every compiled test helper. */
+export interface HelperPaths {
+  /** thief is the Node-API addon of hostile reapers; load it through `test/helpers/thief.ts`. */
+  thief: string;
+  /** inspect prints its signal masks and open descriptors as JSON (`test/fixtures/inspect.c`). */
+  inspect: string;
+  /** seccompRun runs a program under a seccomp filter (`test/helpers/native/seccomp-run.c`). */
+  seccompRun: string;
+  /** syscallProbe prints how each pidfd-era system call answers (`test/fixtures/syscall-probe.c`). */
+  syscallProbe: string;
+  /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
+  outDir: string;
+}
+
+declare module 'vitest' {
+  /** ProvidedContext.helpers is what `inject('helpers')` returns in a test. */
+  export interface ProvidedContext {
+    helpers: HelperPaths;
+  }
+}
+
+/** One compiler invocation: a C source, the file it produces and the flags beyond the common ones. */
+interface Target {
+  source: string;
+  output: string;
+  /** flags is computed only when the target is compiled, so an up-to-date addon needs no headers. */
+  flags: () => string[];
+}
+
+const COMMON_FLAGS = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread'];
+
+/** repoRoot is the repository root, two levels above this file. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** helperPaths computes where `buildHelpers()` puts each helper, without building anything. */
+export function helperPaths(): HelperPaths {
+  const outDir = path.join(repoRoot, 'build', 'test-helpers');
+  return {
+    thief: path.join(outDir, 'thief.node'),
+    inspect: path.join(outDir, 'inspect'),
+    seccompRun: path.join(outDir, 'seccomp-run'),
+    syscallProbe: path.join(outDir, 'syscall-probe'),
+    outDir,
+  };
+}
+
+/**
+ * nodeIncludeDir finds the directory holding `node_api.h`: first the one installed beside the running
+ * `node`, then node-gyp's header cache. It throws, listing every place it looked, when neither has it.
+ */
+export function nodeIncludeDir(): string {
+  const cacheRoots = [process.env.XDG_CACHE_HOME, path.join(homedir(), '.cache')].filter(
+    (dir): dir is string => dir !== undefined && dir !== '',
+  );
+  const candidates = [
+    path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
+    ...cacheRoots.map((root) => path.join(root, 'node-gyp', process.versions.node, 'include', 'node')),
+  ];
+  const found = candidates.find((dir) => existsSync(path.join(dir, 'node_api.h')));
+  if (found === undefined) {
+    throw new Error(
+      `node_api.h not found; looked in ${candidates.join(', ')}. ` +
+        'Install Node headers (for example `npx node-gyp install`).',
+    );
+  }
+  return found;
+}
+
+/** targetsOf lists what to compile for the given paths. */
+function targetsOf(paths: HelperPaths): Target[] {
+  const source = (relative: string) => path.join(repoRoot, relative);
+  return [
+    {
+      source: source('test/helpers/native/thief.c'),
+      output: paths.thief,
+      flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
+    },
+    { source: source('test/helpers/native/seccomp-run.c'), output: paths.seccompRun, flags: () => [] },
+    { source: source('test/fixtures/inspect.c'), output: paths.inspect, flags: () => [] },
+    { source: source('test/fixtures/syscall-probe.c'), output: paths.syscallProbe, flags: () => [] },
+  ];
+}
+
+/** isUpToDate tells whether the output exists and is newer than its source. */
+function isUpToDate(target: Target): boolean {
+  if (!existsSync(target.output)) {
+    return false;
+  }
+  return statSync(target.output).mtimeMs > statSync(target.source).mtimeMs;
+}
+
+/**
+ * compile runs the C compiler (`$CC`, default `cc`) for one target. It writes to a temporary name and
+ * renames, so a concurrent run never sees a half-written file; a failure carries the compiler output.
+ */
+function compile(target: Target): Promise<void> {
+  const compiler = process.env.CC || 'cc';
+  const temporary = `${target.output}.${process.pid}.tmp`;
+  return new Promise((resolve, reject) => {
+    const args = [...COMMON_FLAGS, ...target.flags(), '-o', temporary, target.source];
+    execFile(compiler, args, (error, _stdout, stderr) => {
+      if (error) {
+        rmSync(temporary, { force: true });
+        reject(new Error(`${compiler} ${args.join(' ')} failed:\n${stderr || error.message}`));
+        return;
+      }
+      renameSync(temporary, target.output);
+      resolve();
+    });
+  });
+}
+
+/**
+ * buildHelpers compiles every helper whose output is missing or older than its source, in parallel,
+ * and resolves with their paths. It rejects with the compiler's diagnostics if one fails.
+ */
+export async function buildHelpers(): Promise<HelperPaths> {
+  const paths = helperPaths();
+  mkdirSync(paths.outDir, { recursive: true });
+  const stale = targetsOf(paths).filter((target) => !isUpToDate(target));
+  await Promise.all(stale.map(compile));
+  return paths;
+}
