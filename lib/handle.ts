@@ -78,10 +78,9 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
     else this.#onSettle.push(fn);
   }
 
-  #settle(result: StatusTuple | number | null): ProcessStatus | null {
-    if (this.#status !== null) return this.#status;
-    if (this.#lost !== null) throw this.#lost;
-    if (result === null) return null;
+  /** Records the result of a reap once, and tells every waiter. */
+  #settle(result: StatusTuple | number): void {
+    if (this.#status !== null || this.#lost !== null) return;
     if (typeof result === 'number') {
       this.#lost = result === -constants.errno.ECHILD ? statusLost(this.pid) : systemError('waitid', result);
     } else {
@@ -92,6 +91,11 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
       if (this.#status) w.resolve(this.#status);
       else w.reject(this.#lost as Error);
     }
+  }
+
+  /** The outcome for the synchronous waits: the status, null, or a throw. */
+  #outcome(result: StatusTuple | number | null): ProcessStatus | null {
+    if (result !== null) this.#settle(result);
     if (this.#lost !== null) throw this.#lost;
     return this.#status;
   }
@@ -113,9 +117,7 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
 
   /** waitSync blocks the thread until the child has exited; the same object as wait(). */
   waitSync(): ProcessStatus {
-    const known = this.#settle(null);
-    if (known !== null) return known;
-    return this.#settle(native.reap(this.#native)) as ProcessStatus;
+    return this.#outcome(null) ?? (this.#outcome(native.reap(this.#native)) as ProcessStatus);
   }
 
   /**
@@ -123,9 +125,7 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
    * it; the same object as wait()), else null. It never blocks.
    */
   waitNonblock(): ProcessStatus | null {
-    const known = this.#settle(null);
-    if (known !== null) return known;
-    return this.#settle(native.tryReap(this.#native));
+    return this.#outcome(null) ?? this.#outcome(native.tryReap(this.#native));
   }
 
   /** status is the ProcessStatus once known, else null. */

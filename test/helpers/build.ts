@@ -1,7 +1,7 @@
 /**
  * Compiles the native test helpers (the thief addon, seccomp-run and the C fixtures) into
- * `build/test-helpers/`. Vitest's global setup calls `buildHelpers()` once per run; scripts can call it
- * too, or only compute the paths with `helperPaths()`.
+ * `build/test-helpers/`. Vitest's global setup calls `buildHelpers()` once per run; scripts can
+ * call it too, or only compute the paths with `helperPaths()`.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -17,7 +17,9 @@ export interface HelperPaths {
   inspect: string;
   /** seccompRun runs a program under a seccomp filter (`test/helpers/native/seccomp-run.c`). */
   seccompRun: string;
-  /** syscallProbe prints how each pidfd-era system call answers (`test/fixtures/syscall-probe.c`). */
+  /**
+   * syscallProbe prints how each pidfd-era system call answers (`test/fixtures/syscall-probe.c`).
+   */
   syscallProbe: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
@@ -30,11 +32,15 @@ declare module 'vitest' {
   }
 }
 
-/** One compiler invocation: a C source, the file it produces and the flags beyond the common ones. */
+/**
+ * One compiler invocation: a C source, the file it produces and the flags beyond the common ones.
+ */
 interface Target {
   source: string;
   output: string;
-  /** flags is computed only when the target is compiled, so an up-to-date addon needs no headers. */
+  /**
+   * flags is computed only when the target is compiled, so an up-to-date addon needs no headers.
+   */
   flags: () => string[];
 }
 
@@ -56,8 +62,9 @@ export function helperPaths(): HelperPaths {
 }
 
 /**
- * nodeIncludeDir finds the directory holding `node_api.h`: first the one installed beside the running
- * `node`, then node-gyp's header cache. It throws, listing every place it looked, when neither has it.
+ * nodeIncludeDir finds the directory holding `node_api.h`: first the one installed beside the
+ * running `node`, then node-gyp's header cache. It throws, listing every place it looked, when
+ * neither has it.
  */
 export function nodeIncludeDir(): string {
   const cacheRoots = [process.env.XDG_CACHE_HOME, path.join(homedir(), '.cache')].filter(
@@ -65,7 +72,9 @@ export function nodeIncludeDir(): string {
   );
   const candidates = [
     path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
-    ...cacheRoots.map((root) => path.join(root, 'node-gyp', process.versions.node, 'include', 'node')),
+    ...cacheRoots.map((root) =>
+      path.join(root, 'node-gyp', process.versions.node, 'include', 'node'),
+    ),
   ];
   const found = candidates.find((dir) => existsSync(path.join(dir, 'node_api.h')));
   if (found === undefined) {
@@ -86,9 +95,17 @@ function targetsOf(paths: HelperPaths): Target[] {
       output: paths.thief,
       flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
     },
-    { source: source('test/helpers/native/seccomp-run.c'), output: paths.seccompRun, flags: () => [] },
+    {
+      source: source('test/helpers/native/seccomp-run.c'),
+      output: paths.seccompRun,
+      flags: () => [],
+    },
     { source: source('test/fixtures/inspect.c'), output: paths.inspect, flags: () => [] },
-    { source: source('test/fixtures/syscall-probe.c'), output: paths.syscallProbe, flags: () => [] },
+    {
+      source: source('test/fixtures/syscall-probe.c'),
+      output: paths.syscallProbe,
+      flags: () => [],
+    },
   ];
 }
 
@@ -101,8 +118,9 @@ function isUpToDate(target: Target): boolean {
 }
 
 /**
- * compile runs the C compiler (`$CC`, default `cc`) for one target. It writes to a temporary name and
- * renames, so a concurrent run never sees a half-written file; a failure carries the compiler output.
+ * compile runs the C compiler (`$CC`, default `cc`) for one target. It writes to a temporary name
+ * and renames, so a concurrent run never sees a half-written file; a failure carries the compiler
+ * output.
  */
 function compile(target: Target): Promise<void> {
   const compiler = process.env.CC || 'cc';

@@ -15,8 +15,8 @@ export interface ProcStat {
 }
 
 /**
- * parseProcStat parses the text of /proc/<pid>/stat. The command name sits between the first '(' and
- * the LAST ')', since it may contain both; the fields after it are split on spaces.
+ * parseProcStat parses the text of /proc/<pid>/stat. The command name sits between the first '('
+ * and the LAST ')', since it may contain both; the fields after it are split on spaces.
  */
 export function parseProcStat(text: string): ProcStat {
   const open = text.indexOf('(');

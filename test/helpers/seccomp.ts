@@ -1,8 +1,9 @@
 /**
  * Runs a program, usually a Node script, under `seccomp-run`, to emulate Docker's seccomp profile
- * (clone3 → ENOSYS), old kernels (no pidfd calls) and Android (SIGSYS). Plain `child_process.execFile`
- * does the spawning: the library under test is never used here. Do not call it while a thief from
- * `thief.ts` runs in this process: libuv would never see the runner exit.
+ * (clone3 → ENOSYS), old kernels (no pidfd calls) and Android (SIGSYS). Plain
+ * `child_process.execFile` does the spawning: the library under test is never used here. Do not
+ * call it while a thief from `thief.ts` runs in this process: libuv would never see the runner
+ * exit.
  */
 import { execFile, type ExecFileException } from 'node:child_process';
 import { helperPaths } from './build.js';
@@ -33,7 +34,9 @@ export function seccompArgs(rules: readonly string[]): string[] {
   return rules.flatMap((rule) => {
     const equals = rule.lastIndexOf('=');
     if (equals <= 0) {
-      throw new TypeError(`seccomp rule must be NAME=ERRNO or NAME=SIGSYS, received ${JSON.stringify(rule)}`);
+      throw new TypeError(
+        `seccomp rule must be NAME=ERRNO or NAME=SIGSYS, received ${JSON.stringify(rule)}`,
+      );
     }
     const action = rule.slice(equals + 1);
     return action === 'SIGSYS' ? ['--trap-kill', rule.slice(0, equals)] : ['--fail', rule];
@@ -41,8 +44,9 @@ export function seccompArgs(rules: readonly string[]): string[] {
 }
 
 /**
- * runProgramUnderSeccomp runs `seccomp-run <rules> -- file ...args` and resolves once it has exited,
- * whatever its status; it rejects only when the runner itself cannot be spawned or output overflows.
+ * runProgramUnderSeccomp runs `seccomp-run <rules> -- file ...args` and resolves once it has
+ * exited, whatever its status; it rejects only when the runner itself cannot be spawned or output
+ * overflows.
  */
 export function runProgramUnderSeccomp(
   rules: readonly string[],
@@ -58,22 +62,29 @@ export function runProgramUnderSeccomp(
     ...options,
   };
   return new Promise((resolve, reject) => {
-    execFile(helperPaths().seccompRun, argv, execOptions, (error: ExecFileException | null, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number' && error.signal == null) {
-        reject(error);
-        return;
-      }
-      resolve({
-        code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
-        signal: error?.signal ?? null,
-        stdout,
-        stderr,
-      });
-    });
+    execFile(
+      helperPaths().seccompRun,
+      argv,
+      execOptions,
+      (error: ExecFileException | null, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number' && error.signal == null) {
+          reject(error);
+          return;
+        }
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+          signal: error?.signal ?? null,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
-/** runUnderSeccomp runs the Node script `script` (with `args`) under the rules, using this `node`. */
+/**
+ * runUnderSeccomp runs the Node script `script` (with `args`) under the rules, using this `node`.
+ */
 export function runUnderSeccomp(
   rules: readonly string[],
   script: string,

@@ -2,9 +2,9 @@
  * Loads the thief addon (`test/helpers/native/thief.c`), the hostile foreign reaper the conformance
  * suite turns against private children, and exports it typed.
  *
- * While either thief runs, `child_process` children of the same process never report their exit (libuv
- * only reaps its own pids and finds them gone), and `spawnSync`/`execFileSync` hang forever: start
- * helper processes before a thief starts, or after it stops.
+ * While either thief runs, `child_process` children of the same process never report their exit
+ * (libuv only reaps its own pids and finds them gone), and `spawnSync`/`execFileSync` hang forever:
+ * start helper processes before a thief starts, or after it stops.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,13 +24,15 @@ export interface Thief {
   /** stopThreadThief stops and joins the thread thief (waking it with a throwaway child). */
   stopThreadThief(): void;
   /**
-   * installSigchldThief installs a raw SIGCHLD handler that reaps with `waitpid(-1, WNOHANG)` and then
-   * chains to the previous handler. This wrapper first adds a `process.on('SIGCHLD')` listener, which
-   * keeps libuv's handler registered so that libuv does not replace the thief when its own SIGCHLD
-   * watcher starts or stops. Throws if already installed.
+   * installSigchldThief installs a raw SIGCHLD handler that reaps with `waitpid(-1, WNOHANG)` and
+   * then chains to the previous handler. This wrapper first adds a `process.on('SIGCHLD')`
+   * listener, which keeps libuv's handler registered so that libuv does not replace the thief when
+   * its own SIGCHLD watcher starts or stops. Throws if already installed.
    */
   installSigchldThief(): void;
-  /** uninstallSigchldThief restores the replaced handler if the thief's is still in force; says so. */
+  /**
+   * uninstallSigchldThief restores the replaced handler if the thief's is still in force; says so.
+   */
   uninstallSigchldThief(): boolean;
   /** isSigchldThiefInstalled tells whether the thief's handler is the SIGCHLD action right now. */
   isSigchldThiefInstalled(): boolean;
@@ -38,17 +40,21 @@ export interface Thief {
   takeStolen(): Reaped[];
   /** stolenDropped counts reaped children that did not fit in the log (capacity 2^20 per drain). */
   stolenDropped(): number;
-  /** openLeakyFd opens /dev/null without O_CLOEXEC, as careless native code does; returns the fd. */
+  /**
+   * openLeakyFd opens /dev/null without O_CLOEXEC, as careless native code does; returns the fd.
+   */
   openLeakyFd(): number;
   /** closeFd closes a descriptor; throws a Node-shaped error (`code: 'EBADF'`) on failure. */
   closeFd(fd: number): void;
   /**
    * rawWaitpid is libc `waitpid(pid, &status, nohang ? WNOHANG : 0)`, retried on EINTR: the reaped
-   * child, `null` when WNOHANG found nothing, or a thrown Error with `code` (e.g. 'ECHILD'), `errno`
-   * (negative) and `syscall: 'waitpid'`. Blocking waits block the JS thread.
+   * child, `null` when WNOHANG found nothing, or a thrown Error with `code` (e.g. 'ECHILD'),
+   * `errno` (negative) and `syscall: 'waitpid'`. Blocking waits block the JS thread.
    */
   rawWaitpid(pid: number, nohang?: boolean): Reaped | null;
-  /** rawKill is plain kill(2): 0 on success, else -errno (e.g. -3 for ESRCH); never throws for it. */
+  /**
+   * rawKill is plain kill(2): 0 on success, else -errno (e.g. -3 for ESRCH); never throws for it.
+   */
   rawKill(pid: number, signal: number): number;
 }
 
@@ -71,7 +77,9 @@ export function decodeWaitStatus(status: number): WaitStatus {
 /** loadThief loads the compiled addon from `file` (default: where `buildHelpers()` puts it). */
 export function loadThief(file: string = helperPaths().thief): Thief {
   if (!existsSync(file)) {
-    throw new Error(`thief addon not built at ${file}; run buildHelpers() from test/helpers/build.ts`);
+    throw new Error(
+      `thief addon not built at ${file}; run buildHelpers() from test/helpers/build.ts`,
+    );
   }
   const native = createRequire(import.meta.url)(file) as Thief;
   const pin = (): void => {};

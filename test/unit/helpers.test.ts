@@ -21,7 +21,9 @@ function fdFlags(fd: number): number {
 /** run executes a helper and resolves with its stdout once it has exited with status 0. */
 function run(file: string, args: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile(file, args, { encoding: 'utf8' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
   });
 }
 
@@ -92,16 +94,23 @@ describe('thief addon', () => {
     const pid = child.pid!;
     thief.startThreadThief();
     try {
-      expect(() => thief.startThreadThief()).toThrow(expect.objectContaining({ code: 'ERR_THIEF_RUNNING' }));
+      expect(() => thief.startThreadThief()).toThrow(
+        expect.objectContaining({ code: 'ERR_THIEF_RUNNING' }),
+      );
       const stolen = takeStolenSync();
       expect(stolen).toEqual([{ pid, status: 7 << 8 }]);
-      expect(decodeWaitStatus(stolen[0]!.status)).toEqual({ exitCode: 7, signal: null, coreDumped: false });
+      expect(decodeWaitStatus(stolen[0]!.status)).toEqual({
+        exitCode: 7,
+        signal: null,
+        coreDumped: false,
+      });
     } finally {
       thief.stopThreadThief();
     }
     expect(thief.takeStolen()).toEqual([]);
     expect(liveChildren()).toEqual([]);
-    // libuv never learns the stolen child exited; drop its handle so it cannot hold the worker open.
+    // libuv never learns the stolen child exited; drop its handle so it cannot hold the worker
+    // open.
     child.unref();
   });
 
@@ -110,7 +119,9 @@ describe('thief addon', () => {
     let child: ChildProcess | undefined;
     try {
       expect(thief.isSigchldThiefInstalled()).toBe(true);
-      child = spawn(process.execPath, ['-e', 'process.kill(process.pid, "SIGKILL")'], { stdio: 'ignore' });
+      child = spawn(process.execPath, ['-e', 'process.kill(process.pid, "SIGKILL")'], {
+        stdio: 'ignore',
+      });
       expect(thief.isSigchldThiefInstalled()).toBe(true);
       const stolen = takeStolenSync();
       expect(stolen).toEqual([{ pid: child.pid, status: 9 }]);
@@ -144,7 +155,8 @@ describe('leak probes', () => {
     const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
     const done = exited(child);
     const pid = child.pid!;
-    // libuv reaps only when the event loop runs, so while this thread blocks the child stays a zombie.
+    // libuv reaps only when the event loop runs, so while this thread blocks the child stays a
+    // zombie.
     while (!zombieChildren().includes(pid)) {
       expect(liveChildren()).toContain(pid);
       sleepSync(5);
@@ -194,7 +206,11 @@ describe('seccomp-run', () => {
   it('leaves every probed call alone without rules', async () => {
     const result = await runProgramUnderSeccomp([], probe());
     expect(result).toMatchObject({ code: 0, signal: null });
-    expect(JSON.parse(result.stdout)).toMatchObject({ clone3: 'EINVAL', clone: 'EINVAL', waitid: 'ECHILD' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      clone3: 'EINVAL',
+      clone: 'EINVAL',
+      waitid: 'ECHILD',
+    });
   });
 
   it('makes clone3 fail with ENOSYS, as Docker does, and nothing else', async () => {
@@ -218,12 +234,20 @@ describe('seccomp-run', () => {
       pidfd_send_signal: 'EBADF',
       close_range: 'EINVAL',
     });
-    const ioctlOnly = await runProgramUnderSeccomp(['ioctl:PIDFD_GET_INFO=ENOTTY', 'waitid=EPERM'], probe());
-    expect(JSON.parse(ioctlOnly.stdout)).toMatchObject({ 'ioctl:PIDFD_GET_INFO': 'ENOTTY', waitid: 'EPERM' });
+    const ioctlOnly = await runProgramUnderSeccomp(
+      ['ioctl:PIDFD_GET_INFO=ENOTTY', 'waitid=EPERM'],
+      probe(),
+    );
+    expect(JSON.parse(ioctlOnly.stdout)).toMatchObject({
+      'ioctl:PIDFD_GET_INFO': 'ENOTTY',
+      waitid: 'EPERM',
+    });
   });
 
   it('kills with SIGSYS on a trap rule even when SIGSYS is ignored, unless it is handled', async () => {
-    expect(await runProgramUnderSeccomp(['clone3=SIGSYS'], probe(), ['--ignore-sigsys'])).toMatchObject({
+    expect(
+      await runProgramUnderSeccomp(['clone3=SIGSYS'], probe(), ['--ignore-sigsys']),
+    ).toMatchObject({
       code: null,
       signal: 'SIGSYS',
     });

@@ -5,15 +5,15 @@
  *
  * --fail makes NAME return -1 with ERRNO (SECCOMP_RET_ERRNO), as Docker's default profile does for
  * clone3 (ENOSYS) and as old kernels or sandboxes do for the pidfd calls. --trap-kill raises SIGSYS
- * instead (SECCOMP_RET_TRAP), as Android's policy does; unless the program handles SIGSYS it dies of
- * it, and ignoring SIGSYS does not help, because the kernel resets an ignored or blocked SIGSYS to
- * SIG_DFL before forcing it. NAME is one of clone3, clone, pidfd_open, pidfd_send_signal, waitid,
- * close_range, or ioctl:PIDFD_GET_INFO (an ioctl whose request has type 0xFF and number 11, any size
- * or direction). ERRNO is a name (ENOSYS, EPERM, ENOTTY, EINVAL, ...) or a number.
+ * instead (SECCOMP_RET_TRAP), as Android's policy does; unless the program handles SIGSYS it dies
+ * of it, and ignoring SIGSYS does not help, because the kernel resets an ignored or blocked SIGSYS
+ * to SIG_DFL before forcing it. NAME is one of clone3, clone, pidfd_open, pidfd_send_signal,
+ * waitid, close_range, or ioctl:PIDFD_GET_INFO (an ioctl whose request has type 0xFF and number 11,
+ * any size or direction). ERRNO is a name (ENOSYS, EPERM, ENOTTY, EINVAL, ...) or a number.
  *
  * The filter only judges calls of the build's native architecture; anything else is allowed. It is
- * inherited by the program and by everything it starts. Exit status: 125 for a usage or setup error,
- * 127 when the program cannot be executed, otherwise the program's own.
+ * inherited by the program and by everything it starts. Exit status: 125 for a usage or setup
+ * error, 127 when the program cannot be executed, otherwise the program's own.
  */
 #define _GNU_SOURCE
 
@@ -37,14 +37,19 @@
 #error "seccomp-run supports x86_64 and aarch64 only"
 #endif
 
-/* The low 32 bits of a 64-bit syscall argument, which is what BPF_W loads, sit first on little-endian. */
+/*
+ * The low 32 bits of a 64-bit syscall argument, which is what BPF_W loads, sit first on
+ * little-endian.
+ */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define RUN_ARG_LOW(n) (offsetof(struct seccomp_data, args) + (n) * sizeof(__u64))
 #else
 #define RUN_ARG_LOW(n) (offsetof(struct seccomp_data, args) + (n) * sizeof(__u64) + sizeof(__u32))
 #endif
 
-/* The ioctl type and number of PIDFD_GET_INFO, _IOWR(0xFF, 11, struct pidfd_info), size excluded. */
+/*
+ * The ioctl type and number of PIDFD_GET_INFO, _IOWR(0xFF, 11, struct pidfd_info), size excluded.
+ */
 #define RUN_PIDFD_GET_INFO_TYPE_NR 0xFF0Bu
 #define RUN_IOCTL_PIDFD_GET_INFO (-1L)
 
@@ -101,7 +106,9 @@ static long run_lookup_syscall(const char *name) {
   return 0;
 }
 
-/* Returns the errno value for a name or a decimal number in 1..4095, or exits with a usage error. */
+/*
+ * Returns the errno value for a name or a decimal number in 1..4095, or exits with a usage error.
+ */
 static int run_lookup_errno(const char *text) {
   for (size_t i = 0; i < sizeof run_errnos / sizeof run_errnos[0]; i++) {
     if (strcmp(run_errnos[i].name, text) == 0) {
@@ -137,9 +144,10 @@ static run_rule run_parse_fail(char *spec) {
 
 /*
  * Builds the filter into `program` (sized for RUN_MAX_RULES) and returns its length: allow foreign
- * architectures, then one block per rule (each reloads the syscall number, so blocks are independent
- * and every jump is short), then allow. x32 system call numbers (with __X32_SYSCALL_BIT) share the
- * x86_64 audit arch but never equal a rule's number, so they are allowed too.
+ * architectures, then one block per rule (each reloads the syscall number, so blocks are
+ * independent and every jump is short), then allow. x32 system call numbers (with
+ * __X32_SYSCALL_BIT) share the x86_64 audit arch but never equal a rule's number, so they are
+ * allowed too.
  */
 static size_t run_build_filter(const run_rule *rules, size_t count, struct sock_filter *program) {
   size_t n = 0;

@@ -5,18 +5,20 @@
  * theirs to take:
  *
  *   - the thread thief, a pthread that loops on a blocking waitpid(-1), as init-style reapers do;
- *   - the SIGCHLD thief, a raw sigaction() handler that loops on waitpid(-1, WNOHANG) and then chains
- *     to the handler it replaced (libuv's), as pre-forking servers and embedded runtimes do.
+ *   - the SIGCHLD thief, a raw sigaction() handler that loops on waitpid(-1, WNOHANG) and then
+ *     chains to the handler it replaced (libuv's), as pre-forking servers and embedded runtimes do.
  *
  * Every (pid, raw wait status) either thief reaps is appended to one preallocated log. Appending is
  * lock-free (one atomic counter reserves a slot, a per-slot flag publishes it), because the signal
- * handler may interrupt any thread at any point and must never take a lock; the thread thief uses the
- * same path, so both producers share one ordering. Readers (takeStolen) are serialized by a mutex.
+ * handler may interrupt any thread at any point and must never take a lock; the thread thief uses
+ * the same path, so both producers share one ordering. Readers (takeStolen) are serialized by a
+ * mutex.
  *
- * Caveat for tests: libuv installs its own SIGCHLD handler when its first SIGCHLD watcher starts and
- * restores SIG_DFL when its last one stops, so it can silently replace the SIGCHLD thief; use
- * isSigchldThiefInstalled() to check. While a thief runs, child_process children in the same process
- * never report their exit, because libuv only reaps its own pids and finds them gone.
+ * Caveats for tests. libuv installs its own SIGCHLD handler when its first SIGCHLD watcher starts
+ * and restores SIG_DFL when its last one stops, so it can silently replace the SIGCHLD thief: keep
+ * one watcher alive (process.on('SIGCHLD'), which test/helpers/thief.ts does) and check with
+ * isSigchldThiefInstalled(). While a thief runs, child_process children in the same process never
+ * report their exit, because libuv only reaps its own pids and finds them gone; spawnSync hangs.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -64,16 +66,22 @@ static pthread_mutex_t thief_signal_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sigaction thief_previous_action;
 static atomic_bool thief_signal_installed;
 
-/* Calls a Node-API function and, when it fails, throws (unless an exception is pending) and returns NULL. */
-#define THIEF_NAPI_CALL(env, call)                                                                   \
-  do {                                                                                               \
-    if ((call) != napi_ok) {                                                                         \
-      thief_throw_napi_failure(env, #call);                                                          \
-      return NULL;                                                                                   \
-    }                                                                                                \
+/*
+ * Calls a Node-API function and, when it fails, throws (unless an exception is pending) and returns
+ * NULL.
+ */
+#define THIEF_NAPI_CALL(env, call)                                                                 \
+  do {                                                                                             \
+    if ((call) != napi_ok) {                                                                       \
+      thief_throw_napi_failure(env, #call);                                                        \
+      return NULL;                                                                                 \
+    }                                                                                              \
   } while (0)
 
-/* Throws a plain Error naming the Node-API call that failed, unless an exception is already pending. */
+/*
+ * Throws a plain Error naming the Node-API call that failed, unless an exception is already
+ * pending.
+ */
 static void thief_throw_napi_failure(napi_env env, const char *call) {
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
@@ -122,6 +130,14 @@ static void thief_throw_errno(napi_env env, int error, const char *syscall) {
  * operations on preallocated memory, so the SIGCHLD handler and the thread thief can both call it.
  */
 static void thief_record(pid_t pid, int status) {
+  /*
+   * The child stopThreadThief() creates only to wake the thread thief is not a theft worth
+   * reporting, whichever thief reaps it. Its pid stays set until the next start; only a wrap-around
+   * of the whole pid space could make an unrelated child match it meanwhile.
+   */
+  if (pid == atomic_load(&thief_wakeup_pid)) {
+    return;
+  }
   size_t slot = atomic_fetch_add(&thief_next, 1);
   if (slot >= THIEF_CAPACITY) {
     atomic_fetch_add(&thief_dropped, 1);
@@ -146,10 +162,7 @@ static void *thief_thread_main(void *unused) {
     int status = 0;
     pid_t pid = waitpid(-1, &status, 0);
     if (pid > 0) {
-      /* The child stopThreadThief() created only to wake us up is not a theft worth reporting. */
-      if (pid != atomic_load(&thief_wakeup_pid)) {
-        thief_record(pid, status);
-      }
+      thief_record(pid, status);
     } else if (errno == ECHILD) {
       thief_sleep_us(200);
     }
@@ -171,7 +184,10 @@ static void thief_sigchld_handler(int signo, siginfo_t *info, void *context) {
       break;
     }
   }
-  /* Chaining keeps libuv's self-pipe informed, so the event loop and its other signals keep working. */
+  /*
+   * Chaining keeps libuv's self-pipe informed, so the event loop and its other signals keep
+   * working.
+   */
   if (thief_previous_action.sa_flags & SA_SIGINFO) {
     if (thief_previous_action.sa_sigaction != NULL) {
       thief_previous_action.sa_sigaction(signo, info, context);
@@ -245,7 +261,9 @@ static napi_value thief_start_thread(napi_env env, napi_callback_info cb) {
   }
   atomic_store(&thief_thread_stop, false);
   atomic_store(&thief_wakeup_pid, 0);
-  /* The thief inherits a full mask, so no signal handler (the SIGCHLD thief included) runs on it. */
+  /*
+   * The thief inherits a full mask, so no signal handler (the SIGCHLD thief included) runs on it.
+   */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   error = pthread_create(&thief_thread, NULL, thief_thread_main, NULL);
@@ -262,8 +280,9 @@ static napi_value thief_start_thread(napi_env env, napi_callback_info cb) {
 
 /*
  * Creates one child that exits at once, so a thief blocked in waitpid(-1) returns and sees its stop
- * flag. The child shares our memory (vfork) and publishes its own pid before exiting, so the thief can
- * recognise it even if it reaps the child before vfork() returns here. Returns the pid or -errno.
+ * flag. The child shares our memory (vfork) and publishes its own pid before exiting, so the thief
+ * can recognise it even if it reaps the child before vfork() returns here. Returns the pid or
+ * -errno.
  */
 static pid_t thief_wake_reaper(void) {
   pid_t pid = vfork();
@@ -295,14 +314,18 @@ static napi_value thief_stop_thread(napi_env env, napi_callback_info cb) {
   }
   /*
    * The thief may have left on another child's exit; then the wake-up child is still ours to reap.
-   * It has already exited or is about to, so this blocking wait is short; ECHILD means the thief took it.
+   * It has already exited or is about to, so this blocking wait is short; ECHILD means the thief
+   * took it.
    */
   while (waitpid(wakeup, NULL, 0) == -1 && errno == EINTR) {
   }
   return thief_undefined(env);
 }
 
-/* Implements installSigchldThief(): installs the SIGCHLD thief, remembering the handler it replaces. */
+/*
+ * Implements installSigchldThief(): installs the SIGCHLD thief, remembering the handler it
+ * replaces.
+ */
 static napi_value thief_install_signal(napi_env env, napi_callback_info cb) {
   (void)cb;
   struct sigaction action;
@@ -314,8 +337,8 @@ static napi_value thief_install_signal(napi_env env, napi_callback_info cb) {
     return NULL;
   }
   /*
-   * Read the action being replaced before installing ours: once ours is in force, another thread may
-   * run it at once, and it must find the action to chain to already in place.
+   * Read the action being replaced before installing ours: once ours is in force, another thread
+   * may run it at once, and it must find the action to chain to already in place.
    */
   if (sigaction(SIGCHLD, NULL, &thief_previous_action) == -1) {
     int error = errno;
@@ -348,9 +371,9 @@ static bool thief_signal_in_force(void) {
 }
 
 /*
- * Implements uninstallSigchldThief(): restores the replaced action if the thief's handler is still the
- * one in force, and returns whether it did. If libuv has since installed its own handler, that one is
- * left alone: restoring ours over it would break child_process.
+ * Implements uninstallSigchldThief(): restores the replaced action if the thief's handler is still
+ * the one in force, and returns whether it did. If libuv has since installed its own handler, that
+ * one is left alone: restoring ours over it would break child_process.
  */
 static napi_value thief_uninstall_signal(napi_env env, napi_callback_info cb) {
   (void)cb;
@@ -369,7 +392,10 @@ static napi_value thief_uninstall_signal(napi_env env, napi_callback_info cb) {
   return result;
 }
 
-/* Implements isSigchldThiefInstalled(): whether the thief's handler is the SIGCHLD action right now. */
+/*
+ * Implements isSigchldThiefInstalled(): whether the thief's handler is the SIGCHLD action right
+ * now.
+ */
 static napi_value thief_signal_installed_now(napi_env env, napi_callback_info cb) {
   (void)cb;
   napi_value result;
@@ -379,15 +405,17 @@ static napi_value thief_signal_installed_now(napi_env env, napi_callback_info cb
 
 /*
  * Resets the log to empty once every reserved slot has been read, so the capacity applies between
- * drains rather than over the whole process. It only succeeds if no producer reserved a slot meanwhile.
- * The caller holds thief_read_lock.
+ * drains rather than over the whole process. It only succeeds if no producer reserved a slot
+ * meanwhile. The caller holds thief_read_lock.
  */
 static void thief_try_rewind(void) {
   size_t expected = thief_read;
   if (expected == 0) {
     return;
   }
-  /* Past the capacity producers only count drops and write nothing, so any such value may be reset. */
+  /*
+   * Past the capacity producers only count drops and write nothing, so any such value may be reset.
+   */
   if (expected == THIEF_CAPACITY) {
     size_t observed = atomic_load(&thief_next);
     expected = observed > THIEF_CAPACITY ? observed : expected;
@@ -397,7 +425,10 @@ static void thief_try_rewind(void) {
   }
 }
 
-/* Implements takeStolen(): returns every published { pid, status } not returned before, oldest first. */
+/*
+ * Implements takeStolen(): returns every published { pid, status } not returned before, oldest
+ * first.
+ */
 static napi_value thief_take_stolen(napi_env env, napi_callback_info cb) {
   (void)cb;
   napi_value array;
@@ -427,7 +458,10 @@ static napi_value thief_take_stolen(napi_env env, napi_callback_info cb) {
   return array;
 }
 
-/* Implements stolenDropped(): how many reaped children did not fit in the log since the addon loaded. */
+/*
+ * Implements stolenDropped(): how many reaped children did not fit in the log since the addon
+ * loaded.
+ */
 static napi_value thief_stolen_dropped(napi_env env, napi_callback_info cb) {
   (void)cb;
   napi_value result;
@@ -463,7 +497,10 @@ static napi_value thief_close_fd(napi_env env, napi_callback_info cb) {
   return thief_undefined(env);
 }
 
-/* Implements rawWaitpid(pid, nohang): libc waitpid(); null when WNOHANG finds nothing, throws on error. */
+/*
+ * Implements rawWaitpid(pid, nohang): libc waitpid(); null when WNOHANG finds nothing, throws on
+ * error.
+ */
 static napi_value thief_raw_waitpid(napi_env env, napi_callback_info cb) {
   napi_value argv[2];
   size_t argc;
@@ -494,7 +531,10 @@ static napi_value thief_raw_waitpid(napi_env env, napi_callback_info cb) {
   return thief_make_reaped(env, reaped, status);
 }
 
-/* Implements rawKill(pid, sig): plain kill(2); returns 0 or -errno, never throws for the call itself. */
+/*
+ * Implements rawKill(pid, sig): plain kill(2); returns 0 or -errno, never throws for the call
+ * itself.
+ */
 static napi_value thief_raw_kill(napi_env env, napi_callback_info cb) {
   napi_value argv[2];
   size_t argc;

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import * as esm from '../../esm/index.mjs';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks, sh } from '../helpers/children.js';
+import { readAll } from '../helpers/stream.js';
+
+const { spawnPrivate, forkPrivate, PrivateHandle } = esm;
+
+describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it('names its backend, pid and command', async () => {
+    const h = spawnPrivate('/bin/true', [], { backend, stdio: 'ignore' });
+    expect(h).toBeInstanceOf(PrivateHandle);
+    expect(h.backend).toBe(backend === 'linux' ? 'linux-pidfd' : `${backend}-waitpid`);
+    expect(h.spawnfile).toBe('/bin/true');
+    expect(h.spawnargs).toEqual(['/bin/true']);
+    expect(h.toString()).toBe(`PrivateHandle pid ${h.pid} (running)`);
+    const s = await h.wait();
+    expect(h.toString()).toBe(`PrivateHandle pid ${h.pid} (pid ${h.pid} exit 0)`);
+    expect(s.toString()).toBe(`pid ${h.pid} exit 0`);
+  });
+
+  it('kill() signals the running child, then throws ESRCH once it is reaped', async () => {
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+    expect(h.kill(0)).toBe(true);
+    expect(h.kill('SIGUSR1')).toBe(true);
+    const s = await h.wait();
+    expect(s.signal).toBe('SIGUSR1');
+    expect(() => h.kill()).toThrow(expect.objectContaining({ code: 'ESRCH', syscall: 'kill' }));
+  });
+
+  it('does not keep the event loop alive once unref’d', async () => {
+    const fixture = path.join(__dirname, '..', 'fixtures', 'unref.cjs');
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { timeout: 20_000 });
+    const pid = Number(stdout.trim());
+    // The script ended while its child still ran (it was reparented when we exited).
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    process.kill(pid, 'SIGKILL');
+  });
+
+  it('[Symbol.dispose] terminates a running child and releases its streams', async () => {
+    let handle: InstanceType<typeof PrivateHandle> | undefined;
+    {
+      using h = spawnPrivate('/bin/sleep', ['30'], { backend });
+      handle = h;
+    }
+    const s = await handle.wait();
+    expect(s.signal).toBe('SIGTERM');
+    expect(handle.stdout!.destroyed).toBe(true);
+  });
+
+  it('[Symbol.asyncDispose] terminates and waits', async () => {
+    let handle: InstanceType<typeof PrivateHandle> | undefined;
+    {
+      await using h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+      handle = h;
+    }
+    expect(handle.status?.signal).toBe('SIGTERM');
+  });
+
+  it('kills the child with killSignal when the AbortSignal aborts', async () => {
+    const controller = new AbortController();
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore', signal: controller.signal, killSignal: 'SIGKILL' });
+    controller.abort();
+    expect((await h.wait()).signal).toBe('SIGKILL');
+  });
+
+  it('kills the child when the timeout passes', async () => {
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore', timeout: 50 });
+    expect((await h.wait()).signal).toBe('SIGTERM');
+  });
+
+  it('forkPrivate runs a Node.js module as a private child', async () => {
+    const h = forkPrivate(path.join(__dirname, '..', 'fixtures', 'hello.cjs'), ['a'], { backend, stdio: ['ignore', 'pipe', 'inherit'] });
+    const [out, s] = await Promise.all([readAll(h.stdout), h.wait()]);
+    expect(JSON.parse(out)).toEqual({ hello: true, args: ['a'] });
+    expect(s.success).toBe(true);
+  });
+});
+
+describe('module formats', () => {
+  it('gives the same classes and functions through require() and import', async () => {
+    const cjs = createRequire(import.meta.url)('private-process');
+    expect(cjs.spawnPrivate).toBe(esm.spawnPrivate);
+    expect(cjs.PrivateHandle).toBe(esm.PrivateHandle);
+    const imported = await import('private-process');
+    expect(imported.spawnPrivate).toBe(esm.spawnPrivate);
+    const s = await cjs.spawnPrivate(...sh('exit 2'), { stdio: 'ignore' }).wait();
+    expect(s).toBeInstanceOf(esm.ProcessStatus);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { spawnPrivate } from '../../esm/index.mjs';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks } from '../helpers/children.js';
+import { openFds, zombieChildren } from '../helpers/leaks.js';
+
+const SPAWNS = 2000;
+
+describe.each(backendsHere())('resources (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it(`leaves no fd and no zombie after ${SPAWNS} spawns with pipes, waited every way`, async () => {
+    const before = openFds();
+    for (let i = 0; i < SPAWNS; i++) {
+      const h = spawnPrivate('/bin/true', [], { backend });
+      if (i % 3 === 0) await h.wait();
+      else if (i % 3 === 1) h.waitSync();
+      else while (h.waitNonblock() === null) await new Promise((r) => setImmediate(r));
+      for (const s of h.stdio) s?.destroy();
+    }
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(zombieChildren()).toEqual([]);
+    expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
+  });
+
+  it('leaves nothing behind when spawns fail', () => {
+    const before = openFds();
+    for (let i = 0; i < 200; i++) {
+      expect(() => spawnPrivate('/nonexistent/tool', [], { backend })).toThrow();
+    }
+    expect(zombieChildren()).toEqual([]);
+    expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
+  });
+
+  it('closes the pidfd of a closed handle once the child exits, and reaps it', async () => {
+    const before = openFds();
+    const h = spawnPrivate('/bin/sh', ['-c', 'sleep 0.1'], { backend });
+    const pid = h.pid;
+    h.close();
+    expect(h.stdout!.destroyed).toBe(true);
+    const s = await h.wait();
+    expect(s.pid).toBe(pid);
+    // The loop closes its watch, then the pidfd, in its next turn.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(zombieChildren()).toEqual([]);
+    expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
+  });
+});
