@@ -5,7 +5,11 @@
  * legacy clone with CLONE_PIDFD, pidfd_open on ourselves, waitid(P_PIDFD)
  * answering ECHILD for a pidfd that is not our child, pidfd_send_signal with
  * signal 0, PIDFD_GET_INFO giving the exit of the reaped probe child.
- * SIGSYS is ignored meanwhile: some seccomp profiles kill instead of failing.
+ *
+ * Some seccomp profiles (Android's) raise SIGSYS instead of failing a call.
+ * The kernel forces that signal through SIG_IGN and a blocked mask, so the
+ * probe catches it with a handler that does nothing: the refused call then
+ * returns -ENOSYS, as it does where the kernel lacks it.
  */
 #define _GNU_SOURCE
 #include "linux.h"
@@ -19,6 +23,10 @@ static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static int probe_result;
 static const char *probe_reason;
 
+static void probe_on_sigsys(int sig) {
+  (void)sig;
+}
+
 static int probe_child(void *arg) {
   (void)arg;
   pp_sys1(SYS_exit_group, 7);
@@ -30,7 +38,9 @@ static long probe_clone(int use_clone3, unsigned long long extra, pp_caps *caps)
   int pidfd = -1;
   siginfo_t info = {0};
   sigset_t all, saved;
+  /* SIGSYS stays deliverable: the kernel resets a blocked SIGSYS to its default, death. */
   sigfillset(&all);
+  sigdelset(&all, SIGSYS);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid = pp_linux_clone(use_clone3, extra, probe_child, NULL, &pidfd);
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
@@ -87,8 +97,8 @@ static void probe_pidfd_calls(pp_caps *caps) {
 
 static void probe_run(void) {
   pp_caps caps = {0};
-  struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-  sigaction(SIGSYS, &ign, &old);
+  struct sigaction catch_sigsys = {.sa_handler = probe_on_sigsys}, old;
+  sigaction(SIGSYS, &catch_sigsys, &old);
   probe_clones(&caps);
   probe_pidfd_calls(&caps);
   caps.close_range = pp_sys3(SYS_close_range, ~0U, ~0U, 0) == 0;

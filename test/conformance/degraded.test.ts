@@ -27,6 +27,37 @@ describe('on kernels and sandboxes that refuse features', () => {
     expect(r.errors).toEqual([]);
   });
 
+  it('falls back to legacy clone when clone3 answers EPERM, as older container profiles do', async () => {
+    // Only the package's clone3 calls are refused: the C library's pthread_create
+    // gives up on EPERM, and Node could not start its threads.
+    const r = await degraded(['clone3:VER0=EPERM']);
+    expect(r.caps.clone3).toBe(false);
+    expect(r.caps.clonePidfd).toBe(true);
+    expect(r.caps.backend).toBe('linux');
+    expect(r.inspected).toEqual({ sigBlk: '0000000000000000', sigIgn: '0000000000000000', fds: [0, 1, 2] });
+    expect(r.wrong).toEqual([]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('survives a profile that raises SIGSYS for clone3 instead of failing it, as Android’s does', async () => {
+    const r = await degraded(['clone3:VER0=SIGSYS']);
+    expect(r.caps.clone3).toBe(false);
+    expect(r.caps.backend).toBe('linux');
+    expect(r.wrong).toEqual([]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it.each(['pidfd_send_signal=ENOSYS', 'waitid=EINVAL', 'pidfd_open=ENOSYS pidfd_send_signal=EPERM'])(
+    'reports the Linux backend unavailable, with the reason, when %s',
+    async (rules) => {
+      const r = await degraded(rules.split(' '), '--caps-only');
+      expect(r.caps.backends.linux.available).toBe(false);
+      expect(r.caps.backends.linux.reason).toMatch(/pidfd|clone|waitid/);
+      // Until another backend can take over, spawning says why it cannot.
+      if (r.caps.backend === null) expect(r.code).toBe('ERR_PRIVATE_BACKEND_UNAVAILABLE');
+    },
+  );
+
   it('keeps the child’s fd table clean without close_range', async () => {
     const r = await degraded(['close_range=ENOSYS']);
     expect(r.caps.closeRange).toBe(false);

@@ -52,6 +52,9 @@
  */
 #define RUN_PIDFD_GET_INFO_TYPE_NR 0xFF0Bu
 #define RUN_IOCTL_PIDFD_GET_INFO (-1L)
+/* clone3 with the 64-byte struct clone_args the package passes (glibc threads pass 88). */
+#define RUN_CLONE3_VER0 (-2L)
+#define RUN_CLONE_ARGS_SIZE_VER0 64u
 
 #define RUN_MAX_RULES 32
 #define RUN_MAX_INSNS (4 + RUN_MAX_RULES * 6)
@@ -75,6 +78,7 @@ static const struct {
     {"waitid", SYS_waitid},
     {"close_range", SYS_close_range},
     {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
+    {"clone3:VER0", RUN_CLONE3_VER0},
 };
 
 /* Maps the errno names accepted by --fail to their values. */
@@ -156,7 +160,13 @@ static size_t run_build_filter(const run_rule *rules, size_t count, struct sock_
   program[n++] = RUN_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   for (size_t i = 0; i < count; i++) {
     program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    if (rules[i].nr == RUN_IOCTL_PIDFD_GET_INFO) {
+    if (rules[i].nr == RUN_CLONE3_VER0) {
+      /* Match clone3 given the 64-byte first version of struct clone_args, as the package
+       * passes it; the C library's threads pass a larger one and are left alone. */
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 3);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(1));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_CLONE_ARGS_SIZE_VER0, 0, 1);
+    } else if (rules[i].nr == RUN_IOCTL_PIDFD_GET_INFO) {
       /* Match ioctl, then its request's type and number, skipping to the next block otherwise. */
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4);
       program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(1));
