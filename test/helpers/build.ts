@@ -57,6 +57,7 @@ export function helperPaths(): HelperPaths {
     inspect: path.join(outDir, 'inspect'),
     seccompRun: path.join(outDir, 'seccomp-run'),
     syscallProbe: path.join(outDir, 'syscall-probe'),
+    backendTable: path.join(outDir, 'backend-table'),
     outDir,
   };
 }
@@ -106,6 +107,16 @@ function targetsOf(paths: HelperPaths): Target[] {
       output: paths.syscallProbe,
       flags: () => [],
     },
+    {
+      // The addon's backends without Node-API: the registry and every Linux file.
+      source: source('test/unit/backend-table.c'),
+      output: paths.backendTable,
+      flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1'],
+      more: [
+        ...['registry', 'table', 'status', 'host_wait', 'stdio'].map((f) => source(`native/common/${f}.c`)),
+        ...['backend', 'child', 'clone', 'probe', 'spawn', 'wait'].map((f) => source(`native/linux/${f}.c`)),
+      ],
+    },
   ];
 }
 
@@ -114,7 +125,8 @@ function isUpToDate(target: Target): boolean {
   if (!existsSync(target.output)) {
     return false;
   }
-  return statSync(target.output).mtimeMs > statSync(target.source).mtimeMs;
+  const built = statSync(target.output).mtimeMs;
+  return [target.source, ...(target.more ?? [])].every((file) => built > statSync(file).mtimeMs);
 }
 
 /**
@@ -126,7 +138,7 @@ function compile(target: Target): Promise<void> {
   const compiler = process.env.CC || 'cc';
   const temporary = `${target.output}.${process.pid}.tmp`;
   return new Promise((resolve, reject) => {
-    const args = [...COMMON_FLAGS, ...target.flags(), '-o', temporary, target.source];
+    const args = [...COMMON_FLAGS, ...target.flags(), '-o', temporary, target.source, ...(target.more ?? [])];
     execFile(compiler, args, (error, _stdout, stderr) => {
       if (error) {
         rmSync(temporary, { force: true });
