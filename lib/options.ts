@@ -6,6 +6,7 @@
  * before every argument has been checked.
  */
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { toSignal } from './signals';
 
@@ -53,7 +54,8 @@ export interface Normalized {
   args: string[];
   argv: string[];
   candidates: string[];
-  env: string[];
+  /** env is the child's environment block, or null for this process's own environ, unchanged. */
+  env: string[] | null;
   cwd: string | null;
   stdio: number[];
   detached: boolean;
@@ -181,12 +183,15 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown)
   const checkedArgs = checkArgs(args);
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
+  // On the main thread process.env is the process's environ itself, which the
+  // addon can pass on as it is; a worker's process.env is its own copy.
+  const inherit = o.env === undefined && isMainThread;
   return {
     file: file as string,
     args: checkedArgs,
     argv: [argv0, ...checkedArgs],
     candidates: pathCandidates(file as string, env),
-    env: envBlock(env),
+    env: inherit ? null : envBlock(env),
     cwd: checkCwd(o.cwd),
     stdio: checkStdio(o.stdio),
     detached: checkBoolean('options.detached', o.detached),

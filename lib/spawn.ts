@@ -7,7 +7,9 @@ import { native, type StatusTuple } from './native';
 import { normalizeOptions, type SpawnPrivateOptions } from './options';
 import { backendReport } from './capabilities';
 
+// Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
+const SPAWN_INHERIT_ENV = 0x100;
 const STEP_NONE = 0;
 
 /** Stops the child when the options' AbortSignal aborts or its timeout passes. */
@@ -48,16 +50,10 @@ export function spawnPrivate(file: string, args?: readonly string[], options?: S
     if (handle !== null) handle._exited(result);
     else early = result;
   };
-  const block = [...o.candidates, ...o.argv, ...o.env].join('\0') + '\0';
-  const r = native.spawn(
-    o.backend,
-    block,
-    [o.candidates.length, o.argv.length, o.env.length],
-    o.cwd,
-    o.stdio,
-    o.detached ? SPAWN_SETSID : 0,
-    onExit,
-  );
+  const env = o.env ?? [];
+  const block = [...o.candidates, ...o.argv, ...env].join('\0') + '\0';
+  const flags = (o.detached ? SPAWN_SETSID : 0) | (o.env === null ? SPAWN_INHERIT_ENV : 0);
+  const r = native.spawn(o.backend, block, [o.candidates.length, o.argv.length, env.length], o.cwd, o.stdio, flags, onExit);
   if ('errno' in r) {
     if (r.step === STEP_NONE) {
       const report = backendReport(o.backend);

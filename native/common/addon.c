@@ -23,6 +23,11 @@
 
 #define PP_MAX_SLOTS 1024
 
+/* A flag of the JS side only: pass this process's environ on, unchanged. */
+#define PP_SPAWN_INHERIT_ENV 0x100
+
+extern char **environ;
+
 /* Calls a Node-API function; on failure throws and returns NULL. */
 #define PP_NAPI_CALL(env, call)                                  \
   do {                                                           \
@@ -302,11 +307,11 @@ static napi_value addon_spawn(napi_env env, napi_callback_info info) {
     pp_spawn_req req = {
         .candidates = (const char *const *)vec,
         .argv = vec + counts[0] + 1,
-        .envp = vec + counts[0] + counts[1] + 2,
+        .envp = flags & PP_SPAWN_INHERIT_ENV ? environ : vec + counts[0] + counts[1] + 2,
         .cwd = cwd,
         .fds = child_fds,
         .nfds = nfds,
-        .flags = flags,
+        .flags = flags & ~PP_SPAWN_INHERIT_ENV,
     };
     h->child.fd = -1;
     r = backend->spawn(&req, &h->child, &err);

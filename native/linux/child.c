@@ -119,7 +119,12 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
     if (r < 0) child_fail(ctx, r, PP_STEP_SETSID);
   }
   child_setup_fds(ctx, req);
-  r = ctx->close_range ? pp_sys3(SYS_close_range, req->nfds, ~0U, 0) : -ENOSYS;
+  /*
+   * Marked close-on-exec rather than closed: exec closes them after it has
+   * let the parent go (5.11); a plain close here would keep it waiting.
+   */
+  r = ctx->close_range ? pp_sys3(SYS_close_range, req->nfds, ~0U, PP_CLOSE_RANGE_CLOEXEC) : -ENOSYS;
+  if (r == -EINVAL) r = pp_sys3(SYS_close_range, req->nfds, ~0U, 0);
   if (r == -ENOSYS) r = child_cloexec_from(req->nfds);
   if (r < 0) child_fail(ctx, r, PP_STEP_CLOSE_FDS);
   if (req->cwd != NULL) {

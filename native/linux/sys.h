@@ -10,6 +10,7 @@
  *   waitid(P_PIDFD)                 5.4      reaping through the pidfd
  *   CLONE_CLEAR_SIGHAND             5.5      handlers reset at clone time
  *   close_range                     5.9      no fd leaks into the child
+ *   CLOSE_RANGE_CLOEXEC             5.11     ... closed by exec, off the parent's wait
  *   PIDFD_GET_INFO + PIDFD_INFO_EXIT 6.15    the status after a theft
  *
  * The child side and the code that may one day run on a shepherd process
@@ -40,6 +41,8 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+
+#define PP_CLOSE_RANGE_CLOEXEC (1U << 2)
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000

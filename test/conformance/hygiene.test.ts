@@ -1,4 +1,7 @@
+import { once } from 'node:events';
 import { openSync, closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, inject, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
 import { backendsHere } from '../helpers/backends.js';
@@ -91,6 +94,29 @@ describe.each(backendsHere())('what the child inherits (%s backend)', (backend) 
     });
     const [out] = await Promise.all([readAll(h.stdout), h.wait()]);
     expect(out).toBe('renamed /tmp hi\n');
+  });
+
+  it("inherits this process's environment as it is now, without an env option", async () => {
+    process.env.PP_TEST_VARIABLE = 'set now';
+    delete process.env.PP_TEST_GONE;
+    try {
+      const h = spawnPrivate('/bin/sh', ['-c', 'echo "$PP_TEST_VARIABLE ${PP_TEST_GONE-unset}"'], {
+        backend,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const [out] = await Promise.all([readAll(h.stdout), h.wait()]);
+      expect(out).toBe('set now unset\n');
+    } finally {
+      delete process.env.PP_TEST_VARIABLE;
+    }
+  });
+
+  it("gives a child spawned in a worker that worker's own process.env", async () => {
+    const worker = new Worker(path.join(__dirname, '..', 'fixtures', 'worker-env.cjs'));
+    const [message] = (await once(worker, 'message')) as [{ out: string; code: number }];
+    await worker.terminate();
+    expect(message).toEqual({ out: 'from the worker', code: 0 });
+    expect(process.env.PP_WORKER_ONLY).toBeUndefined();
   });
 
   it('starts a new session when detached', async () => {
