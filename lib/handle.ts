@@ -31,8 +31,7 @@ function makeStreams(fds: number[]): Stdio {
 export class PrivateHandle implements Disposable, AsyncDisposable {
   /** pid is the child's process id. */
   readonly pid: number;
-  /** backend names the implementation that spawned the child. */
-  readonly backend: BackendKind;
+  #backend: BackendKind | null = null;
   /** spawnfile is the file that was executed, as given. */
   readonly spawnfile: string;
   /** spawnargs is the child's full argv. */
@@ -57,7 +56,6 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   constructor(handle: NativeHandle, pid: number, fds: number[], file: string, argv: string[]) {
     this.#native = handle;
     this.pid = pid;
-    this.backend = native.backendName(handle) as BackendKind;
     this.spawnfile = file;
     this.spawnargs = Object.freeze([...argv]);
     const stdio = makeStreams(fds);
@@ -126,6 +124,12 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
    */
   waitNonblock(): ProcessStatus | null {
     return this.#outcome(null) ?? this.#outcome(native.tryReap(this.#native));
+  }
+
+  /** backend names the implementation that spawned the child. */
+  get backend(): BackendKind {
+    this.#backend ??= native.backendName(this.#native) as BackendKind;
+    return this.#backend;
   }
 
   /** status is the ProcessStatus once known, else null. */

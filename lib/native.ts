@@ -12,12 +12,8 @@ export type StatusTuple = [number, number, number, number, number, number, numbe
 /** NativeHandle is the addon's opaque handle on one child. */
 export type NativeHandle = { readonly __brand: 'NativeHandle' };
 
-/** SpawnResult is what the addon's spawn returns when the child started. */
-export interface SpawnResult {
-  pid: number;
-  handle: NativeHandle;
-  fds: number[];
-}
+/** SpawnResult is what the addon's spawn returns when the child started: the handle, the pid, then the parent's end of each stdio slot (-1 when none). */
+export type SpawnResult = [NativeHandle, number, ...number[]];
 
 /** SpawnFailure is what the addon's spawn returns when it did not. */
 export interface SpawnFailure {

@@ -54,7 +54,7 @@ export function spawnPrivate(file: string, args?: readonly string[], options?: S
   const block = [...o.candidates, ...o.argv, ...env].join('\0') + '\0';
   const flags = (o.detached ? SPAWN_SETSID : 0) | (o.env === null ? SPAWN_INHERIT_ENV : 0);
   const r = native.spawn(o.backend, block, [o.candidates.length, o.argv.length, env.length], o.cwd, o.stdio, flags, onExit);
-  if ('errno' in r) {
+  if (!Array.isArray(r)) {
     if (r.step === STEP_NONE) {
       const report = backendReport(o.backend);
       if (report === null) throw backendUnavailable(o.backend, 'it is not compiled in on this platform');
@@ -62,7 +62,8 @@ export function spawnPrivate(file: string, args?: readonly string[], options?: S
     }
     throw spawnError(o.file, o.argv, r.errno, r.step);
   }
-  handle = new PrivateHandle(r.handle, r.pid, r.fds, o.file, o.argv);
+  const [nativeHandle, pid, ...fds] = r;
+  handle = new PrivateHandle(nativeHandle, pid, fds, o.file, o.argv);
   if (early !== null) handle._exited(early);
   armCancellation(handle, o.signal, o.timeout, o.killSignal);
   return handle;

@@ -43,7 +43,6 @@ typedef struct pp_handle {
   napi_env env;
   uv_poll_t poll;
   napi_ref on_exit;
-  napi_async_context async;
   int watching;  /* the poll is started and the handle is in the live list */
   int poll_open; /* the poll handle exists and its close callback has not run */
   int done;      /* reaped, or its status is lost */
@@ -51,9 +50,14 @@ typedef struct pp_handle {
   struct pp_handle *prev, *next;
 } pp_handle;
 
-/* Per-environment state: the handles still watched, for the cleanup hook. */
+/*
+ * Per-environment state: the handles still watched, for the cleanup hook,
+ * and the one async context every exit callback runs in.
+ */
 typedef struct addon_env {
+  napi_env env;
   pp_handle *live;
+  napi_async_context async;
 } addon_env;
 
 static void addon_throw_status(napi_env env, napi_status status, const char *call) {
@@ -110,8 +114,6 @@ static void addon_finish(pp_handle *h) {
   uv_close((uv_handle_t *)&h->poll, addon_poll_closed);
   if (h->on_exit != NULL) napi_delete_reference(h->env, h->on_exit);
   h->on_exit = NULL;
-  if (h->async != NULL) napi_async_destroy(h->env, h->async);
-  h->async = NULL;
   napi_get_instance_data(h->env, (void **)&ae);
   if (h->prev != NULL) h->prev->next = h->next;
   else if (ae != NULL) ae->live = h->next;
@@ -124,6 +126,7 @@ static void addon_on_poll(uv_poll_t *poll, int status, int events) {
   napi_env env = h->env;
   napi_handle_scope scope;
   napi_value cb, recv, result;
+  addon_env *ae = NULL;
   pp_status st;
   (void)status;
   (void)events;
@@ -132,17 +135,15 @@ static void addon_on_poll(uv_poll_t *poll, int status, int events) {
 
   napi_open_handle_scope(env, &scope);
   napi_get_reference_value(env, h->on_exit, &cb);
-  napi_async_context async = h->async;
-  h->async = NULL;
+  napi_get_instance_data(env, (void **)&ae);
   addon_finish(h);
   result = addon_reap_result(env, r, &st);
   napi_get_global(env, &recv);
-  if (napi_make_callback(env, async, recv, cb, 1, &result, NULL) == napi_pending_exception) {
+  if (napi_make_callback(env, ae->async, recv, cb, 1, &result, NULL) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env, &err);
     napi_fatal_exception(env, err);
   }
-  napi_async_destroy(env, async);
   napi_close_handle_scope(env, scope);
 }
 
@@ -169,6 +170,7 @@ static void addon_env_cleanup(void *arg) {
     uv_close((uv_handle_t *)&h->poll, addon_poll_closed);
   }
   ae->live = NULL;
+  napi_async_destroy(ae->env, ae->async);
   free(ae);
 }
 
@@ -228,7 +230,6 @@ static napi_value addon_spawn_error(napi_env env, int err, int step) {
 static int addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
   uv_loop_t *loop = NULL;
   addon_env *ae = NULL;
-  napi_value name;
   int fd = -1;
   if (h->child.backend->watch(&h->child, &fd) != PP_WATCH_FD) return -ENOTSUP;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return -EINVAL;
@@ -240,8 +241,6 @@ static int addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
   if (r < 0) return r;
   h->watching = 1;
   napi_create_reference(env, on_exit, 1, &h->on_exit);
-  napi_create_string_utf8(env, "PrivateProcess", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, NULL, name, &h->async);
   napi_get_instance_data(env, (void **)&ae);
   h->next = ae->live;
   if (ae->live != NULL) ae->live->prev = h;
@@ -269,11 +268,11 @@ static int addon_stdio_spec(napi_env env, napi_value arr, int *spec) {
 
 /*
  * spawn(backend, block, counts, cwd, stdio, flags, onExit) starts a child;
- * returns { pid, handle, fds } or { errno, step }.
+ * returns [handle, pid, ...parent fds] or { errno, step }.
  */
 static napi_value addon_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 7;
-  napi_value argv[7], out, fds_out;
+  napi_value argv[7], out;
   uint32_t counts[3];
   int spec[PP_MAX_SLOTS], child_fds[PP_MAX_SLOTS], parent_fds[PP_MAX_SLOTS];
   int32_t flags = 0;
@@ -346,15 +345,13 @@ static napi_value addon_spawn(napi_env env, napi_callback_info info) {
     return addon_spawn_error(env, r, PP_STEP_NONE);
   }
   napi_value handle;
-  PP_NAPI_CALL(env, napi_create_object(env, &out));
+  PP_NAPI_CALL(env, napi_create_array_with_length(env, (size_t)nfds + 2, &out));
   PP_NAPI_CALL(env, napi_create_external(env, h, addon_handle_collected, NULL, &handle));
-  PP_NAPI_CALL(env, napi_set_named_property(env, out, "handle", handle));
-  PP_NAPI_CALL(env, napi_set_named_property(env, out, "pid", addon_int(env, h->child.pid)));
-  PP_NAPI_CALL(env, napi_create_array_with_length(env, (size_t)nfds, &fds_out));
+  PP_NAPI_CALL(env, napi_set_element(env, out, 0, handle));
+  PP_NAPI_CALL(env, napi_set_element(env, out, 1, addon_int(env, h->child.pid)));
   for (int i = 0; i < nfds; i++) {
-    PP_NAPI_CALL(env, napi_set_element(env, fds_out, (uint32_t)i, addon_int(env, parent_fds[i])));
+    PP_NAPI_CALL(env, napi_set_element(env, out, (uint32_t)i + 2, addon_int(env, parent_fds[i])));
   }
-  PP_NAPI_CALL(env, napi_set_named_property(env, out, "fds", fds_out));
   return out;
 }
 
@@ -519,6 +516,10 @@ static napi_value addon_init(napi_env env, napi_value exports) {
     napi_throw_error(env, "ENOMEM", "private-process: out of memory");
     return NULL;
   }
+  napi_value name;
+  ae->env = env;
+  PP_NAPI_CALL(env, napi_create_string_utf8(env, "PrivateProcess", NAPI_AUTO_LENGTH, &name));
+  PP_NAPI_CALL(env, napi_async_init(env, NULL, name, &ae->async));
   PP_NAPI_CALL(env, napi_set_instance_data(env, ae, NULL, NULL));
   PP_NAPI_CALL(env, napi_add_env_cleanup_hook(env, addon_env_cleanup, ae));
   PP_NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));

@@ -46,27 +46,24 @@ describe.each(backendsHere())('a hostile waitpid(-1) in the process (%s backend)
     thief.takeStolen();
   });
 
-  it.skipIf(!capabilities().pidfdInfoExit)(
-    `cannot make any of ${CHILDREN} private statuses wrong or missing: a thread looping waitpid(-1)${noInfoExit}`,
-    async () => {
-      thief.startThreadThief();
+  const thieves = [
+    ['a thread looping waitpid(-1)', () => thief.startThreadThief(), () => thief.stopThreadThief()],
+    [
+      'a SIGCHLD handler reaping with waitpid(-1, WNOHANG)',
+      () => thief.installSigchldThief(),
+      () => thief.uninstallSigchldThief(),
+    ],
+  ] as const;
+
+  it.skipIf(!capabilities().pidfdInfoExit).each(thieves)(
+    `cannot make any of ${CHILDREN} private statuses wrong or missing: %s${noInfoExit}`,
+    async (_name, start, stop) => {
+      start();
       const { wrong, pids } = await runMany(backend, CHILDREN);
-      thief.stopThreadThief();
+      stop();
       const stolen = thief.takeStolen().filter((r) => pids.has(r.pid));
       expect(wrong).toEqual([]);
       // The thief really did take statuses: the guarantee was exercised.
-      expect(stolen.length).toBeGreaterThan(0);
-    },
-  );
-
-  it.skipIf(!capabilities().pidfdInfoExit)(
-    `cannot make any of ${CHILDREN} private statuses wrong or missing: a SIGCHLD handler reaping with waitpid(-1, WNOHANG)${noInfoExit}`,
-    async () => {
-      thief.installSigchldThief();
-      const { wrong, pids } = await runMany(backend, CHILDREN);
-      thief.uninstallSigchldThief();
-      const stolen = thief.takeStolen().filter((r) => pids.has(r.pid));
-      expect(wrong).toEqual([]);
       expect(stolen.length).toBeGreaterThan(0);
     },
   );
