@@ -1,0 +1,279 @@
+// run.mjs: spawn + wait throughput of spawnPrivate against child_process.spawn, execa and a C
+// baseline, with and without 2 GiB of touched heap in the spawning process.
+//
+//   npm run bench [-- --quick] [-- --only=sequential|inflight] [-- --no-ballast] [-- --repeat=2]
+//
+// Every Node measurement runs in a fresh process (bench/contender.mjs), so one contender's ballast
+// never weighs on another. Each is repeated (twice by default, once with --quick) and the best rate
+// kept, since interference only ever slows a run down. The table goes to stdout and the same
+// numbers, every run included, to build/bench/last.json.
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+const outDir = join(root, 'build', 'bench');
+const baselineSource = join(here, 'baseline.c');
+const baselineBinary = join(outDir, 'baseline');
+const INFLIGHT = 32;
+const BALLAST_GIB = 2;
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-ballast': { type: 'boolean', default: false },
+    repeat: { type: 'string' },
+  },
+});
+if (flags.only !== undefined && flags.only !== 'sequential' && flags.only !== 'inflight') {
+  console.error(`--only must be sequential or inflight, got ${JSON.stringify(flags.only)}`);
+  process.exit(2);
+}
+
+// Seconds of measurement per Node contender, and children per C baseline run.
+const seconds = flags.quick ? 0.5 : 2.5;
+const warmupSeconds = flags.quick ? 0.1 : 0.3;
+const baselineCount = flags.quick ? 500 : 3000;
+const repeat = Number(flags.repeat ?? (flags.quick ? 1 : 2));
+if (!(Number.isInteger(repeat) && repeat > 0)) {
+  console.error(`--repeat must be a positive integer, got ${JSON.stringify(flags.repeat)}`);
+  process.exit(2);
+}
+
+const NODE_CONTENDERS = ['private', 'child_process', 'execa'];
+const LABELS = {
+  private: 'spawnPrivate',
+  child_process: 'child_process',
+  execa: 'execa',
+  baseline: 'C baseline',
+};
+
+/**
+ * compileBaseline builds bench/baseline.c into build/bench/ unless the binary is newer, and returns
+ * null, or the first line of the compiler's complaint when it could not.
+ */
+async function compileBaseline() {
+  mkdirSync(outDir, { recursive: true });
+  const mtime = (path) => {
+    try {
+      return statSync(path).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  if (mtime(baselineBinary) > mtime(baselineSource)) return null;
+  const cc = process.env.CC ?? 'cc';
+  const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', baselineBinary, baselineSource];
+  console.log(`compiling ${relative(root, baselineSource)}: ${cc} ${args.join(' ').replaceAll(root + '/', '')}`);
+  try {
+    await run(cc, args);
+    return null;
+  } catch (err) {
+    return `${cc} failed: ${(err.stderr || err.message).trim().split('\n')[0]}`;
+  }
+}
+
+/** lastJsonLine parses the last line of a measurement's stdout. */
+function lastJsonLine(stdout) {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+/** measureNode runs bench/contender.mjs once; an unavailable contender yields { error }. */
+async function measureNode(contender, mode, ballastGiB) {
+  const args = [
+    join(here, 'contender.mjs'),
+    `--contender=${contender}`,
+    `--mode=${mode}`,
+    `--inflight=${INFLIGHT}`,
+    `--ballast-gib=${ballastGiB}`,
+    `--seconds=${seconds}`,
+    `--warmup-seconds=${warmupSeconds}`,
+  ];
+  try {
+    const { stdout } = await run(process.execPath, args, { cwd: root, timeout: 120_000 });
+    return lastJsonLine(stdout);
+  } catch (err) {
+    if (err.stdout) {
+      try {
+        return lastJsonLine(err.stdout);
+      } catch {
+        // Fall through to the generic error below.
+      }
+    }
+    return { error: (err.stderr || err.message).trim().split('\n')[0] };
+  }
+}
+
+/** measureBaseline runs the C baseline once with its own ballast. */
+async function measureBaseline(mode, ballastGiB, compileError) {
+  if (compileError) return { error: compileError };
+  const args =
+    mode === 'inflight' ? ['inflight', `${baselineCount}`, `${INFLIGHT}`] : ['sequential', `${baselineCount}`];
+  if (ballastGiB > 0) args.push('--ballast-gib', `${ballastGiB}`);
+  try {
+    const { stdout } = await run(baselineBinary, args, { timeout: 120_000 });
+    return lastJsonLine(stdout);
+  } catch (err) {
+    return { error: (err.stderr || err.message).trim().split('\n')[0] };
+  }
+}
+
+/** best keeps the run with the highest rate, listing every run's rate beside it. */
+function best(runs) {
+  const ok = runs.filter((r) => r.rate > 0);
+  if (ok.length === 0) return runs[0];
+  const top = ok.reduce((a, b) => (b.rate > a.rate ? b : a));
+  return { ...top, runs: runs.map((r) => (r.rate > 0 ? Math.round(r.rate) : null)) };
+}
+
+/**
+ * cpuSnapshot reads the machine's busy and total CPU time and this process's own, children
+ * included, all in clock ticks; null where /proc cannot tell.
+ */
+function cpuSnapshot() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
+    const busy = user + nice + system + irq + softirq + steal;
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name start at field 3; utime, stime, cutime and cstime are 14 to 17.
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    const own = fields[11] + fields[12] + fields[13] + fields[14];
+    return { busy, total: busy + idle + iowait, own };
+  } catch {
+    return null;
+  }
+}
+
+/** otherLoad is the share of all CPUs that processes outside the bench kept busy between snapshots. */
+function otherLoad(before, after) {
+  if (!before || !after || after.total === before.total) return null;
+  const other = after.busy - before.busy - (after.own - before.own);
+  return Math.max(0, other) / (after.total - before.total);
+}
+
+/** ratio divides two rates, or returns null when either is missing. */
+function ratio(a, b) {
+  return a?.rate > 0 && b?.rate > 0 ? a.rate / b.rate : null;
+}
+
+/** formatRate prints a measured rate, or n/a for a contender that did not run. */
+function formatRate(result) {
+  return result?.rate > 0 ? `${Math.round(result.rate)}/s` : 'n/a';
+}
+
+/** formatRatio prints a ratio of rates, or n/a. */
+function formatRatio(value) {
+  return value === null ? 'n/a' : `${value.toFixed(2)}x`;
+}
+
+/** printTable prints one row per scenario: each contender's rate, then spawnPrivate's ratios. */
+function printTable(rows) {
+  const header = ['scenario', ...Object.values(LABELS), 'pp/cp', 'pp/execa', 'pp/C'];
+  const body = rows.map((row) => [
+    row.scenario,
+    ...Object.keys(LABELS).map((key) => formatRate(row.results[key])),
+    formatRatio(row.ratios.childProcess),
+    formatRatio(row.ratios.execa),
+    formatRatio(row.ratios.baseline),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of body) console.log(line(r));
+}
+
+async function main() {
+  const compileError = await compileBaseline();
+  const cpuBefore = cpuSnapshot();
+  const modes = flags.only ? [flags.only] : ['sequential', 'inflight'];
+  const ballasts = flags['no-ballast'] ? [0] : [0, BALLAST_GIB];
+  const rows = [];
+  for (const mode of modes) {
+    for (const ballastGiB of ballasts) {
+      const scenario = `${mode === 'inflight' ? `${INFLIGHT} in flight` : 'sequential'}${ballastGiB ? ` + ${ballastGiB} GiB heap` : ''}`;
+      process.stderr.write(`measuring ${scenario}: `);
+      const results = {};
+      const runs = { private: [], child_process: [], execa: [], baseline: [] };
+      for (let i = 0; i < repeat; i++) {
+        for (const contender of NODE_CONTENDERS) {
+          process.stderr.write(`${LABELS[contender]} `);
+          runs[contender].push(await measureNode(contender, mode, ballastGiB));
+        }
+        process.stderr.write('C-baseline ');
+        runs.baseline.push(await measureBaseline(mode, ballastGiB, compileError));
+      }
+      process.stderr.write('\n');
+      for (const [key, list] of Object.entries(runs)) results[key] = best(list);
+      const ratios = {
+        childProcess: ratio(results.private, results.child_process),
+        execa: ratio(results.private, results.execa),
+        baseline: ratio(results.private, results.baseline),
+      };
+      rows.push({ scenario, mode, inflight: mode === 'inflight' ? INFLIGHT : 1, ballastGiB, results, ratios });
+    }
+  }
+
+  const backend = rows.map((r) => r.results.private?.backend).find(Boolean) ?? null;
+  const clone = rows.map((r) => r.results.baseline?.clone).find(Boolean) ?? null;
+  const machine = {
+    node: process.version,
+    kernel: os.release(),
+    cpus: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  };
+  const load = otherLoad(cpuBefore, cpuSnapshot());
+  console.log(
+    `\nspawn + wait of /bin/true, stdio 'ignore'; node ${machine.node}, linux ${machine.kernel}, ` +
+      `${machine.cpus} cpus; spawnPrivate backend: ${backend ?? 'n/a'}; C baseline: ${clone ?? 'n/a'}\n`,
+  );
+  printTable(rows);
+  console.log('\npp = spawnPrivate, cp = child_process.spawn; a ratio above 1 means spawnPrivate is faster.');
+  console.log(`Each rate is the best of ${repeat} run${repeat > 1 ? 's' : ''}.`);
+  if (load !== null && load > 0.15) {
+    console.log(
+      `Other processes kept ${Math.round(load * 100)}% of the CPUs busy meanwhile: these numbers are skewed.`,
+    );
+  }
+  for (const row of rows) {
+    for (const [key, result] of Object.entries(row.results)) {
+      if (result.error || result.failures) process.exitCode = 1;
+      if (result.error) console.log(`${row.scenario}, ${LABELS[key]}: ${result.error}`);
+      else if (result.failures)
+        console.log(`${row.scenario}, ${LABELS[key]}: ${result.failures} children did not exit 0`);
+    }
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine,
+    otherCpuLoad: load === null ? null : Math.round(load * 1000) / 1000,
+    settings: {
+      quick: flags.quick,
+      repeat,
+      seconds,
+      warmupSeconds,
+      baselineCount,
+      inflight: INFLIGHT,
+      ballastGiB: BALLAST_GIB,
+    },
+    backend,
+    baselineClone: clone,
+    rows,
+  };
+  writeFileSync(join(outDir, 'last.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwritten to ${relative(root, join(outDir, 'last.json'))}`);
+}
+
+await main();
