@@ -44,12 +44,9 @@ function armCancellation(h: PrivateHandle, signal: AbortSignal | null, timeout: 
  */
 export function spawnPrivate(file: string, args?: readonly string[], options?: SpawnPrivateOptions): PrivateHandle {
   const o = normalizeOptions(file, args, options);
-  let handle: PrivateHandle | null = null;
-  let early: StatusTuple | number | null = null;
-  const onExit = (result: StatusTuple | number): void => {
-    if (handle !== null) handle._exited(result);
-    else early = result;
-  };
+  // The addon calls onExit from the event loop only, so never before spawn returns.
+  let handle: PrivateHandle | undefined;
+  const onExit = (result: StatusTuple | number): void => handle!._exited(result);
   const env = o.env ?? [];
   const block = [...o.candidates, ...o.argv, ...env].join('\0') + '\0';
   const flags = (o.detached ? SPAWN_SETSID : 0) | (o.env === null ? SPAWN_INHERIT_ENV : 0);
@@ -64,7 +61,6 @@ export function spawnPrivate(file: string, args?: readonly string[], options?: S
   }
   const [nativeHandle, pid, ...fds] = r;
   handle = new PrivateHandle(nativeHandle, pid, fds, o.file, o.argv);
-  if (early !== null) handle._exited(early);
   armCancellation(handle, o.signal, o.timeout, o.killSignal);
   return handle;
 }

@@ -6,11 +6,16 @@ import { pidfdBackendsHere } from '../helpers/backends.js';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'recycle.cjs');
 const isRoot = process.getuid?.() === 0;
+const skipReason = !isRoot
+  ? ' (skipped: needs root for unshare --pid and ns_last_pid)'
+  : pidfdBackendsHere().length === 0
+    ? ' (skipped: no pidfd backend on this platform)'
+    : '';
 
 // The fixture needs its own pid namespace to make the kernel reuse a pid on demand.
 describe('a reaped child’s pid, once reused', () => {
-  it.skipIf(!isRoot || pidfdBackendsHere().length === 0)(
-    `is never signalled through the old handle${isRoot ? '' : ' (skipped: needs root for unshare --pid and ns_last_pid)'}`,
+  it.skipIf(skipReason !== '')(
+    `is never signalled through the old handle${skipReason}`,
     async () => {
       const { stdout } = await promisify(execFile)(
         'unshare',
