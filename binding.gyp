@@ -7,7 +7,7 @@
         "native/common/registry.c",
         "native/common/table.c",
         "native/common/host_wait.c",
-        "native/common/stdio.c",
+        "native/common/slots.c",
         "native/common/status.c"
       ],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],

@@ -20,6 +20,7 @@
 
 #include "backend.h"
 #include "host_wait.h"
+#include "slots.h"
 
 #define PP_MAX_SLOTS 1024
 

@@ -113,7 +113,7 @@ function targetsOf(paths: HelperPaths): Target[] {
       output: paths.backendTable,
       flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1'],
       more: [
-        ...['registry', 'table', 'status', 'host_wait', 'stdio'].map((f) => source(`native/common/${f}.c`)),
+        ...['registry', 'table', 'status', 'host_wait', 'slots'].map((f) => source(`native/common/${f}.c`)),
         ...['backend', 'child', 'clone', 'probe', 'spawn', 'wait'].map((f) => source(`native/linux/${f}.c`)),
       ],
     },

@@ -1,11 +1,13 @@
 /*
- * stdio.c - the descriptors a spawn gives its child's stdio slots.
+ * slots.c - the descriptors a spawn gives its child's stdio slots.
  *
  * Every descriptor made here is close-on-exec in the parent: a child started
  * elsewhere at the same moment must not inherit another child's pipe.
  */
 #define _GNU_SOURCE
-#include "host_wait.h"
+#include "slots.h"
+
+#include "backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
