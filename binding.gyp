@@ -4,11 +4,17 @@
       "target_name": "private_process",
       "sources": [
         "native/common/addon.c",
+        "native/common/addon_handle.c",
+        "native/common/addon_spawn.c",
         "native/common/registry.c",
         "native/common/table.c",
         "native/common/host_wait.c",
+        "native/common/orphans.c",
         "native/common/slots.c",
-        "native/common/status.c"
+        "native/common/status.c",
+        "native/fallback/backend.c",
+        "native/fallback/spawn.c",
+        "native/fallback/wait.c"
       ],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"],
@@ -28,6 +34,23 @@
           "xcode_settings": {
             "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
           }
+        }]
+      ]
+    },
+    {
+      "target_name": "private_process_shim",
+      "type": "loadable_module",
+      "product_extension": "node",
+      "sources": [],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/shim/shim.c",
+            "native/common/table.c",
+            "native/common/host_wait.c"
+          ],
+          "libraries": ["-ldl", "-pthread"]
         }]
       ]
     }

@@ -6,7 +6,9 @@ import cjs from '../dist/cjs/index.js';
 export const {
   spawnPrivate,
   forkPrivate,
+  runPrivate,
   waitpid,
+  adopt,
   capabilities,
   PrivateHandle,
   ProcessStatus,

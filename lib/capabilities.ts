@@ -2,7 +2,7 @@
  * capabilities - which backend runs here and what the kernel gives it.
  */
 import os from 'node:os';
-import { native, type BackendReport } from './native';
+import { native, shimPath, type BackendReport } from './native';
 import type { BackendName } from './options';
 
 /** BackendAvailability says whether a backend can run here, and if not, why. */
@@ -89,8 +89,8 @@ export function capabilities(): Capabilities {
     pidfdInfoExit: feature('pidfdInfoExit'),
     closeRange: feature('closeRange'),
     clearSighand: feature('clearSighand'),
-    preloadPath: null,
-    shimActive: false,
+    preloadPath: shimPath,
+    shimActive: native.shimActive(),
   });
   return cached;
 }

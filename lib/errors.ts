@@ -164,3 +164,46 @@ export function backendUnavailable(backend: string, reason: string): Error & { c
 export function esrch(pid: number): NodeJS.ErrnoException {
   return systemError('kill', -constants.errno.ESRCH, { message: `kill ESRCH: private child ${pid} has already been reaped` });
 }
+
+/** formatCommand shows a command line for messages, quoting words that need it. */
+export function formatCommand(file: string, args: readonly string[]): string {
+  return [file, ...args].map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ');
+}
+
+/** abortError is Node's AbortError (code 'ABORT_ERR') with the signal's reason as its cause. */
+export function abortError(reason: unknown): Error & { code: string } {
+  const err = withCode(new Error('The operation was aborted', { cause: reason }), 'ABORT_ERR');
+  err.name = 'AbortError';
+  return err;
+}
+
+/** timedOut is runPrivate's error for a child stopped by its timeout: code 'ETIMEDOUT'. */
+export function timedOut(command: string, timeout: number): Error & { code: string } {
+  return withCode(new Error(`Command timed out after ${timeout} ms: ${command}`), 'ETIMEDOUT');
+}
+
+/** maxBufferExceeded is Node's ERR_CHILD_PROCESS_STDIO_MAXBUFFER, a RangeError. */
+export function maxBufferExceeded(stream: 'stdout' | 'stderr'): RangeError & { code: string } {
+  return withCode(new RangeError(`${stream} maxBuffer length exceeded`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER');
+}
+
+/** commandFailed is runPrivate's error, with `reject: true`, for a child that did not exit 0. */
+export function commandFailed(command: string, outcome: string): Error & { code: string } {
+  return withCode(new Error(`Command failed: ${command} (${outcome})`), 'ERR_PRIVATE_PROCESS_FAILED');
+}
+
+/** reapedElsewhere is thrown by waitSync() on an adopted ChildProcess, which child_process reaps. */
+export function reapedElsewhere(pid: number): Error & { code: string } {
+  return withCode(
+    new Error(
+      `waitSync() cannot wait for adopted child ${pid}: child_process reaps it on the event loop, ` +
+        'which a blocking wait would stop; use wait()',
+    ),
+    'ERR_PRIVATE_PROCESS_REAPED_ELSEWHERE',
+  );
+}
+
+/** notSupported is Node's ERR_NOT_SUPPORTED-style error for what a backend cannot do here. */
+export function notSupported(what: string, reason: string): Error & { code: string } {
+  return withCode(new Error(`${what} is not supported here: ${reason}`), 'ERR_NOT_SUPPORTED');
+}

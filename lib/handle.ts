@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { esrch, statusLost, systemError } from './errors';
+import { esrch, reapedElsewhere, statusLost, systemError } from './errors';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
@@ -51,6 +51,8 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   #waiters: Array<{ resolve: (s: ProcessStatus) => void; reject: (e: Error) => void }> = [];
   #promise: Promise<ProcessStatus> | null = null;
   #onSettle: Array<() => void> = [];
+  // True for an adopted ChildProcess: child_process reaps it, we only signal it.
+  #reapedElsewhere = false;
 
   /** @internal */
   constructor(handle: NativeHandle, pid: number, fds: number[], file: string, argv: string[]) {
@@ -68,6 +70,11 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   /** @internal The addon calls this once the event loop has reaped the child. */
   _exited(result: StatusTuple | number): void {
     this.#settle(result);
+  }
+
+  /** @internal Marks an adopted ChildProcess: its status comes from child_process. */
+  _reapedElsewhere(): void {
+    this.#reapedElsewhere = true;
   }
 
   /** @internal Runs fn once the child is reaped or lost (timers, abort listeners). */
@@ -115,7 +122,10 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
 
   /** waitSync blocks the thread until the child has exited; the same object as wait(). */
   waitSync(): ProcessStatus {
-    return this.#outcome(null) ?? (this.#outcome(native.reap(this.#native)) as ProcessStatus);
+    const known = this.#outcome(null);
+    if (known !== null) return known;
+    if (this.#reapedElsewhere) throw reapedElsewhere(this.pid);
+    return this.#outcome(native.reap(this.#native)) as ProcessStatus;
   }
 
   /**
@@ -123,7 +133,9 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
    * it; the same object as wait()), else null. It never blocks.
    */
   waitNonblock(): ProcessStatus | null {
-    return this.#outcome(null) ?? this.#outcome(native.tryReap(this.#native));
+    const known = this.#outcome(null);
+    if (known !== null || this.#reapedElsewhere) return known;
+    return this.#outcome(native.tryReap(this.#native));
   }
 
   /** backend names the implementation that spawned the child. */

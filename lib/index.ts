@@ -2,12 +2,18 @@
  * private-process: private child processes for Node.js.
  */
 export { spawnPrivate, forkPrivate } from './spawn';
+export { runPrivate, type RunPrivateOptions, type RunResult, type RunError, type RunInput } from './run';
 export { waitpid, type WaitpidOptions } from './waitpid';
+export { adopt, type AdoptOptions } from './adopt';
 export { capabilities, type Capabilities, type BackendAvailability } from './capabilities';
 export { PrivateHandle, type BackendKind } from './handle';
 export { ProcessStatus, type ResourceUsage } from './status';
 export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName } from './options';
 export type { SpawnError, SpawnStep } from './errors';
 
-/** preloadPath is the absolute path of the preload shim; null until it is built. */
-export const preloadPath: string | null = null;
+/**
+ * preloadPath is the absolute path of the preload shim, to put in
+ * LD_PRELOAD (DYLD_INSERT_LIBRARIES on macOS) when starting a program whose
+ * native code may call waitpid(-1); null where it is not built.
+ */
+export { shimPath as preloadPath } from './native';

@@ -4,6 +4,7 @@
  * The addon is found by node-gyp-build: a prebuilt binary shipped in the
  * package's prebuilds/ folder, else the one `npm install` compiled.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** StatusTuple is a reaped child: pid, si_code, status, hasRusage, user µs, system µs, max RSS KiB. */
@@ -40,6 +41,7 @@ export interface Native {
     stdio: number[],
     flags: number,
     onExit: (result: StatusTuple | number) => void,
+    creds: number[] | null,
   ): SpawnResult | SpawnFailure;
   tryReap(handle: NativeHandle): StatusTuple | null | number;
   reap(handle: NativeHandle): StatusTuple | null | number;
@@ -49,10 +51,28 @@ export interface Native {
   rawWaitpid(pid: number, nohang: boolean): [number, number] | null | number;
   capabilities(): { backends: BackendReport[] };
   backendName(handle: NativeHandle): string;
+  adopt(
+    backend: string,
+    pid: number,
+    watch: boolean,
+    onExit: (result: StatusTuple | number) => void,
+  ): [NativeHandle, number] | number;
+  release(handle: NativeHandle): void;
+  shimActive(): boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const load = require('node-gyp-build') as (dir: string) => unknown;
+const gypBuild = require('node-gyp-build') as { (dir: string): unknown; path(dir: string): string };
+const root = path.join(__dirname, '..', '..');
 
 /** native is the loaded addon. */
-export const native = load(path.join(__dirname, '..', '..')) as Native;
+export const native = gypBuild(root) as Native;
+
+/**
+ * shimPath is the preload shim built or shipped beside the addon (a shared
+ * object named like an addon, so that prebuilds carry it too), or null.
+ */
+export const shimPath: string | null = (() => {
+  const candidate = path.join(path.dirname(gypBuild.path(root)), 'private_process_shim.node');
+  return existsSync(candidate) ? candidate : null;
+})();

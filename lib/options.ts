@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { checkCreds } from './creds';
 import { toSignal } from './signals';
 
 /** StdioSlot is what one child fd is connected to. */
@@ -42,10 +43,37 @@ export interface SpawnPrivateOptions {
   /** killSignal is the signal sent on abort or timeout (default 'SIGTERM'). */
   killSignal?: NodeJS.Signals | number;
   /**
+   * killGraceMs, in milliseconds, is how long a child may outlive the
+   * killSignal sent on abort or timeout before it gets SIGKILL (default:
+   * never). It does not apply to kill() calls of your own.
+   */
+  killGraceMs?: number;
+  /**
    * backend picks the implementation: 'auto' (default, or the environment
    * variable PRIVATE_PROCESS_BACKEND) takes the best one available.
    */
   backend?: BackendName;
+  /**
+   * uid is the user the child runs as (setresuid). Setting uid or gid drops
+   * the supplementary groups unless `groups` says which to keep; a step that
+   * fails fails the spawn (`step` 'setgroups', 'setgid' or 'setuid'), so the
+   * child never runs with half its identity. Needs the privilege to do so.
+   */
+  uid?: number;
+  /** gid is the group the child runs as (setresgid); see `uid`. */
+  gid?: number;
+  /** groups are the child's supplementary groups (setgroups), set before gid and uid. */
+  groups?: readonly number[];
+  /** umask is the child's file mode creation mask, a number such as 0o022 or an octal string '022'. */
+  umask?: number | string;
+  /**
+   * dieWithParent sends the child a signal (true: SIGKILL) when the thread
+   * that spawned it ends — on the main thread, when this process ends; in a
+   * worker, when that worker ends (Linux PR_SET_PDEATHSIG; armed after the
+   * uid change, which would clear it, then the parent is checked again so
+   * that a parent that died meanwhile is not missed).
+   */
+  dieWithParent?: boolean | NodeJS.Signals | number;
 }
 
 /** Normalized is what spawn.ts gets from normalizeOptions. */
@@ -62,10 +90,14 @@ export interface Normalized {
   signal: AbortSignal | null;
   timeout: number;
   killSignal: number;
+  /** killGraceMs is the delay before SIGKILL follows killSignal, or null for never. */
+  killGraceMs: number | null;
   backend: BackendName;
+  /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
+  creds: number[] | null;
 }
 
-// The addon's stdio kinds, as in native/common/host_wait.h.
+// The addon's stdio kinds, as in native/common/slots.h.
 const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
 const STDIO_NONE = -3;
@@ -165,6 +197,23 @@ function checkTimeout(timeout: unknown): number {
   return timeout;
 }
 
+/** A kill signal of 0 would only check that the child exists, and stop nothing. */
+function checkKillSignal(signal: unknown): number {
+  if (signal === undefined) return toSignal('SIGTERM');
+  const signo = toSignal(signal, 'options.killSignal');
+  if (signo === 0) throw invalidArgValue('options.killSignal', signal, 'must be a signal that stops the child, not 0');
+  return signo;
+}
+
+function checkKillGraceMs(grace: unknown): number | null {
+  if (grace === undefined || grace === null) return null;
+  if (typeof grace !== 'number') throw invalidArgType('options.killGraceMs', 'number', grace);
+  if (!Number.isInteger(grace) || grace < 0 || grace > 2 ** 31 - 1) {
+    throw outOfRange('options.killGraceMs', 'an integer >= 0 and < 2 ** 31', grace);
+  }
+  return grace;
+}
+
 function checkBackend(backend: unknown): BackendName {
   const chosen = backend ?? process.env.PRIVATE_PROCESS_BACKEND ?? 'auto';
   if (!backends.includes(chosen as BackendName)) {
@@ -197,7 +246,9 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown)
     detached: checkBoolean('options.detached', o.detached),
     signal: checkAbortSignal(o.signal),
     timeout: checkTimeout(o.timeout),
-    killSignal: o.killSignal === undefined ? toSignal('SIGTERM') : toSignal(o.killSignal, 'options.killSignal'),
+    killSignal: checkKillSignal(o.killSignal),
+    killGraceMs: checkKillGraceMs(o.killGraceMs),
     backend: checkBackend(o.backend),
+    creds: checkCreds(o),
   };
 }

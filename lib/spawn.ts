@@ -1,39 +1,18 @@
 /**
  * spawn - spawnPrivate and forkPrivate.
  */
-import { backendUnavailable, spawnError } from './errors';
+import { constants } from 'node:os';
+import { backendUnavailable, notSupported, spawnError } from './errors';
 import { PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
-import { normalizeOptions, type SpawnPrivateOptions } from './options';
+import { normalizeOptions, type Normalized, type SpawnPrivateOptions } from './options';
 import { backendReport } from './capabilities';
+import { armCancellation } from './cancel';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
 const SPAWN_INHERIT_ENV = 0x100;
 const STEP_NONE = 0;
-
-/** Stops the child when the options' AbortSignal aborts or its timeout passes. */
-function armCancellation(h: PrivateHandle, signal: AbortSignal | null, timeout: number, killSignal: number): void {
-  const stop = (): void => {
-    try {
-      h.kill(killSignal);
-    } catch {
-      // Already reaped: nothing left to stop.
-    }
-  };
-  if (signal !== null) {
-    if (signal.aborted) stop();
-    else {
-      signal.addEventListener('abort', stop, { once: true });
-      h._onSettle(() => signal.removeEventListener('abort', stop));
-    }
-  }
-  if (timeout > 0) {
-    const timer = setTimeout(stop, timeout);
-    timer.unref();
-    h._onSettle(() => clearTimeout(timer));
-  }
-}
 
 /**
  * spawnPrivate starts `file` with `args` as a private child and returns its
@@ -41,27 +20,42 @@ function armCancellation(h: PrivateHandle, signal: AbortSignal | null, timeout: 
  * it has no slash; no shell is involved. It throws synchronously, with
  * `code`, `errno`, `syscall`, `path`, `spawnargs` and `step`, when the child
  * could not be started: the exec result is known before it returns.
+ * Aborting `options.signal` or passing `options.timeout` sends killSignal
+ * (then SIGKILL after `killGraceMs`); wait() still resolves with the status.
  */
 export function spawnPrivate(file: string, args?: readonly string[], options?: SpawnPrivateOptions): PrivateHandle {
   const o = normalizeOptions(file, args, options);
+  const handle = spawnNormalized(o);
+  handle._onSettle(armCancellation(handle, o).disarm);
+  return handle;
+}
+
+/** @internal spawnNormalized starts a child from checked options, without cancellation. */
+export function spawnNormalized(o: Normalized): PrivateHandle {
   // The addon calls onExit from the event loop only, so never before spawn returns.
   let handle: PrivateHandle | undefined;
   const onExit = (result: StatusTuple | number): void => handle!._exited(result);
   const env = o.env ?? [];
   const block = [...o.candidates, ...o.argv, ...env].join('\0') + '\0';
   const flags = (o.detached ? SPAWN_SETSID : 0) | (o.env === null ? SPAWN_INHERIT_ENV : 0);
-  const r = native.spawn(o.backend, block, [o.candidates.length, o.argv.length, env.length], o.cwd, o.stdio, flags, onExit);
+  const counts: [number, number, number] = [o.candidates.length, o.argv.length, env.length];
+  const r = native.spawn(o.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds);
   if (!Array.isArray(r)) {
     if (r.step === STEP_NONE) {
       const report = backendReport(o.backend);
       if (report === null) throw backendUnavailable(o.backend, 'it is not compiled in on this platform');
       if (!report.available) throw backendUnavailable(o.backend, report.reason ?? 'unknown reason');
     }
+    if (r.errno === -constants.errno.ENOTSUP && o.creds !== null) {
+      throw notSupported(
+        'uid, gid, groups, umask and dieWithParent',
+        'the fallback-waitpid backend starts children with posix_spawn, which cannot set them',
+      );
+    }
     throw spawnError(o.file, o.argv, r.errno, r.step);
   }
   const [nativeHandle, pid, ...fds] = r;
   handle = new PrivateHandle(nativeHandle, pid, fds, o.file, o.argv);
-  armCancellation(handle, o.signal, o.timeout, o.killSignal);
   return handle;
 }
 

@@ -34,6 +34,26 @@ enum pp_step {
 /* How a child slot is set up: take a parent fd, or leave the slot closed. */
 #define PP_FD_CLOSED (-1)
 
+/* PP_UNCHANGED leaves a credential or the umask as the parent has it. */
+#define PP_UNCHANGED (-1)
+
+/*
+ * pp_creds is the identity and the process attributes the child takes
+ * before exec. Groups are set first, then the gid, then the uid (after
+ * which no privilege is left to set the others); when uid or gid changes
+ * and ngroups is PP_UNCHANGED, the supplementary groups are dropped. Any
+ * failure fails the spawn: the child never runs with half its identity.
+ */
+typedef struct pp_creds {
+  long uid;    /* PP_UNCHANGED or a uid */
+  long gid;    /* PP_UNCHANGED or a gid */
+  int ngroups; /* PP_UNCHANGED or the length of groups */
+  const unsigned *groups;
+  int umask;      /* PP_UNCHANGED or 0 to 0777 */
+  int pdeathsig;  /* 0, or the signal the child gets when its parent thread exits */
+  int parent_pid; /* the pid the child checks is still its parent, with pdeathsig */
+} pp_creds;
+
 /*
  * pp_spawn_req is everything the child needs, prepared by the parent before
  * the clone: the child side may not allocate, lock or look anything up.
@@ -46,6 +66,7 @@ typedef struct pp_spawn_req {
   const int *fds;                /* child fd i <- parent fds[i], or PP_FD_CLOSED */
   int nfds;                      /* number of child slots (at least 3) */
   int flags;                     /* PP_SPAWN_* */
+  pp_creds creds;                /* who the child becomes; see pp_creds */
 } pp_spawn_req;
 
 #define PP_SPAWN_SETSID 0x1
@@ -117,6 +138,8 @@ enum pp_watch_kind {
  * reap:     like try_reap but blocks until the child has exited.
  * signal:   send sig to the child (sig 0 checks it exists).
  * release:  free the backend's descriptors once the child is reaped.
+ * adopt:    make a private child of an existing child of this process, by
+ *           pid; -ENOTSUP where the backend has no descriptor to do it with.
  */
 typedef struct pp_backend {
   const char *key;  /* the name the backend option uses: "linux" */
@@ -128,9 +151,11 @@ typedef struct pp_backend {
   int (*reap)(pp_child *child, pp_status *st);
   int (*signal)(pp_child *child, int sig);
   void (*release)(pp_child *child);
+  int (*adopt)(int pid, pp_child *child);
 } pp_backend;
 
 extern const pp_backend pp_linux_backend;
+extern const pp_backend pp_fallback_backend;
 
 /* pp_status_from_wait fills *st from a wait(2)-style status word. */
 void pp_status_from_wait(pp_status *st, int pid, int wstatus);

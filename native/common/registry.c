@@ -10,6 +10,7 @@ const pp_backend *const pp_registry[] = {
 #ifdef PP_HAVE_LINUX
     &pp_linux_backend,
 #endif
+    &pp_fallback_backend,
     NULL,
 };
 

@@ -13,9 +13,37 @@
 #ifndef PP_TABLE_H
 #define PP_TABLE_H
 
+#include <pthread.h>
 #include <signal.h>
 
 #include "backend.h"
+
+#define PP_TABLE_BUCKETS 256
+
+/* The symbol under which the preload shim exports its table. */
+#define PP_SHIM_TABLE_SYMBOL "pp_shim_table"
+
+/* The layout version of pp_table; a shim of another layout is not used. */
+#define PP_TABLE_VERSION 1
+
+/*
+ * pp_table is the table's state: one per process. Its layout is shared by
+ * the addon and the shim, which are built from the same sources; version
+ * is checked before the addon uses a shim's table.
+ */
+typedef struct pp_table {
+  int version;
+  pthread_mutex_t mutex;
+  pthread_once_t once;
+  pp_child *buckets[PP_TABLE_BUCKETS];
+  int count;
+} pp_table;
+
+/* pp_table_get returns the process's table: the shim's when it is loaded. */
+pp_table *pp_table_get(void);
+
+/* pp_table_shared is 1 when the table is the preload shim's. */
+int pp_table_shared(void);
 
 /* pp_table_lock blocks every signal, saving the mask in *saved, then locks. */
 void pp_table_lock(sigset_t *saved);

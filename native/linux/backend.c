@@ -13,4 +13,5 @@ const pp_backend pp_linux_backend = {
     .reap = pp_linux_reap,
     .signal = pp_linux_signal,
     .release = pp_linux_release,
+    .adopt = pp_linux_adopt,
 };

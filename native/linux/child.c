@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 /* The kernel's linux_dirent64, read from /proc/self/fd without opendir. */
@@ -65,6 +66,36 @@ static void child_setup_fds(pp_linux_ctx *ctx, const pp_spawn_req *req) {
       r = pp_sys3(SYS_dup3, src[i], i, 0);
     }
     if (r < 0) child_fail(ctx, r, PP_STEP_DUP2);
+  }
+}
+
+/*
+ * Becomes who the request says, in the order that keeps the privilege to
+ * finish: groups, gid, uid. Set after the uid, the parent-death signal
+ * survives (a credential change clears it); then the parent is checked
+ * again, in case it died before the signal was armed.
+ */
+static void child_set_identity(pp_linux_ctx *ctx, const pp_creds *c) {
+  long r;
+  int change_ids = c->uid != PP_UNCHANGED || c->gid != PP_UNCHANGED;
+  if (c->ngroups != PP_UNCHANGED || change_ids) {
+    int n = c->ngroups == PP_UNCHANGED ? 0 : c->ngroups;
+    r = pp_sys2(SYS_setgroups, n, n > 0 ? c->groups : NULL);
+    if (r < 0) child_fail(ctx, r, PP_STEP_SETGROUPS);
+  }
+  if (c->gid != PP_UNCHANGED) {
+    r = pp_sys3(SYS_setresgid, c->gid, c->gid, c->gid);
+    if (r < 0) child_fail(ctx, r, PP_STEP_SETGID);
+  }
+  if (c->uid != PP_UNCHANGED) {
+    r = pp_sys3(SYS_setresuid, c->uid, c->uid, c->uid);
+    if (r < 0) child_fail(ctx, r, PP_STEP_SETUID);
+  }
+  if (c->umask != PP_UNCHANGED) pp_sys1(SYS_umask, c->umask);
+  if (c->pdeathsig != 0) {
+    r = pp_sys2(SYS_prctl, PR_SET_PDEATHSIG, c->pdeathsig);
+    if (r < 0) child_fail(ctx, r, PP_STEP_PDEATHSIG);
+    if (pp_sys0(SYS_getppid) != c->parent_pid) child_fail(ctx, -ESRCH, PP_STEP_PDEATHSIG);
   }
 }
 
@@ -127,6 +158,8 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
   if (r == -EINVAL) r = pp_sys3(SYS_close_range, req->nfds, ~0U, 0);
   if (r == -ENOSYS) r = child_cloexec_from(req->nfds);
   if (r < 0) child_fail(ctx, r, PP_STEP_CLOSE_FDS);
+  /* The working directory is entered as the new identity, with its rights. */
+  child_set_identity(ctx, &req->creds);
   if (req->cwd != NULL) {
     r = pp_sys1(SYS_chdir, req->cwd);
     if (r < 0) child_fail(ctx, r, PP_STEP_CHDIR);
@@ -140,8 +173,7 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
     r = pp_sys3(SYS_execve, *c, req->argv, req->envp);
     if (r == -EACCES) {
       saw_eacces = 1;
-    } else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV &&
-               r != -ETIMEDOUT) {
+    } else if (r != -ENOENT && r != -ENOTDIR && r != -ESTALE && r != -ENODEV && r != -ETIMEDOUT) {
       err = r;
       break;
     }

@@ -33,7 +33,8 @@ int pp_linux_probe(pp_caps *caps, const char **reason);
 int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err);
 
 /* pp_linux_clone starts fn(arg) with CLONE_VM|CLONE_VFORK and a pidfd. */
-long pp_linux_clone(int use_clone3, unsigned long long extra, pp_child_fn fn, void *arg, int *pidfd);
+long pp_linux_clone(int use_clone3, unsigned long long extra, pp_child_fn fn, void *arg,
+                    int *pidfd);
 
 /* pp_linux_try_reap, pp_linux_reap: waitid(P_PIDFD), then theft recovery. */
 int pp_linux_try_reap(pp_child *child, pp_status *st);
@@ -47,5 +48,8 @@ int pp_linux_signal(pp_child *child, int sig);
 
 /* pp_linux_release closes the pidfd. */
 void pp_linux_release(pp_child *child);
+
+/* pp_linux_adopt opens a pidfd on a child of ours and puts it in the table. */
+int pp_linux_adopt(int pid, pp_child *child);
 
 #endif

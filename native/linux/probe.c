@@ -66,8 +66,10 @@ static void probe_exit_info(pp_caps *caps, int pidfd) {
 
 static void probe_clones(pp_caps *caps) {
   long fd = probe_clone(1, CLONE_CLEAR_SIGHAND, caps);
-  if (fd == -EINVAL) fd = probe_clone(1, 0, caps);
-  else if (fd >= 0) caps->clear_sighand = 1;
+  if (fd == -EINVAL)
+    fd = probe_clone(1, 0, caps);
+  else if (fd >= 0)
+    caps->clear_sighand = 1;
   if (fd >= 0) {
     caps->clone3 = 1;
     probe_exit_info(caps, (int)fd);

@@ -32,7 +32,8 @@ static char *linux_stack_top(void) {
   return linux_stack + LINUX_STACK_SIZE;
 }
 
-long pp_linux_clone(int use_clone3, unsigned long long extra, pp_child_fn fn, void *arg, int *pidfd) {
+long pp_linux_clone(int use_clone3, unsigned long long extra, pp_child_fn fn, void *arg,
+                    int *pidfd) {
   char *top = linux_stack_top();
   if (top == NULL) return -ENOMEM;
   if (use_clone3) {

@@ -116,3 +116,34 @@ void pp_linux_release(pp_child *child) {
   if (child->fd >= 0) pp_sys1(SYS_close, child->fd);
   child->fd = -1;
 }
+
+/*
+ * A pid names our child only until someone reaps it: check, through the
+ * pidfd itself, that it is still an unreaped child of this process, so the
+ * pidfd cannot belong to a stranger that reused the number.
+ */
+int pp_linux_adopt(int pid, pp_child *child) {
+  siginfo_t info;
+  sigset_t saved;
+  long fd = pp_sys2(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return (int)fd;
+  long r = pp_sys5(SYS_waitid, PP_P_PIDFD, fd, &info, WEXITED | WNOHANG | WNOWAIT, NULL);
+  if (r < 0) {
+    pp_sys1(SYS_close, fd);
+    return (int)r;
+  }
+  child->pid = pid;
+  child->fd = (int)fd;
+  child->backend = &pp_linux_backend;
+  pp_table_lock(&saved);
+  if (pp_table_find_locked(pid) != NULL)
+    r = -EEXIST;
+  else
+    pp_table_insert_locked(child);
+  pp_table_unlock(&saved);
+  if (r < 0) {
+    pp_sys1(SYS_close, fd);
+    child->fd = -1;
+  }
+  return (int)r;
+}

@@ -84,6 +84,7 @@ describe('argument validation, before anything is spawned', () => {
     ['a negative fd', () => spawnPrivate('/bin/true', [], { stdio: [-1, 'pipe', 'pipe'] }), 'ERR_OUT_OF_RANGE', RangeError],
     ['an unknown stdio word', () => spawnPrivate('/bin/true', [], { stdio: 'pty' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
     ['an unknown kill signal', () => spawnPrivate('/bin/true', [], { killSignal: 'SIGNOPE' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['a kill signal of 0', () => spawnPrivate('/bin/true', [], { killSignal: 0 }), 'ERR_INVALID_ARG_VALUE', TypeError],
     ['an unknown backend', () => spawnPrivate('/bin/true', [], { backend: 'magic' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
     ['a negative timeout', () => spawnPrivate('/bin/true', [], { timeout: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
     ['a non-AbortSignal signal', () => spawnPrivate('/bin/true', [], { signal: {} as never }), 'ERR_INVALID_ARG_TYPE', TypeError],

@@ -32,8 +32,12 @@ describe.each(backendsHere())('what the child inherits (%s backend)', (backend) 
     const own = readFileSync('/proc/self/status', 'utf8').match(/^SigIgn:\s*([0-9a-f]+)/m)![1];
     expect(BigInt(`0x${own}`) & (1n << 12n)).not.toBe(0n);
     const child = await inspectChild();
-    expect(child.sigBlk).toMatch(/^0+$/);
-    expect(child.sigIgn).toMatch(/^0+$/);
+    // glibc's posix_spawn leaves its two internal signals (32 and 33) blocked
+    // and ignored in the child: the fallback backend, built on it, cannot
+    // help it (README, backend matrix).
+    const internal = backend === 'fallback' ? 3n << 31n : 0n;
+    expect(BigInt(`0x${child.sigBlk}`) & ~internal).toBe(0n);
+    expect(BigInt(`0x${child.sigIgn}`) & ~internal).toBe(0n);
   });
 
   it('has no fd beyond its stdio slots', async () => {

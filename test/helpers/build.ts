@@ -113,8 +113,9 @@ function targetsOf(paths: HelperPaths): Target[] {
       output: paths.backendTable,
       flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1'],
       more: [
-        ...['registry', 'table', 'status', 'host_wait', 'slots'].map((f) => source(`native/common/${f}.c`)),
+        ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans'].map((f) => source(`native/common/${f}.c`)),
         ...['backend', 'child', 'clone', 'probe', 'spawn', 'wait'].map((f) => source(`native/linux/${f}.c`)),
+        ...['backend', 'spawn', 'wait'].map((f) => source(`native/fallback/${f}.c`)),
       ],
     },
   ];

@@ -22,6 +22,7 @@ static int check(const pp_backend *b) {
       {"reap", (const void *)b->reap},
       {"signal", (const void *)b->signal},
       {"release", (const void *)b->release},
+      {"adopt", (const void *)b->adopt},
   };
   int missing = 0;
   for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {

@@ -8,8 +8,10 @@
  * instead (SECCOMP_RET_TRAP), as Android's policy does; unless the program handles SIGSYS it dies
  * of it, and ignoring SIGSYS does not help, because the kernel resets an ignored or blocked SIGSYS
  * to SIG_DFL before forcing it. NAME is one of clone3, clone, pidfd_open, pidfd_send_signal,
- * waitid, close_range, or ioctl:PIDFD_GET_INFO (an ioctl whose request has type 0xFF and number 11,
- * any size or direction). ERRNO is a name (ENOSYS, EPERM, ENOTTY, EINVAL, ...) or a number.
+ * waitid, waitid:P_PIDFD (waitid on a pidfd only, as before Linux 5.4), close_range, setgroups,
+ * setresgid, setresuid, clone3:VER0 (clone3 given the 64-byte
+ * clone_args the package passes; glibc passes more), or ioctl:PIDFD_GET_INFO (an ioctl whose request
+ * has type 0xFF and number 11, any size or direction). ERRNO is a name (ENOSYS, EPERM, ENOTTY, EINVAL, ...) or a number.
  *
  * The filter only judges calls of the build's native architecture; anything else is allowed. It is
  * inherited by the program and by everything it starts. Exit status: 125 for a usage or setup
@@ -55,6 +57,9 @@
 /* clone3 with the 64-byte struct clone_args the package passes (glibc threads pass 88). */
 #define RUN_CLONE3_VER0 (-2L)
 #define RUN_CLONE_ARGS_SIZE_VER0 64u
+/* waitid(P_PIDFD, ...) only, as a kernel before 5.4 refuses it (EINVAL); P_PID and P_ALL still work. */
+#define RUN_WAITID_P_PIDFD (-3L)
+#define RUN_P_PIDFD 3u
 
 #define RUN_MAX_RULES 32
 #define RUN_MAX_INSNS (4 + RUN_MAX_RULES * 6)
@@ -77,8 +82,12 @@ static const struct {
     {"pidfd_send_signal", SYS_pidfd_send_signal},
     {"waitid", SYS_waitid},
     {"close_range", SYS_close_range},
+    {"setgroups", SYS_setgroups},
+    {"setresgid", SYS_setresgid},
+    {"setresuid", SYS_setresuid},
     {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
     {"clone3:VER0", RUN_CLONE3_VER0},
+    {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
 };
 
 /* Maps the errno names accepted by --fail to their values. */
@@ -160,7 +169,11 @@ static size_t run_build_filter(const run_rule *rules, size_t count, struct sock_
   program[n++] = RUN_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   for (size_t i = 0; i < count; i++) {
     program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    if (rules[i].nr == RUN_CLONE3_VER0) {
+    if (rules[i].nr == RUN_WAITID_P_PIDFD) {
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_waitid, 0, 3);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(0));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_P_PIDFD, 0, 1);
+    } else if (rules[i].nr == RUN_CLONE3_VER0) {
       /* Match clone3 given the 64-byte first version of struct clone_args, as the package
        * passes it; the C library's threads pass a larger one and are left alone. */
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 3);

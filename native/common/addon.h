@@ -1,0 +1,135 @@
+/*
+ * addon.h - what the files of the Node-API glue share: addon.c (the module
+ * and its small bindings), addon_handle.c (a child's life on the event
+ * loop) and addon_spawn.c (spawn and adopt). Only these files call
+ * Node-API; the backends never do.
+ *
+ * A spawned child becomes a pp_handle: the backend's pp_child, the event
+ * loop's watch on it, and the JavaScript callback to run when it has been
+ * reaped. The JavaScript side holds the handle through an external; the
+ * handle is freed once both the external is collected and the loop has
+ * closed its watch, and the child's descriptor is closed only after the
+ * loop has stopped polling it.
+ */
+#ifndef PP_ADDON_H
+#define PP_ADDON_H
+
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <errno.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "backend.h"
+#include "host_wait.h"
+#include "orphans.h"
+#include "slots.h"
+#include "table.h"
+
+#define PP_MAX_SLOTS 1024
+#define PP_MAX_GROUPS 65536
+
+/* A flag of the JS side only: pass this process's environ on, unchanged. */
+#define PP_SPAWN_INHERIT_ENV 0x100
+
+extern char **environ;
+
+/* Calls a Node-API function; on failure throws and returns NULL. */
+#define PP_NAPI_CALL(env, call)                        \
+  do {                                                 \
+    napi_status pp_status_ = (call);                   \
+    if (pp_status_ != napi_ok) {                       \
+      pp_addon_throw_status((env), pp_status_, #call); \
+      return NULL;                                     \
+    }                                                  \
+  } while (0)
+
+typedef struct pp_handle {
+  pp_child child;
+  napi_env env;
+  uv_poll_t poll;
+  napi_ref on_exit;
+  int kind;      /* how the loop watches it: PP_WATCH_FD or PP_WATCH_SIGCHLD */
+  int watching;  /* in the live list, and watched by the loop */
+  int poll_open; /* the poll handle exists and its close callback has not run */
+  int done;      /* reaped, or its status is lost */
+  int js_alive;  /* the external has not been collected */
+  int refd;      /* keeps the loop alive (PP_WATCH_SIGCHLD: counted in sigchld_refs) */
+  int result;    /* what the last reap said, and its status, for delivery */
+  pp_status st;
+  napi_value cb; /* the exit callback while a delivery is under way */
+  struct pp_handle *prev, *next, *ready;
+} pp_handle;
+
+/*
+ * Per-environment state: the handles still watched, for SIGCHLD and the
+ * cleanup hook; the one SIGCHLD watcher (libuv lets several share the
+ * signal) that the fallback backend's children need; and the one async
+ * context every exit callback runs in.
+ */
+typedef struct addon_env {
+  napi_env env;
+  pp_handle *live;
+  napi_async_context async;
+  uv_signal_t sigchld;
+  int sigchld_open;
+  int sigchld_refs;
+} addon_env;
+
+/* pp_addon_throw_status throws the error of a failed Node-API call, unless one is pending. */
+void pp_addon_throw_status(napi_env env, napi_status status, const char *call);
+
+/* pp_addon_int makes a JS number. */
+napi_value pp_addon_int(napi_env env, int64_t v);
+
+/* pp_addon_reap_result is a reap as JS sees it: a status array, null (running), or -errno. */
+napi_value pp_addon_reap_result(napi_env env, int r, const pp_status *st);
+
+/* pp_addon_env_of returns the environment's state. */
+addon_env *pp_addon_env_of(napi_env env);
+
+/* pp_addon_poll_closed runs once the loop has closed a handle's poll: the pidfd goes then. */
+void pp_addon_poll_closed(uv_handle_t *poll);
+
+/* pp_addon_handle_collected is the finalizer of the JS external of a handle. */
+void pp_addon_handle_collected(napi_env env, void *data, void *hint);
+
+/* pp_addon_env_cleanup hands an ending environment's children to the orphan reaper. */
+void pp_addon_env_cleanup(void *arg);
+
+/* pp_addon_get_handle reads a handle from its JS external, or throws. */
+pp_handle *pp_addon_get_handle(napi_env env, napi_value v);
+
+/* pp_addon_watch starts the loop's watch on a new child; -errno when the loop refuses. */
+int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit);
+
+/* pp_addon_prepare_watch starts the SIGCHLD watcher before a backend that needs it spawns. */
+int pp_addon_prepare_watch(napi_env env, const pp_backend *backend);
+
+/* pp_addon_release is the binding release(handle). */
+napi_value pp_addon_release(napi_env env, napi_callback_info info);
+
+/* pp_addon_try_reap is the binding tryReap(handle). */
+napi_value pp_addon_try_reap(napi_env env, napi_callback_info info);
+
+/* pp_addon_reap is the binding reap(handle). */
+napi_value pp_addon_reap(napi_env env, napi_callback_info info);
+
+/* pp_addon_signal is the binding signal(handle, signo). */
+napi_value pp_addon_signal(napi_env env, napi_callback_info info);
+
+/* pp_addon_ref is the binding ref(handle, on). */
+napi_value pp_addon_ref(napi_env env, napi_callback_info info);
+
+/* pp_addon_spawn is the binding spawn(...). */
+napi_value pp_addon_spawn(napi_env env, napi_callback_info info);
+
+/* pp_addon_adopt is the binding adopt(...). */
+napi_value pp_addon_adopt(napi_env env, napi_callback_info info);
+
+#endif

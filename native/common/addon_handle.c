@@ -1,0 +1,324 @@
+/*
+ * addon_handle.c - a child's life on the event loop: the watch (a poll on
+ * its pidfd, or the environment's one SIGCHLD watcher), delivering its
+ * exit to JavaScript, the synchronous reaps, signals and refs, and what
+ * happens to it when its environment goes away.
+ */
+#include "addon.h"
+
+#include <stdlib.h>
+
+void pp_addon_throw_status(napi_env env, napi_status status, const char *call) {
+  const napi_extended_error_info *info = NULL;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  napi_get_last_error_info(env, &info);
+  (void)status;
+  napi_throw_error(env, "ERR_PRIVATE_PROCESS_NAPI",
+                   info != NULL && info->error_message != NULL ? info->error_message : call);
+}
+
+napi_value pp_addon_int(napi_env env, int64_t v) {
+  napi_value out = NULL;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static napi_value addon_status_array(napi_env env, const pp_status *st) {
+  int64_t v[7] = {st->pid,      st->code,     st->status,   st->has_rusage,
+                  st->utime_us, st->stime_us, st->maxrss_kb};
+  napi_value arr = NULL;
+  napi_create_array_with_length(env, 7, &arr);
+  for (uint32_t i = 0; i < 7; i++) napi_set_element(env, arr, i, pp_addon_int(env, v[i]));
+  return arr;
+}
+
+/* The result of a reap as JS sees it: a status array, null, or a -errno number. */
+napi_value pp_addon_reap_result(napi_env env, int r, const pp_status *st) {
+  napi_value out = NULL;
+  if (r == 0) return addon_status_array(env, st);
+  if (r == -EAGAIN) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  return pp_addon_int(env, r);
+}
+
+addon_env *pp_addon_env_of(napi_env env) {
+  addon_env *ae = NULL;
+  napi_get_instance_data(env, (void **)&ae);
+  return ae;
+}
+
+void pp_addon_poll_closed(uv_handle_t *poll) {
+  pp_handle *h = poll->data;
+  h->poll_open = 0;
+  h->child.backend->release(&h->child);
+  if (!h->js_alive) free(h);
+}
+
+/* The SIGCHLD watcher keeps the loop alive while a ref'd child waits on it. */
+static void addon_sigchld_ref(addon_env *ae, pp_handle *h, int on) {
+  if (h->kind != PP_WATCH_SIGCHLD || h->refd == on) return;
+  h->refd = on;
+  ae->sigchld_refs += on ? 1 : -1;
+  if (ae->sigchld_refs > 0)
+    uv_ref((uv_handle_t *)&ae->sigchld);
+  else
+    uv_unref((uv_handle_t *)&ae->sigchld);
+}
+
+/* Stops watching a child that was reaped (or lost): the loop lets go of it. */
+static void addon_finish(pp_handle *h) {
+  addon_env *ae = pp_addon_env_of(h->env);
+  h->done = 1;
+  if (!h->watching) return;
+  h->watching = 0;
+  if (h->prev != NULL)
+    h->prev->next = h->next;
+  else
+    ae->live = h->next;
+  if (h->next != NULL) h->next->prev = h->prev;
+  h->prev = h->next = NULL;
+  if (h->on_exit != NULL) napi_delete_reference(h->env, h->on_exit);
+  h->on_exit = NULL;
+  if (h->kind == PP_WATCH_FD) {
+    uv_poll_stop(&h->poll);
+    uv_close((uv_handle_t *)&h->poll, pp_addon_poll_closed);
+  } else {
+    addon_sigchld_ref(ae, h, 0);
+    h->child.backend->release(&h->child);
+  }
+}
+
+/*
+ * Takes a reaped (or lost) child off the loop and chains it for delivery;
+ * its callback is fetched first, since finishing drops the reference.
+ */
+static void addon_collect(pp_handle *h, int r, const pp_status *st, pp_handle **chain) {
+  h->result = r;
+  h->st = *st;
+  napi_get_reference_value(h->env, h->on_exit, &h->cb);
+  addon_finish(h);
+  h->ready = *chain;
+  *chain = h;
+}
+
+/* Runs the exit callbacks of a chain, in a handle scope the caller opened. */
+static void addon_deliver(addon_env *ae, pp_handle *chain) {
+  napi_env env = ae->env;
+  napi_value recv;
+  napi_get_global(env, &recv);
+  for (pp_handle *h = chain, *next; h != NULL; h = next) {
+    next = h->ready;
+    h->ready = NULL;
+    napi_value result = pp_addon_reap_result(env, h->result, &h->st);
+    napi_value cb = h->cb;
+    h->cb = NULL;
+    if (napi_make_callback(env, ae->async, recv, cb, 1, &result, NULL) == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+}
+
+static void addon_on_poll(uv_poll_t *poll, int status, int events) {
+  pp_handle *h = poll->data;
+  addon_env *ae = pp_addon_env_of(h->env);
+  napi_handle_scope scope;
+  pp_handle *chain = NULL;
+  pp_status st;
+  (void)status;
+  (void)events;
+  int r = h->child.backend->try_reap(&h->child, &st);
+  if (r == -EAGAIN) return;
+  napi_open_handle_scope(ae->env, &scope);
+  addon_collect(h, r, &st, &chain);
+  addon_deliver(ae, chain);
+  napi_close_handle_scope(ae->env, scope);
+}
+
+/* One SIGCHLD may stand for many exits: every child watched this way is tried. */
+static void addon_on_sigchld(uv_signal_t *signal, int signum) {
+  addon_env *ae = signal->data;
+  napi_handle_scope scope;
+  pp_handle *chain = NULL;
+  (void)signum;
+  napi_open_handle_scope(ae->env, &scope);
+  for (pp_handle *h = ae->live, *next; h != NULL; h = next) {
+    pp_status st;
+    next = h->next;
+    if (h->kind != PP_WATCH_SIGCHLD) continue;
+    int r = h->child.backend->try_reap(&h->child, &st);
+    if (r != -EAGAIN) addon_collect(h, r, &st, &chain);
+  }
+  addon_deliver(ae, chain);
+  napi_close_handle_scope(ae->env, scope);
+}
+
+/* Starts the environment's SIGCHLD watcher, once, before its first such child is spawned. */
+static int addon_sigchld_start(addon_env *ae) {
+  uv_loop_t *loop = NULL;
+  if (ae->sigchld_open) return 0;
+  if (napi_get_uv_event_loop(ae->env, &loop) != napi_ok) return -EINVAL;
+  int r = uv_signal_init(loop, &ae->sigchld);
+  if (r < 0) return r;
+  ae->sigchld.data = ae;
+  ae->sigchld_open = 1;
+  r = uv_signal_start(&ae->sigchld, addon_on_sigchld, SIGCHLD);
+  uv_unref((uv_handle_t *)&ae->sigchld);
+  return r;
+}
+
+void pp_addon_handle_collected(napi_env env, void *data, void *hint) {
+  pp_handle *h = data;
+  (void)env;
+  (void)hint;
+  h->js_alive = 0;
+  if (h->poll_open) return;
+  /* An unwatched (adopted) child that nobody released: let go of it now. */
+  if (!h->done) h->child.backend->release(&h->child);
+  free(h);
+}
+
+static void addon_sigchld_closed(uv_handle_t *signal) {
+  free(signal->data);
+}
+
+/*
+ * When a worker's environment goes away, its loop stops watching; children
+ * still running move to the orphan reaper, so that none stays a zombie.
+ */
+void pp_addon_env_cleanup(void *arg) {
+  addon_env *ae = arg;
+  for (pp_handle *h = ae->live, *next; h != NULL; h = next) {
+    next = h->next;
+    h->prev = h->next = NULL;
+    h->watching = 0;
+    if (h->kind == PP_WATCH_FD) uv_poll_stop(&h->poll);
+    pp_orphans_adopt(&h->child);
+    if (h->kind == PP_WATCH_FD) uv_close((uv_handle_t *)&h->poll, pp_addon_poll_closed);
+  }
+  ae->live = NULL;
+  napi_async_destroy(ae->env, ae->async);
+  if (ae->sigchld_open)
+    uv_close((uv_handle_t *)&ae->sigchld, addon_sigchld_closed);
+  else
+    free(ae);
+}
+
+pp_handle *pp_addon_get_handle(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not a private-process handle");
+    return NULL;
+  }
+  return data;
+}
+
+/* Starts the loop's watch on a new child; -errno when the loop refuses. */
+int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
+  uv_loop_t *loop = NULL;
+  addon_env *ae = pp_addon_env_of(env);
+  int fd = -1;
+  h->kind = h->child.backend->watch(&h->child, &fd);
+  if (h->kind == PP_WATCH_FD) {
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) return -EINVAL;
+    int r = uv_poll_init(loop, &h->poll, fd);
+    if (r < 0) return r;
+    h->poll.data = h;
+    h->poll_open = 1;
+    r = uv_poll_start(&h->poll, UV_READABLE, addon_on_poll);
+    if (r < 0) return r;
+  } else {
+    int r = addon_sigchld_start(ae);
+    if (r < 0) return r;
+    addon_sigchld_ref(ae, h, 1);
+  }
+  h->watching = 1;
+  napi_create_reference(env, on_exit, 1, &h->on_exit);
+  h->next = ae->live;
+  if (ae->live != NULL) ae->live->prev = h;
+  ae->live = h;
+  return 0;
+}
+
+/* How the backend's children are watched; SIGCHLD's watcher must run before the first spawn. */
+int pp_addon_prepare_watch(napi_env env, const pp_backend *backend) {
+  pp_child none = {.pid = 0, .fd = -1, .backend = backend};
+  int fd;
+  if (backend->watch(&none, &fd) != PP_WATCH_SIGCHLD) return 0;
+  return addon_sigchld_start(pp_addon_env_of(env));
+}
+
+/* release(handle) ends an unwatched handle: its descriptor is closed. */
+napi_value pp_addon_release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pp_handle *h = pp_addon_get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  if (!h->poll_open && !h->done) {
+    h->done = 1;
+    h->child.backend->release(&h->child);
+  }
+  return NULL;
+}
+
+/* Shared by tryReap and reap: one argument, the handle. */
+static napi_value addon_reap_common(napi_env env, napi_callback_info info, int block) {
+  size_t argc = 1;
+  napi_value argv[1];
+  pp_status st;
+  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pp_handle *h = pp_addon_get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  if (h->done) return pp_addon_int(env, -ECHILD);
+  int r =
+      block ? h->child.backend->reap(&h->child, &st) : h->child.backend->try_reap(&h->child, &st);
+  if (r != -EAGAIN) addon_finish(h);
+  return pp_addon_reap_result(env, r, &st);
+}
+
+napi_value pp_addon_try_reap(napi_env env, napi_callback_info info) {
+  return addon_reap_common(env, info, 0);
+}
+
+napi_value pp_addon_reap(napi_env env, napi_callback_info info) {
+  return addon_reap_common(env, info, 1);
+}
+
+/* signal(handle, signo) returns 0 or -errno; -ESRCH once reaped, without a system call. */
+napi_value pp_addon_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t sig = 0;
+  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pp_handle *h = pp_addon_get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  PP_NAPI_CALL(env, napi_get_value_int32(env, argv[1], &sig));
+  if (h->done) return pp_addon_int(env, -ESRCH);
+  return pp_addon_int(env, h->child.backend->signal(&h->child, sig));
+}
+
+/* ref(handle, on) keeps the loop alive for a running child, or not. */
+napi_value pp_addon_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool on = true;
+  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pp_handle *h = pp_addon_get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  PP_NAPI_CALL(env, napi_get_value_bool(env, argv[1], &on));
+  if (h->watching && h->kind == PP_WATCH_FD) {
+    if (on)
+      uv_ref((uv_handle_t *)&h->poll);
+    else
+      uv_unref((uv_handle_t *)&h->poll);
+  } else if (h->watching) {
+    addon_sigchld_ref(pp_addon_env_of(env), h, on);
+  }
+  return NULL;
+}

@@ -1,0 +1,137 @@
+/*
+ * orphans.c - one thread that reaps the private children nobody watches.
+ */
+#define _GNU_SOURCE
+#include "orphans.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "table.h"
+
+static pthread_mutex_t orphans_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pp_child **orphans;
+static int orphans_count, orphans_capacity;
+static int orphans_wake = -1;
+
+/*
+ * Reaps every orphan that has exited: those whose descriptor is ready, and
+ * every one without a descriptor (they are tried on each round).
+ */
+static void orphans_reap(const struct pollfd *fds, int n) {
+  pthread_mutex_lock(&orphans_mutex);
+  for (int k = 0; k < orphans_count;) {
+    pp_child *c = orphans[k];
+    pp_status st;
+    int ready = c->fd < 0;
+    for (int i = 0; i < n && !ready; i++) ready = fds[i].fd == c->fd && fds[i].revents != 0;
+    if (!ready || c->backend->try_reap(c, &st) == -EAGAIN) {
+      k++;
+      continue;
+    }
+    c->backend->release(c);
+    free(c);
+    orphans[k] = orphans[--orphans_count];
+  }
+  pthread_mutex_unlock(&orphans_mutex);
+}
+
+static void *orphans_main(void *arg) {
+  struct pollfd *fds = NULL;
+  (void)arg;
+  for (;;) {
+    int n = 0, fdless = 0;
+    pthread_mutex_lock(&orphans_mutex);
+    struct pollfd *more = realloc(fds, (size_t)(orphans_count + 1) * sizeof(*fds));
+    if (more != NULL) {
+      fds = more;
+      fds[n++] = (struct pollfd){.fd = orphans_wake, .events = POLLIN};
+      for (int k = 0; k < orphans_count; k++) {
+        if (orphans[k]->fd < 0)
+          fdless = 1;
+        else
+          fds[n++] = (struct pollfd){.fd = orphans[k]->fd, .events = POLLIN};
+      }
+    }
+    pthread_mutex_unlock(&orphans_mutex);
+    if (n == 0) {
+      /* Out of memory: try again in a while rather than spin. */
+      usleep(100 * 1000);
+      continue;
+    }
+    /* Children without a descriptor are tried every 100 ms. */
+    if (poll(fds, (nfds_t)n, fdless ? 100 : -1) < 0) continue;
+    if (fds[0].revents != 0) {
+      uint64_t drain;
+      if (read(orphans_wake, &drain, sizeof(drain)) < 0) (void)0;
+    }
+    orphans_reap(fds + 1, n - 1);
+  }
+  return NULL;
+}
+
+/* Starts the thread once, with every signal blocked: Node's stay Node's. */
+static int orphans_start(void) {
+  sigset_t all, saved;
+  pthread_t thread;
+  pthread_attr_t attr;
+  orphans_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (orphans_wake < 0) return -errno;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  int r = pthread_create(&thread, &attr, orphans_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  pthread_attr_destroy(&attr);
+  if (r != 0) {
+    close(orphans_wake);
+    orphans_wake = -1;
+    return -r;
+  }
+  return 0;
+}
+
+int pp_orphans_adopt(pp_child *child) {
+  int fd = -1, r = 0;
+  pp_child *copy = malloc(sizeof(*copy));
+  if (copy == NULL) return -ENOMEM;
+  if (child->backend->watch(child, &fd) != PP_WATCH_FD) child->fd = -1;
+  pthread_mutex_lock(&orphans_mutex);
+  if (orphans_wake < 0) r = orphans_start();
+  if (r == 0 && orphans_count == orphans_capacity) {
+    int cap = orphans_capacity ? orphans_capacity * 2 : 16;
+    pp_child **more = realloc(orphans, (size_t)cap * sizeof(*more));
+    if (more == NULL)
+      r = -ENOMEM;
+    else {
+      orphans = more;
+      orphans_capacity = cap;
+    }
+  }
+  if (r == 0) {
+    /* The table chains the child's own struct: move the copy in its place. */
+    sigset_t saved;
+    pp_table_lock(&saved);
+    int listed = child->in_table;
+    pp_table_remove_locked(child);
+    *copy = *child;
+    copy->next = NULL;
+    copy->in_table = 0;
+    if (listed) pp_table_insert_locked(copy);
+    pp_table_unlock(&saved);
+    orphans[orphans_count++] = copy;
+    child->fd = -1;
+    uint64_t one = 1;
+    if (write(orphans_wake, &one, sizeof(one)) < 0) (void)0;
+  }
+  pthread_mutex_unlock(&orphans_mutex);
+  if (r != 0) free(copy);
+  return r;
+}

@@ -1,0 +1,119 @@
+/*
+ * spawn.c - the fallback backend's spawn: posix_spawn, with the pid in the
+ * table before the table lock is let go.
+ *
+ * The spawn attributes reset every signal to SIG_DFL and empty the mask;
+ * file actions put the stdio slots in place and close everything above
+ * them. posix_spawn reports an exec failure with its errno only; the step
+ * is recovered by checking, in the parent, what could have failed.
+ */
+#define _GNU_SOURCE
+#include "fallback.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/table.h"
+
+/* Puts every slot's source where no dup2 of another slot can overwrite it. */
+static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actions_t *fa,
+                                 int *temp) {
+  for (int i = 0; i < req->nfds; i++) temp[i] = -1;
+  for (int i = 0; i < req->nfds; i++) {
+    int src = req->fds[i];
+    if (src >= 0 && fcntl(src, F_GETFD) < 0) return -EBADF;
+    if (src >= 0 && src < req->nfds && src != i) {
+      temp[i] = fcntl(src, F_DUPFD_CLOEXEC, req->nfds);
+      if (temp[i] < 0) return -errno;
+    }
+  }
+  for (int i = 0; i < req->nfds; i++) {
+    int src = temp[i] >= 0 ? temp[i] : req->fds[i];
+    int r = src == PP_FD_CLOSED ? posix_spawn_file_actions_addclose(fa, i)
+                                : posix_spawn_file_actions_adddup2(fa, src, i);
+    if (r != 0) return -r;
+  }
+  int r = posix_spawn_file_actions_addclosefrom_np(fa, req->nfds);
+  if (r == 0 && req->cwd != NULL) r = posix_spawn_file_actions_addchdir_np(fa, req->cwd);
+  return -r;
+}
+
+/* Which step most likely failed, for an errno that posix_spawn gave without one. */
+static int fallback_step(const pp_spawn_req *req, int err) {
+  struct stat st;
+  if (req->cwd != NULL &&
+      (stat(req->cwd, &st) < 0 || !S_ISDIR(st.st_mode) || access(req->cwd, X_OK) < 0)) {
+    return PP_STEP_CHDIR;
+  }
+  return err == -EBADF ? PP_STEP_DUP2 : PP_STEP_EXECVE;
+}
+
+/* The identity options need code between fork and exec that posix_spawn does not run. */
+static int fallback_creds_supported(const pp_creds *c) {
+  return c->uid == PP_UNCHANGED && c->gid == PP_UNCHANGED && c->ngroups == PP_UNCHANGED &&
+         c->umask == PP_UNCHANGED && c->pdeathsig == 0;
+}
+
+int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t all, none, saved;
+  int temp[1024], r, saw_eacces = 0;
+  pid_t pid = -1;
+
+  if (!fallback_creds_supported(&req->creds)) {
+    *err = (pp_spawn_error){-ENOTSUP, PP_STEP_SETUID};
+    return -ENOTSUP;
+  }
+  if (req->nfds > 1024) {
+    *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
+    return -EINVAL;
+  }
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                      (req->flags & PP_SPAWN_SETSID ? POSIX_SPAWN_SETSID : 0));
+  posix_spawn_file_actions_init(&fa);
+  r = fallback_file_actions(req, &fa, temp);
+  if (r == 0) {
+    /* No wait of ours may see the pid before it is in the table. */
+    pp_table_lock(&saved);
+    r = -ENOENT;
+    for (const char *const *c = req->candidates; *c != NULL; c++) {
+      int e = -posix_spawn(&pid, *c, &fa, &attr, req->argv, req->envp);
+      if (e == 0) {
+        r = 0;
+        break;
+      }
+      if (e == -EACCES)
+        saw_eacces = 1;
+      else if (e != -ENOENT && e != -ENOTDIR) {
+        r = e;
+        break;
+      }
+    }
+    if (r == -ENOENT && saw_eacces) r = -EACCES;
+    if (r == 0) {
+      child->pid = pid;
+      child->fd = -1;
+      child->backend = &pp_fallback_backend;
+      pp_table_insert_locked(child);
+    }
+    pp_table_unlock(&saved);
+  }
+  for (int i = 0; i < req->nfds; i++) {
+    if (temp[i] >= 0) close(temp[i]);
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (r < 0) *err = (pp_spawn_error){r, fallback_step(req, r)};
+  return r;
+}

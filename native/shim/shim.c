@@ -1,0 +1,88 @@
+/*
+ * shim.c - the preload shim: the C library's wait family, made private-aware.
+ *
+ * Loaded with LD_PRELOAD (DYLD_INSERT_LIBRARIES on macOS), it interposes
+ * wait, waitpid, wait3, wait4 and waitid for all native code in the
+ * process, and owns the process's table of private children (the addon
+ * finds it, and uses it instead of its own). A foreign waitpid(-1) then
+ * never returns a private child: the child is reaped for its handle, its
+ * status stashed, and the call goes on. Blocking calls stay blocking,
+ * WNOHANG calls stay non-blocking, and ECHILD comes back when only private
+ * children are left.
+ *
+ * These functions run in signal handlers (a SIGCHLD handler reaping in a
+ * loop is the classic caller): pp_host_wait allocates nothing and takes the
+ * table lock only with every signal blocked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "../common/host_wait.h"
+#include "../common/table.h"
+
+#define PP_EXPORT __attribute__((visibility("default")))
+
+/* pp_shim_table is the process's table of private children. */
+PP_EXPORT pp_table pp_shim_table = {.version = PP_TABLE_VERSION, .once = PTHREAD_ONCE_INIT};
+
+/* The waitid options that waitpid's options stand for. */
+static int shim_waitpid_options(int options) {
+  int out = WEXITED;
+  if (options & WUNTRACED) out |= WSTOPPED;
+  if (options & WCONTINUED) out |= WCONTINUED;
+  if (options & WNOHANG) out |= WNOHANG;
+  return out | (options & (__WALL | __WCLONE | __WNOTHREAD));
+}
+
+/* The common body of waitpid, wait3 and wait4. */
+static pid_t shim_wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+  idtype_t type;
+  id_t id;
+  pp_wait_result w;
+  pp_wait_target(pid, &type, &id);
+  int r = pp_host_wait(type, id, shim_waitpid_options(options), &w);
+  if (r < 0) {
+    errno = -r;
+    return -1;
+  }
+  if (r == 0) return 0;
+  if (status != NULL) *status = w.wstatus;
+  if (ru != NULL) *ru = w.ru;
+  return w.info.si_pid;
+}
+
+PP_EXPORT pid_t waitpid(pid_t pid, int *status, int options) {
+  return shim_wait4(pid, status, options, NULL);
+}
+
+PP_EXPORT pid_t wait(int *status) {
+  return shim_wait4(-1, status, 0, NULL);
+}
+
+PP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru) {
+  return shim_wait4(-1, status, options, ru);
+}
+
+PP_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+  return shim_wait4(pid, status, options, ru);
+}
+
+PP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options) {
+  pp_wait_result w;
+  int r = pp_host_wait(type, id, options, &w);
+  if (r < 0) {
+    errno = -r;
+    return -1;
+  }
+  if (info != NULL) {
+    if (r == 0)
+      memset(info, 0, sizeof(*info));
+    else
+      *info = w.info;
+  }
+  return 0;
+}

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { adopt, PrivateHandle, spawnPrivate, waitpid } from '../../esm/index.mjs';
+import { pidfdBackendsHere } from '../helpers/backends.js';
+import { checkNoLeaks } from '../helpers/children.js';
+import { runUnderSeccomp } from '../helpers/seccomp.js';
+
+describe.each(pidfdBackendsHere())('adopt() (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it('gives a ChildProcess a pid-reuse-safe kill(); child_process still reaps it', async () => {
+    const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    const h = adopt(child, { backend });
+    expect(h).toBeInstanceOf(PrivateHandle);
+    expect(h.pid).toBe(child.pid);
+    expect(h.spawnargs).toEqual(['/bin/sleep', '30']);
+    expect(() => h.waitSync()).toThrow(expect.objectContaining({ code: 'ERR_PRIVATE_PROCESS_REAPED_ELSEWHERE' }));
+    expect(h.waitNonblock()).toBeNull();
+    expect(h.kill('SIGTERM')).toBe(true);
+    const [, signal] = await exited; // child_process's 'exit' still comes
+    expect(signal).toBe('SIGTERM');
+    const s = await h.wait();
+    expect(s.signal).toBe('SIGTERM');
+    expect(s.resourceUsage).toBeNull();
+    expect(() => h.kill()).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('reaps an adopted pid itself, and hides it from waitpid()', async () => {
+    const child = spawn('/bin/sh', ['-c', 'sleep 0.1; exit 6'], { stdio: 'ignore' });
+    child.unref(); // its status goes to the handle, so child_process never sees the exit
+    const h = adopt(child.pid!, { backend });
+    expect(() => waitpid(child.pid!, { nohang: true })).toThrow(expect.objectContaining({ code: 'ECHILD' }));
+    const s = await h.wait();
+    expect(s.exitCode).toBe(6);
+    expect(s.resourceUsage).not.toBeNull();
+  });
+
+  it('refuses a pid that is not an unreaped child of this process', () => {
+    expect(() => adopt(1, { backend })).toThrow(expect.objectContaining({ code: 'ECHILD' }));
+    expect(() => adopt(2 ** 22 + 1, { backend })).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('refuses a child that is already private, and an exited ChildProcess', async () => {
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+    expect(() => adopt(h.pid, { backend })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    h.kill('SIGKILL');
+    await h.wait();
+    const child = spawn('/bin/true');
+    await once(child, 'exit');
+    expect(() => adopt(child, { backend })).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('validates its argument', () => {
+    expect(() => adopt('12' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => adopt(-5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+});
+
+it('throws ERR_NOT_SUPPORTED, with the reason, where no backend has process descriptors', async () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'adopt-unsupported.cjs');
+  const r = await runUnderSeccomp(['pidfd_open=ENOSYS', 'pidfd_send_signal=ENOSYS'], fixture, [inject('helpers').thief]);
+  const out = JSON.parse(r.stdout);
+  expect(out.code).toBe('ERR_NOT_SUPPORTED');
+  expect(out.message).toMatch(/pidfd/);
+});

@@ -1,0 +1,191 @@
+import { getEventListeners, once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProcessStatus, runPrivate, spawnPrivate } from '../../esm/index.mjs';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks, sh } from '../helpers/children.js';
+import { liveChildren } from '../helpers/leaks.js';
+import { untilExists, watchTimers, type TimerWatch } from '../helpers/timers.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'pp-cancel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Delays nothing else uses, so that the timers of these tests can be told apart.
+const TIMEOUT = 60_001;
+const GRACE = 60_002;
+const SHORT_TIMEOUT = 51;
+const SHORT_GRACE = 53;
+
+/** A child that ignores SIGTERM, and says so on stdout once it does. */
+const stubborn = sh('trap "" TERM; echo ready; exec sleep 30');
+
+/** The rejection of a promise, or a failure if it resolved. */
+async function rejection(p: Promise<unknown>): Promise<Record<string, unknown> & Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as never;
+  }
+  throw new Error('expected the run to reject');
+}
+
+/** Resolves with the first chunk of a stream, then lets the rest flow away. */
+async function firstChunk(stream: Readable | null): Promise<string> {
+  const [chunk] = await once(stream!, 'data');
+  return String(chunk);
+}
+
+describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
+  checkNoLeaks();
+  let timers: TimerWatch;
+  beforeEach(() => {
+    timers = watchTimers(TIMEOUT, GRACE, SHORT_TIMEOUT, SHORT_GRACE);
+  });
+  afterEach(() => {
+    timers.stop();
+  });
+
+  describe('spawnPrivate', () => {
+    it('killGraceMs: a child that ignores killSignal gets SIGKILL after the abort', async () => {
+      const ac = new AbortController();
+      const h = spawnPrivate(...stubborn, { backend, stdio: ['ignore', 'pipe', 'ignore'], signal: ac.signal, killGraceMs: SHORT_GRACE });
+      expect(await firstChunk(h.stdout)).toBe('ready\n');
+      ac.abort();
+      const [status] = await Promise.all([h.wait(), once(h.stdout!, 'close')]);
+      expect(status.signal).toBe('SIGKILL');
+      expect(timers.pending()).toBe(0);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('killGraceMs: a child that ignores killSignal gets SIGKILL after the timeout', async () => {
+      // SIGCONT's default action is to go on running: a child that survives killSignal from its first instruction.
+      const h = spawnPrivate('sleep', ['30'], { backend, stdio: 'ignore', timeout: SHORT_TIMEOUT, killSignal: 'SIGCONT', killGraceMs: SHORT_GRACE });
+      expect((await h.wait()).signal).toBe('SIGKILL');
+      expect(timers.pending()).toBe(0);
+    });
+
+    it('killGraceMs: a child that dies of killSignal is not sent SIGKILL, and no timer is left', async () => {
+      const ac = new AbortController();
+      const h = spawnPrivate('sleep', ['30'], { backend, stdio: 'ignore', signal: ac.signal, timeout: TIMEOUT, killGraceMs: GRACE });
+      ac.abort();
+      expect((await h.wait()).signal).toBe('SIGTERM');
+      expect(timers.created()).toBe(2);
+      expect(timers.pending()).toBe(0);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('clears the timeout and removes the abort listener when the child exits by itself', async () => {
+      const ac = new AbortController();
+      const h = spawnPrivate('true', [], { backend, stdio: 'ignore', signal: ac.signal, timeout: TIMEOUT, killGraceMs: GRACE });
+      expect((await h.wait()).success).toBe(true);
+      expect(timers.created()).toBe(1);
+      expect(timers.pending()).toBe(0);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('an already-aborted signal still starts the child, then stops it: wait() resolves with the status', async () => {
+      const h = spawnPrivate('sleep', ['30'], { backend, stdio: 'ignore', signal: AbortSignal.abort() });
+      expect((await h.wait()).signal).toBe('SIGTERM');
+    });
+
+    it.each([
+      ['a string', '5', 'ERR_INVALID_ARG_TYPE'],
+      ['a negative number', -1, 'ERR_OUT_OF_RANGE'],
+      ['a fraction', 1.5, 'ERR_OUT_OF_RANGE'],
+    ])('killGraceMs as %s throws before anything is spawned', (_, killGraceMs, code) => {
+      const before = liveChildren();
+      expect(() => spawnPrivate('true', [], { backend, killGraceMs: killGraceMs as never })).toThrow(expect.objectContaining({ code }));
+      expect(liveChildren()).toEqual(before);
+    });
+  });
+
+  describe('runPrivate', () => {
+    it('aborting rejects with an AbortError whose cause is the reason, once the child is reaped', async () => {
+      const ac = new AbortController();
+      const reason = new Error('changed my mind');
+      const run = runPrivate(...sh('echo started; exec sleep 30'), { backend, signal: ac.signal, timeout: TIMEOUT });
+      ac.abort(reason);
+      const err = await rejection(run);
+      expect(err.name).toBe('AbortError');
+      expect(err.code).toBe('ABORT_ERR');
+      expect(err.cause).toBe(reason);
+      expect(err.status).toBeInstanceOf(ProcessStatus);
+      expect((err.status as ProcessStatus).signal).toBe('SIGTERM');
+      expect(err.spawnargs).toEqual(['/bin/sh', '-c', 'echo started; exec sleep 30']);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+      expect(timers.pending()).toBe(0);
+    });
+
+    it('an abort without a reason has the signal’s own reason as its cause', async () => {
+      const ac = new AbortController();
+      const run = runPrivate('sleep', ['30'], { backend, signal: ac.signal });
+      ac.abort();
+      const err = await rejection(run);
+      expect(err.cause).toBe(ac.signal.reason);
+      expect((err.cause as Error).name).toBe('AbortError');
+    });
+
+    it('an already-aborted signal rejects with an AbortError and starts nothing', async () => {
+      const marker = path.join(dir, 'started');
+      const before = liveChildren();
+      const reason = new Error('too late');
+      const err = await rejection(runPrivate(...sh(`touch ${marker}`), { backend, signal: AbortSignal.abort(reason) }));
+      expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
+      expect(err.pid).toBeUndefined();
+      expect(liveChildren()).toEqual(before);
+      expect(existsSync(marker)).toBe(false);
+      // Not even the PATH lookup: an AbortError, not ENOENT.
+      const missing = await rejection(runPrivate('no-such-command-here', [], { backend, signal: AbortSignal.abort() }));
+      expect(missing.code).toBe('ABORT_ERR');
+    });
+
+    it('an already-aborted signal does not hide bad arguments: they still throw', () => {
+      expect(() => runPrivate('true', [], { signal: AbortSignal.abort(), maxBuffer: -1 })).toThrow(
+        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      );
+    });
+
+    it('a timeout rejects with ETIMEDOUT once the child is reaped', async () => {
+      const err = await rejection(runPrivate('sleep', ['30'], { backend, timeout: SHORT_TIMEOUT, killGraceMs: GRACE }));
+      expect(err.code).toBe('ETIMEDOUT');
+      expect((err.status as ProcessStatus).signal).toBe('SIGTERM');
+      expect(err.signal).toBe('SIGTERM');
+      expect(timers.created()).toBe(2);
+      expect(timers.pending()).toBe(0);
+    });
+
+    it('a timeout also bounds output that a descendant keeps open after the child exits', async () => {
+      const err = await rejection(runPrivate(...sh('(while echo tick; do sleep 0.05; done) & exit 0'), { backend, timeout: 300 }));
+      expect(err.code).toBe('ETIMEDOUT');
+      expect(String(err.stdout)).toMatch(/^(tick\n)*$/);
+    });
+
+    it('killGraceMs: a child that ignores killSignal gets SIGKILL and the run still rejects with AbortError', async () => {
+      const ready = path.join(dir, `ready-${backend}`);
+      const ac = new AbortController();
+      const run = runPrivate('/bin/sh', ['-c', 'trap "" TERM; : > "$0"; exec sleep 30', ready], {
+        backend,
+        signal: ac.signal,
+        killGraceMs: SHORT_GRACE,
+      });
+      await untilExists(ready);
+      ac.abort();
+      const err = await rejection(run);
+      expect(err.code).toBe('ABORT_ERR');
+      expect(err.signal).toBe('SIGKILL');
+      expect(timers.pending()).toBe(0);
+    });
+
+    it('aborting after the run has settled does nothing, and nothing listens any more', async () => {
+      const ac = new AbortController();
+      const r = await runPrivate('true', [], { backend, signal: ac.signal, timeout: TIMEOUT });
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+      expect(timers.pending()).toBe(0);
+      ac.abort();
+      expect(r.status.success).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { spawnPrivate } from '../../esm/index.mjs';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks } from '../helpers/children.js';
+import { processState, untilGone } from '../helpers/process.js';
+
+const fixtures = path.join(__dirname, '..', 'fixtures');
+
+/** Starts the worker fixture and resolves with the pid of the child it spawned. */
+async function workerChild(workerData: object): Promise<{ worker: Worker; pid: number }> {
+  const worker = new Worker(path.join(fixtures, 'worker-spawn.cjs'), { workerData });
+  const [pid] = (await once(worker, 'message')) as [number];
+  return { worker, pid };
+}
+
+describe.each(backendsHere())('private children and worker threads (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it('spawns and waits inside a worker', async () => {
+    const worker = new Worker(path.join(fixtures, 'worker-spawn.cjs'), {
+      workerData: { file: '/bin/sh', args: ['-c', 'exit 4'], options: { backend } },
+    });
+    const messages: unknown[] = [];
+    worker.on('message', (m) => messages.push(m));
+    await new Promise((r) => worker.on('message', () => messages.length === 2 && r(null)));
+    await worker.terminate();
+    expect(messages[1]).toBe(`pid ${messages[0]} exit 4`);
+  });
+
+  it('leaves no zombie when the worker is terminated in the middle of a wait', async () => {
+    const { worker, pid } = await workerChild({ file: '/bin/sleep', args: ['0.3'], options: { backend } });
+    await worker.terminate();
+    // The child outlives the worker; once it exits, something must reap it.
+    const gone = await untilGone(pid);
+    if (!gone) process.kill(pid, 'SIGKILL');
+    expect(processState(pid)).toBeNull();
+  });
+
+  it.skipIf(backend === 'fallback')(`dieWithParent in a worker kills the child when that worker ends, not this process${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`, async () => {
+    const { worker, pid } = await workerChild({ file: '/bin/sleep', args: ['30'], options: { backend, dieWithParent: true } });
+    expect(processState(pid)).not.toBeNull();
+    await worker.terminate();
+    const gone = await untilGone(pid);
+    if (!gone) process.kill(pid, 'SIGKILL');
+    expect(gone).toBe(true);
+  });
+
+  it.skipIf(backend === 'fallback')(`dieWithParent kills the child when the process that spawned it exits${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`, async () => {
+    const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'true'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+    await once(fixture, 'exit');
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    const gone = await untilGone(pid);
+    if (!gone) process.kill(pid, 'SIGKILL');
+    expect(gone).toBe(true);
+  });
+
+  it('without dieWithParent the child outlives the process that spawned it', async () => {
+    const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'false'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+    await once(fixture, 'exit');
+    const pid = Number(out.trim());
+    expect(processState(pid)).not.toBeNull();
+    process.kill(pid, 'SIGKILL');
+    await untilGone(pid);
+  });
+});
+
+// The package's own handles stay usable on the main thread meanwhile.
+it('a main-thread child is unaffected by workers coming and going', async () => {
+  const h = spawnPrivate('/bin/sh', ['-c', 'exit 9'], { stdio: 'ignore' });
+  const { worker } = await workerChild({ file: '/bin/true', args: [], options: {} });
+  await worker.terminate();
+  expect((await h.wait()).exitCode).toBe(9);
+});

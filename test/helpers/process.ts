@@ -1,0 +1,27 @@
+/**
+ * Watching processes that are not our children, by pid, in tests.
+ */
+import { readFileSync } from 'node:fs';
+
+/** processState is the state letter of /proc/<pid>/stat ('S', 'Z', ...), or null when it is gone. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * untilGone resolves true once pid no longer exists, or false after a
+ * generous deadline (a safety net against hanging, not a timing assertion).
+ */
+export async function untilGone(pid: number, deadlineMs = 20_000): Promise<boolean> {
+  const stop = Date.now() + deadlineMs;
+  while (Date.now() < stop) {
+    if (processState(pid) === null) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}

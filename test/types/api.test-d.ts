@@ -1,0 +1,112 @@
+/**
+ * Type tests of the CommonJS declarations (dist/cjs/index.d.ts): correct use
+ * compiles, and every `@ts-expect-error` line must be an error — tsc fails
+ * on an expect-error line that compiles.
+ */
+import { Readable } from 'node:stream';
+import {
+  capabilities,
+  forkPrivate,
+  PrivateHandle,
+  ProcessStatus,
+  runPrivate,
+  spawnPrivate,
+  waitpid,
+  type RunError,
+  type RunPrivateOptions,
+  type RunResult,
+  type SpawnPrivateOptions,
+} from '../../dist/cjs/index.js';
+
+/** Equal is true when A and B are the same type, not merely assignable. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(): T | void {}
+
+export async function spawnOptions(): Promise<void> {
+  const h: PrivateHandle = spawnPrivate('ls', ['-l'], {
+    cwd: new URL('file:///tmp'),
+    env: { PATH: '/bin', UNSET: undefined },
+    stdio: ['ignore', 'pipe', 2],
+    signal: AbortSignal.timeout(1000),
+    timeout: 1000,
+    killSignal: 'SIGKILL',
+    killGraceMs: 500,
+    backend: 'linux',
+  });
+  const status: ProcessStatus = await h.wait();
+  assertType<Equal<typeof status.signal, NodeJS.Signals | null>>();
+  assertType<Equal<typeof status.exitCode, number | null>>();
+  h.kill('SIGUSR1');
+  h.kill(9);
+  // @ts-expect-error: not a signal name
+  h.kill('SIGFOO');
+  // @ts-expect-error: stdio has no 'pty'
+  spawnPrivate('ls', [], { stdio: 'pty' });
+  // @ts-expect-error: timeout is a number of milliseconds
+  spawnPrivate('ls', [], { timeout: '1' });
+  // @ts-expect-error: no such backend
+  spawnPrivate('ls', [], { backend: 'x' });
+  // @ts-expect-error: killGraceMs is a number of milliseconds
+  spawnPrivate('ls', [], { killGraceMs: '100' });
+  // @ts-expect-error: args is an array, not a string
+  spawnPrivate('ls', '-l');
+  // @ts-expect-error: status is read-only
+  h.status = null;
+  forkPrivate('./helper.js', [], { stdio: 'inherit' });
+  const caps = capabilities();
+  assertType<Equal<typeof caps.pidfdOpen, boolean>>();
+  const reaped: ProcessStatus | null = waitpid(-1, { nohang: true });
+  void reaped;
+}
+
+export async function runResults(): Promise<void> {
+  const plain = await runPrivate('ls');
+  assertType<Equal<typeof plain, RunResult<string>>>();
+  assertType<Equal<typeof plain.stdout, string>>();
+  assertType<Equal<typeof plain.status, ProcessStatus>>();
+  // @ts-expect-error: stdout is a string by default, not a Buffer
+  plain.stdout.readUInt8(0);
+
+  const latin1 = await runPrivate('ls', [], { encoding: 'latin1', input: 'x', maxBuffer: 1024, reject: true });
+  assertType<Equal<typeof latin1.stderr, string>>();
+  // @ts-expect-error: a string encoding gives strings
+  const notBuffer: Buffer = latin1.stdout;
+  void notBuffer;
+
+  const bytes = await runPrivate('ls', [], { encoding: 'buffer', input: Readable.from(['x']) });
+  assertType<Equal<typeof bytes.stdout, Buffer>>();
+  // @ts-expect-error: 'buffer' gives Buffers, which have no toUpperCase
+  bytes.stdout.toUpperCase();
+  const nullBytes = await runPrivate('ls', undefined, { encoding: null });
+  assertType<Equal<typeof nullBytes.stderr, Buffer>>();
+
+  const options: RunPrivateOptions = { encoding: 'hex' };
+  const unknown = await runPrivate('ls', [], options);
+  assertType<Equal<typeof unknown.stdout, string | Buffer>>();
+
+  // @ts-expect-error: not a Buffer encoding
+  runPrivate('ls', [], { encoding: 'utf9' });
+  // @ts-expect-error: input is a string, Buffer, Uint8Array or Readable
+  runPrivate('ls', [], { input: 42 });
+  // @ts-expect-error: maxBuffer is a number
+  runPrivate('ls', [], { maxBuffer: '1M' });
+  // @ts-expect-error: reject is a boolean
+  runPrivate('ls', [], { reject: 'yes' });
+  // @ts-expect-error: stdio has no 'pty', in runPrivate either
+  runPrivate('ls', [], { stdio: 'pty' });
+  // @ts-expect-error: the result is a promise
+  runPrivate('ls').stdout;
+
+  const spawnOptions: SpawnPrivateOptions = { timeout: 5 };
+  await runPrivate('ls', [], spawnOptions);
+
+  try {
+    await runPrivate('ls', [], { reject: true });
+  } catch (e) {
+    const err = e as RunError<string>;
+    assertType<Equal<typeof err.status, ProcessStatus | null>>();
+    assertType<Equal<typeof err.stdout, string>>();
+    const code: string = err.code;
+    void code;
+  }
+}
