@@ -29,6 +29,14 @@
 /* pp_shim_table is the process's table of private children. */
 PP_EXPORT pp_table pp_shim_table = {.version = PP_TABLE_VERSION, .once = PTHREAD_ONCE_INIT};
 
+/*
+ * Picks and sets up the table when the shim is loaded: the first use must
+ * not happen in a signal handler, where dlsym and pthread_once are unsafe.
+ */
+__attribute__((constructor)) static void shim_init(void) {
+  pp_table_get();
+}
+
 /* The waitid options that waitpid's options stand for. */
 static int shim_waitpid_options(int options) {
   int out = WEXITED;
