@@ -39,8 +39,9 @@
     },
     {
       "target_name": "private_process_shim",
-      "type": "loadable_module",
-      "product_extension": "node",
+      "type": "shared_library",
+      "product_prefix": "",
+      "product_extension": "so",
       "sources": [],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
       "conditions": [

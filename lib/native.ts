@@ -69,10 +69,11 @@ const root = path.join(__dirname, '..', '..');
 export const native = gypBuild(root) as Native;
 
 /**
- * shimPath is the preload shim built or shipped beside the addon (a shared
- * object named like an addon, so that prebuilds carry it too), or null.
+ * shimPath is the preload shim, built or shipped beside the addon (a plain
+ * shared object: not a .node file, which node-gyp-build could take for the
+ * addon), or null where there is none.
  */
 export const shimPath: string | null = (() => {
-  const candidate = path.join(path.dirname(gypBuild.path(root)), 'private_process_shim.node');
+  const candidate = path.join(path.dirname(gypBuild.path(root)), 'private_process_shim.so');
   return existsSync(candidate) ? candidate : null;
 })();
