@@ -134,8 +134,12 @@ static int host_look(idtype_t type, id_t id, int options, pp_wait_result *out) {
       /* A stop or continue of a private child is nobody else's business. */
       host_waitid(P_PID, (id_t)peek.si_pid, &drop, (options & ~(WEXITED | WNOWAIT)) | WNOHANG,
                   NULL);
-    } else if (child->backend->try_reap(child, &stash) == 0) {
-      pp_table_stash_locked(child, &stash);
+    } else {
+      int r = child->backend->try_reap(child, &stash);
+      if (r == 0) pp_table_stash_locked(child, &stash);
+      /* A backend that cannot reap it would have us look at it forever: let it go. */
+      else if (r != -EAGAIN)
+        pp_table_remove_locked(child);
     }
     return 2;
   }
