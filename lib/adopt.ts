@@ -73,7 +73,9 @@ export function adopt(pidOrChild: number | ChildProcess, options: AdoptOptions =
     child.once('exit', (code, signal) => {
       native.release(nativeHandle);
       const tuple: StatusTuple =
-        code !== null ? [pid, CLD_EXITED, code, 0, 0, 0, 0] : [pid, CLD_KILLED, toSignal(signal ?? 'SIGKILL'), 0, 0, 0, 0];
+        code !== null
+          ? [pid, CLD_EXITED, code, 0, 0, 0, 0]
+          : [pid, CLD_KILLED, toSignal(signal ?? 'SIGKILL'), 0, 0, 0, 0];
       h._exited(tuple);
     });
   }

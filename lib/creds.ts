@@ -33,7 +33,8 @@ function checkUmask(mask: unknown): number {
     value = parseInt(mask, 8);
   }
   if (typeof value !== 'number') throw invalidArgType('options.umask', 'number or string', mask);
-  if (!Number.isInteger(value) || value < 0 || value > 0o777) throw outOfRange('options.umask', '>= 0 and <= 0o777', mask);
+  if (!Number.isInteger(value) || value < 0 || value > 0o777)
+    throw outOfRange('options.umask', '>= 0 and <= 0o777', mask);
   return value;
 }
 

@@ -73,9 +73,7 @@ export interface SpawnError extends Error {
 export function spawnError(file: string, spawnargs: string[], errno: number, step: number): SpawnError {
   const code = errnoName(errno);
   const stepName = steps[step] ?? 'none';
-  const err = new Error(
-    `spawn ${file} ${code}: ${errnoMessage(errno)} (at ${stepName})`,
-  ) as SpawnError;
+  const err = new Error(`spawn ${file} ${code}: ${errnoMessage(errno)} (at ${stepName})`) as SpawnError;
   err.errno = errno;
   err.code = code;
   err.syscall = `spawn ${file}`;
@@ -124,10 +122,7 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
 export function invalidArgValue(name: string, value: unknown, reason: string): TypeError & { code: string } {
   let shown = inspect(value);
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
-  return withCode(
-    new TypeError(`The argument '${name}' ${reason}. Received ${shown}`),
-    'ERR_INVALID_ARG_VALUE',
-  );
+  return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${shown}`), 'ERR_INVALID_ARG_VALUE');
 }
 
 /** outOfRange is Node's ERR_OUT_OF_RANGE. */
@@ -162,7 +157,9 @@ export function backendUnavailable(backend: string, reason: string): Error & { c
 
 /** esrch is the error kill() throws once the child has been reaped. */
 export function esrch(pid: number): NodeJS.ErrnoException {
-  return systemError('kill', -constants.errno.ESRCH, { message: `kill ESRCH: private child ${pid} has already been reaped` });
+  return systemError('kill', -constants.errno.ESRCH, {
+    message: `kill ESRCH: private child ${pid} has already been reaped`,
+  });
 }
 
 /** formatCommand shows a command line for messages, quoting words that need it. */

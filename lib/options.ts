@@ -155,7 +155,8 @@ function checkSlot(slot: unknown, fd: number): number {
   if (slot === 'ignore') return STDIO_IGNORE;
   if (slot === 'inherit') return fd;
   if (typeof slot === 'number') {
-    if (!Number.isInteger(slot) || slot < 0) throw outOfRange(`options.stdio[${fd}]`, 'a non-negative integer fd', slot);
+    if (!Number.isInteger(slot) || slot < 0)
+      throw outOfRange(`options.stdio[${fd}]`, 'a non-negative integer fd', slot);
     return slot;
   }
   throw invalidArgValue(`options.stdio[${fd}]`, slot, "must be 'pipe', 'inherit', 'ignore' or an fd number");

@@ -113,7 +113,8 @@ function checkEncoding(encoding: unknown): BufferEncoding | null {
 
 function checkInput(input: unknown): RunInput | undefined {
   if (input === undefined || typeof input === 'string' || input instanceof Uint8Array) return input;
-  if (typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function') return input as Readable;
+  if (typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function')
+    return input as Readable;
   throw invalidArgType('options.input', 'string, Buffer, Uint8Array or Readable', input);
 }
 
@@ -154,7 +155,8 @@ function checkRunOptions(file: unknown, args: unknown, options: unknown): [Norma
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
   const o = options as Record<string, unknown>;
-  if (o.reject !== undefined && typeof o.reject !== 'boolean') throw invalidArgType('options.reject', 'boolean', o.reject);
+  if (o.reject !== undefined && typeof o.reject !== 'boolean')
+    throw invalidArgType('options.reject', 'boolean', o.reject);
   const input = checkInput(o.input);
   const run: RunChecked = {
     encoding: checkEncoding(o.encoding),
@@ -217,7 +219,14 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked): Promise<Ru
         reject(err); // ERR_STRING_TOO_LONG: more than V8 can hold in one string
         return;
       }
-      const result = { pid: h.pid, stdout, stderr, status, exitCode: status?.exitCode ?? null, signal: status?.signal ?? null };
+      const result = {
+        pid: h.pid,
+        stdout,
+        stderr,
+        status,
+        exitCode: status?.exitCode ?? null,
+        signal: status?.signal ?? null,
+      };
       if (failure === null && run.reject && status !== null && !status.success) {
         failure = commandFailed(command, status.exitCode !== null ? `exit ${status.exitCode}` : String(status.signal));
       }

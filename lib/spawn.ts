@@ -63,7 +63,11 @@ export function spawnNormalized(o: Normalized): PrivateHandle {
  * forkPrivate runs a Node.js module as a private child: exactly
  * spawnPrivate(process.execPath, [...process.execArgv, modulePath, ...args], options).
  */
-export function forkPrivate(modulePath: string, args?: readonly string[], options?: SpawnPrivateOptions): PrivateHandle {
+export function forkPrivate(
+  modulePath: string,
+  args?: readonly string[],
+  options?: SpawnPrivateOptions,
+): PrivateHandle {
   const checked = normalizeOptions(modulePath, args, undefined);
   return spawnPrivate(process.execPath, [...process.execArgv, checked.file, ...checked.args], options);
 }

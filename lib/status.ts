@@ -48,9 +48,7 @@ export class ProcessStatus {
     this.signalNumber = code === CLD_EXITED ? null : status;
     this.signal = code === CLD_EXITED ? null : ((signalName(status) ?? `SIG${status}`) as NodeJS.Signals);
     this.coreDumped = code === CLD_DUMPED;
-    this.resourceUsage = hasRusage
-      ? Object.freeze({ userCPUTime: utime, systemCPUTime: stime, maxRSS: maxrss })
-      : null;
+    this.resourceUsage = hasRusage ? Object.freeze({ userCPUTime: utime, systemCPUTime: stime, maxRSS: maxrss }) : null;
     Object.freeze(this);
   }
 

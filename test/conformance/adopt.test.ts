@@ -61,7 +61,9 @@ describe.each(pidfdBackendsHere())('adopt() (%s backend)', (backend) => {
 
 it('throws ERR_NOT_SUPPORTED, with the reason, where no backend has process descriptors', async () => {
   const fixture = path.join(__dirname, '..', 'fixtures', 'adopt-unsupported.cjs');
-  const r = await runUnderSeccomp(['pidfd_open=ENOSYS', 'pidfd_send_signal=ENOSYS'], fixture, [inject('helpers').thief]);
+  const r = await runUnderSeccomp(['pidfd_open=ENOSYS', 'pidfd_send_signal=ENOSYS'], fixture, [
+    inject('helpers').thief,
+  ]);
   const out = JSON.parse(r.stdout);
   expect(out.code).toBe('ERR_NOT_SUPPORTED');
   expect(out.message).toMatch(/pidfd/);

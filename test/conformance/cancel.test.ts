@@ -51,7 +51,12 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
   describe('spawnPrivate', () => {
     it('killGraceMs: a child that ignores killSignal gets SIGKILL after the abort', async () => {
       const ac = new AbortController();
-      const h = spawnPrivate(...stubborn, { backend, stdio: ['ignore', 'pipe', 'ignore'], signal: ac.signal, killGraceMs: SHORT_GRACE });
+      const h = spawnPrivate(...stubborn, {
+        backend,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        signal: ac.signal,
+        killGraceMs: SHORT_GRACE,
+      });
       expect(await firstChunk(h.stdout)).toBe('ready\n');
       ac.abort();
       const [status] = await Promise.all([h.wait(), once(h.stdout!, 'close')]);
@@ -62,14 +67,26 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
 
     it('killGraceMs: a child that ignores killSignal gets SIGKILL after the timeout', async () => {
       // SIGCONT's default action is to go on running: a child that survives killSignal from its first instruction.
-      const h = spawnPrivate('sleep', ['30'], { backend, stdio: 'ignore', timeout: SHORT_TIMEOUT, killSignal: 'SIGCONT', killGraceMs: SHORT_GRACE });
+      const h = spawnPrivate('sleep', ['30'], {
+        backend,
+        stdio: 'ignore',
+        timeout: SHORT_TIMEOUT,
+        killSignal: 'SIGCONT',
+        killGraceMs: SHORT_GRACE,
+      });
       expect((await h.wait()).signal).toBe('SIGKILL');
       expect(timers.pending()).toBe(0);
     });
 
     it('killGraceMs: a child that dies of killSignal is not sent SIGKILL, and no timer is left', async () => {
       const ac = new AbortController();
-      const h = spawnPrivate('sleep', ['30'], { backend, stdio: 'ignore', signal: ac.signal, timeout: TIMEOUT, killGraceMs: GRACE });
+      const h = spawnPrivate('sleep', ['30'], {
+        backend,
+        stdio: 'ignore',
+        signal: ac.signal,
+        timeout: TIMEOUT,
+        killGraceMs: GRACE,
+      });
       ac.abort();
       expect((await h.wait()).signal).toBe('SIGTERM');
       expect(timers.created()).toBe(2);
@@ -79,7 +96,13 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
 
     it('clears the timeout and removes the abort listener when the child exits by itself', async () => {
       const ac = new AbortController();
-      const h = spawnPrivate('true', [], { backend, stdio: 'ignore', signal: ac.signal, timeout: TIMEOUT, killGraceMs: GRACE });
+      const h = spawnPrivate('true', [], {
+        backend,
+        stdio: 'ignore',
+        signal: ac.signal,
+        timeout: TIMEOUT,
+        killGraceMs: GRACE,
+      });
       expect((await h.wait()).success).toBe(true);
       expect(timers.created()).toBe(1);
       expect(timers.pending()).toBe(0);
@@ -97,7 +120,9 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       ['a fraction', 1.5, 'ERR_OUT_OF_RANGE'],
     ])('killGraceMs as %s throws before anything is spawned', (_, killGraceMs, code) => {
       const before = liveChildren();
-      expect(() => spawnPrivate('true', [], { backend, killGraceMs: killGraceMs as never })).toThrow(expect.objectContaining({ code }));
+      expect(() => spawnPrivate('true', [], { backend, killGraceMs: killGraceMs as never })).toThrow(
+        expect.objectContaining({ code }),
+      );
       expect(liveChildren()).toEqual(before);
     });
   });
@@ -158,7 +183,9 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
     });
 
     it('a timeout also bounds output that a descendant keeps open after the child exits', async () => {
-      const err = await rejection(runPrivate(...sh('(while echo tick; do sleep 0.05; done) & exit 0'), { backend, timeout: 300 }));
+      const err = await rejection(
+        runPrivate(...sh('(while echo tick; do sleep 0.05; done) & exit 0'), { backend, timeout: 300 }),
+      );
       expect(err.code).toBe('ETIMEDOUT');
       expect(String(err.stdout)).toMatch(/^(tick\n)*$/);
     });

@@ -47,17 +47,19 @@ describe('on kernels and sandboxes that refuse features', () => {
     expect(r.errors).toEqual([]);
   });
 
-  it.each(['pidfd_send_signal=ENOSYS', 'pidfd_send_signal=EPERM', 'waitid:P_PIDFD=EINVAL', 'pidfd_open=ENOSYS pidfd_send_signal=EPERM'])(
-    'falls back to the waitpid table when %s, and says why in capabilities()',
-    async (rules) => {
-      const r = await degraded(rules.split(' '), '--caps-only');
-      expect(r.caps.backends.linux.available).toBe(false);
-      expect(r.caps.backends.linux.reason).toMatch(/pidfd|clone|waitid/);
-      expect(r.caps.backends.fallback.available).toBe(true);
-      expect(r.caps.backend).toBe('fallback');
-      expect(r.code).toBeNull(); // the spawn worked, through posix_spawn
-    },
-  );
+  it.each([
+    'pidfd_send_signal=ENOSYS',
+    'pidfd_send_signal=EPERM',
+    'waitid:P_PIDFD=EINVAL',
+    'pidfd_open=ENOSYS pidfd_send_signal=EPERM',
+  ])('falls back to the waitpid table when %s, and says why in capabilities()', async (rules) => {
+    const r = await degraded(rules.split(' '), '--caps-only');
+    expect(r.caps.backends.linux.available).toBe(false);
+    expect(r.caps.backends.linux.reason).toMatch(/pidfd|clone|waitid/);
+    expect(r.caps.backends.fallback.available).toBe(true);
+    expect(r.caps.backend).toBe('fallback');
+    expect(r.code).toBeNull(); // the spawn worked, through posix_spawn
+  });
 
   it('keeps the child’s fd table clean without close_range', async () => {
     const r = await degraded(['close_range=ENOSYS']);

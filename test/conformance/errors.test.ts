@@ -65,7 +65,9 @@ describe.each(backendsHere())('spawn failures (%s backend)', (backend) => {
   });
 
   it("reports a closed stdio fd at the 'dup2' step", () => {
-    const err = spawnError(() => spawnPrivate('/bin/true', [], { backend, stdio: ['ignore', 'ignore', 'ignore', 999] }));
+    const err = spawnError(() =>
+      spawnPrivate('/bin/true', [], { backend, stdio: ['ignore', 'ignore', 'ignore', 999] }),
+    );
     expect(err.code).toBe('EBADF');
     expect(err.step).toBe('dup2');
   });
@@ -79,15 +81,45 @@ describe('argument validation, before anything is spawned', () => {
     ['args that are not an array', () => spawnPrivate('/bin/true', 'x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
     ['a non-string arg', () => spawnPrivate('/bin/true', [1 as never]), 'ERR_INVALID_ARG_TYPE', TypeError],
     ['a NUL byte in an arg', () => spawnPrivate('/bin/true', ['a\0b']), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['a NUL byte in env', () => spawnPrivate('/bin/true', [], { env: { A: 'x\0y' } }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    [
+      'a NUL byte in env',
+      () => spawnPrivate('/bin/true', [], { env: { A: 'x\0y' } }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
     ['a NUL byte in cwd', () => spawnPrivate('/bin/true', [], { cwd: '/t\0mp' }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['a negative fd', () => spawnPrivate('/bin/true', [], { stdio: [-1, 'pipe', 'pipe'] }), 'ERR_OUT_OF_RANGE', RangeError],
-    ['an unknown stdio word', () => spawnPrivate('/bin/true', [], { stdio: 'pty' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['an unknown kill signal', () => spawnPrivate('/bin/true', [], { killSignal: 'SIGNOPE' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    [
+      'a negative fd',
+      () => spawnPrivate('/bin/true', [], { stdio: [-1, 'pipe', 'pipe'] }),
+      'ERR_OUT_OF_RANGE',
+      RangeError,
+    ],
+    [
+      'an unknown stdio word',
+      () => spawnPrivate('/bin/true', [], { stdio: 'pty' as never }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
+    [
+      'an unknown kill signal',
+      () => spawnPrivate('/bin/true', [], { killSignal: 'SIGNOPE' as never }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
     ['a kill signal of 0', () => spawnPrivate('/bin/true', [], { killSignal: 0 }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['an unknown backend', () => spawnPrivate('/bin/true', [], { backend: 'magic' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    [
+      'an unknown backend',
+      () => spawnPrivate('/bin/true', [], { backend: 'magic' as never }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
     ['a negative timeout', () => spawnPrivate('/bin/true', [], { timeout: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
-    ['a non-AbortSignal signal', () => spawnPrivate('/bin/true', [], { signal: {} as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    [
+      'a non-AbortSignal signal',
+      () => spawnPrivate('/bin/true', [], { signal: {} as never }),
+      'ERR_INVALID_ARG_TYPE',
+      TypeError,
+    ],
   ])('rejects %s', (_what, fn, code, type) => {
     expect(fn).toThrow(type as ErrorConstructor);
     expect(spawnError(fn).code).toBe(code);

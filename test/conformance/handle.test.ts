@@ -65,7 +65,12 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
 
   it('kills the child with killSignal when the AbortSignal aborts', async () => {
     const controller = new AbortController();
-    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore', signal: controller.signal, killSignal: 'SIGKILL' });
+    const h = spawnPrivate('/bin/sleep', ['30'], {
+      backend,
+      stdio: 'ignore',
+      signal: controller.signal,
+      killSignal: 'SIGKILL',
+    });
     controller.abort();
     expect((await h.wait()).signal).toBe('SIGKILL');
   });
@@ -76,7 +81,10 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
   });
 
   it('forkPrivate runs a Node.js module as a private child', async () => {
-    const h = forkPrivate(path.join(__dirname, '..', 'fixtures', 'hello.cjs'), ['a'], { backend, stdio: ['ignore', 'pipe', 'inherit'] });
+    const h = forkPrivate(path.join(__dirname, '..', 'fixtures', 'hello.cjs'), ['a'], {
+      backend,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const [out, s] = await Promise.all([readAll(h.stdout), h.wait()]);
     expect(JSON.parse(out)).toEqual({ hello: true, args: ['a'] });
     expect(s.success).toBe(true);

@@ -72,7 +72,13 @@ describe.each(backendsHere().filter((b) => b !== 'fallback'))('who the child is 
 it.skipIf(!backendsHere().includes('fallback'))(
   `the fallback backend refuses identity options with ERR_NOT_SUPPORTED${backendsHere().includes('fallback') ? '' : ' (skipped: no fallback backend here)'}`,
   () => {
-    for (const options of [{ uid: NOBODY }, { gid: NOBODY }, { groups: [] }, { umask: 0o22 }, { dieWithParent: true }]) {
+    for (const options of [
+      { uid: NOBODY },
+      { gid: NOBODY },
+      { groups: [] },
+      { umask: 0o22 },
+      { dieWithParent: true },
+    ]) {
       expect(() => spawnPrivate('/bin/true', [], { backend: 'fallback', ...options })).toThrow(
         expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }),
       );

@@ -14,19 +14,16 @@ const skipReason = !isRoot
 
 // The fixture needs its own pid namespace to make the kernel reuse a pid on demand.
 describe('a reaped child’s pid, once reused', () => {
-  it.skipIf(skipReason !== '')(
-    `is never signalled through the old handle${skipReason}`,
-    async () => {
-      const { stdout } = await promisify(execFile)(
-        'unshare',
-        ['--pid', '--fork', '--mount-proc', process.execPath, fixture],
-        { timeout: 60_000 },
-      );
-      const r = JSON.parse(stdout.trim());
-      expect(r.decoyPid).toBe(r.pid); // the kernel did reuse the pid
-      expect(r.rawKillReaches).toBe(true); // a kill by pid would hit the decoy
-      expect(r.killError).toBe('ESRCH'); // the handle refuses, without a system call
-      expect(r.decoyState).toMatch(/^[RS]$/); // and the decoy was not killed
-    },
-  );
+  it.skipIf(skipReason !== '')(`is never signalled through the old handle${skipReason}`, async () => {
+    const { stdout } = await promisify(execFile)(
+      'unshare',
+      ['--pid', '--fork', '--mount-proc', process.execPath, fixture],
+      { timeout: 60_000 },
+    );
+    const r = JSON.parse(stdout.trim());
+    expect(r.decoyPid).toBe(r.pid); // the kernel did reuse the pid
+    expect(r.rawKillReaches).toBe(true); // a kill by pid would hit the decoy
+    expect(r.killError).toBe('ESRCH'); // the handle refuses, without a system call
+    expect(r.decoyState).toMatch(/^[RS]$/); // and the decoy was not killed
+  });
 });

@@ -194,17 +194,52 @@ describe('runPrivate argument validation, before anything is spawned', () => {
   it.each([
     ['a non-string file', () => runPrivate(42 as never), 'ERR_INVALID_ARG_TYPE', TypeError],
     ['options that are not an object', () => runPrivate('true', [], 'x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
-    ['an unknown encoding', () => runPrivate('true', [], { encoding: 'utf9' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['a non-string encoding', () => runPrivate('true', [], { encoding: 8 as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    [
+      'an unknown encoding',
+      () => runPrivate('true', [], { encoding: 'utf9' as never }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
+    [
+      'a non-string encoding',
+      () => runPrivate('true', [], { encoding: 8 as never }),
+      'ERR_INVALID_ARG_TYPE',
+      TypeError,
+    ],
     ['a negative maxBuffer', () => runPrivate('true', [], { maxBuffer: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
     ['a fractional maxBuffer', () => runPrivate('true', [], { maxBuffer: 1.5 }), 'ERR_OUT_OF_RANGE', RangeError],
-    ['a string maxBuffer', () => runPrivate('true', [], { maxBuffer: '1' as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    [
+      'a string maxBuffer',
+      () => runPrivate('true', [], { maxBuffer: '1' as never }),
+      'ERR_INVALID_ARG_TYPE',
+      TypeError,
+    ],
     ['a number as input', () => runPrivate('true', [], { input: 42 as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
-    ['a non-boolean reject', () => runPrivate('true', [], { reject: 'yes' as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    [
+      'a non-boolean reject',
+      () => runPrivate('true', [], { reject: 'yes' as never }),
+      'ERR_INVALID_ARG_TYPE',
+      TypeError,
+    ],
     ['an unknown stdio', () => runPrivate('true', [], { stdio: 'pty' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['input without a stdin pipe', () => runPrivate('cat', [], { input: 'x', stdio: 'inherit' }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['a pipe on fd 3', () => runPrivate('true', [], { stdio: [null, null, null, 'pipe'] }), 'ERR_INVALID_ARG_VALUE', TypeError],
-    ['a bad killSignal', () => runPrivate('true', [], { killSignal: 'SIGNOPE' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    [
+      'input without a stdin pipe',
+      () => runPrivate('cat', [], { input: 'x', stdio: 'inherit' }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
+    [
+      'a pipe on fd 3',
+      () => runPrivate('true', [], { stdio: [null, null, null, 'pipe'] }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
+    [
+      'a bad killSignal',
+      () => runPrivate('true', [], { killSignal: 'SIGNOPE' as never }),
+      'ERR_INVALID_ARG_VALUE',
+      TypeError,
+    ],
   ])('throws synchronously for %s', (_, call, code, type) => {
     expect(call).toThrow(type);
     expect(call).toThrow(expect.objectContaining({ code }));

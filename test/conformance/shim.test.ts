@@ -12,10 +12,15 @@ async function theft(options: { shim: boolean; backend: string; rules?: string[]
   const env: NodeJS.ProcessEnv = { ...process.env, PRIVATE_PROCESS_BACKEND: options.backend };
   if (options.shim) env.LD_PRELOAD = preloadPath!;
   else delete env.LD_PRELOAD;
-  const r = await runUnderSeccomp(options.rules ?? [], fixture, [inject('helpers').thief, options.mode, String(CHILDREN)], {
-    env,
-    timeout: 120_000,
-  });
+  const r = await runUnderSeccomp(
+    options.rules ?? [],
+    fixture,
+    [inject('helpers').thief, options.mode, String(CHILDREN)],
+    {
+      env,
+      timeout: 120_000,
+    },
+  );
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout.trim());
@@ -79,8 +84,11 @@ describe.skipIf(preloadPath === null)(`child_process beside the shim${noShim}`, 
       });`;
     const { execFile } = await import('node:child_process');
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['-e', script], { env: { ...process.env, LD_PRELOAD: preloadPath! } }, (err, stdout) =>
-        err ? reject(err) : resolve(stdout),
+      execFile(
+        process.execPath,
+        ['-e', script],
+        { env: { ...process.env, LD_PRELOAD: preloadPath! } },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
       ),
     );
     expect(JSON.parse(out)).toEqual({ shim: true, sync: [3, 'sync\n'], exec: [2, 'async\n'], exit: 5, mine: 4 });

@@ -65,7 +65,9 @@ describe.each(backendsHere())("the package's waitpid() (%s backend)", (backend) 
   });
 
   it('blocks for an ordinary child while private ones exit meanwhile', async () => {
-    const handles = Array.from({ length: 5 }, (_, i) => spawnPrivate(...sh(`exit ${10 + i}`), { backend, stdio: 'ignore' }));
+    const handles = Array.from({ length: 5 }, (_, i) =>
+      spawnPrivate(...sh(`exit ${10 + i}`), { backend, stdio: 'ignore' }),
+    );
     const pid = ordinary('sleep 0.3; exit 9');
     const s = waitpid(-1)!;
     expect(s.pid).toBe(pid);

@@ -40,28 +40,38 @@ describe.each(backendsHere())('private children and worker threads (%s backend)'
     expect(processState(pid)).toBeNull();
   });
 
-  it.skipIf(backend === 'fallback')(`dieWithParent in a worker kills the child when that worker ends, not this process${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`, async () => {
-    const { worker, pid } = await workerChild({ file: '/bin/sleep', args: ['30'], options: { backend, dieWithParent: true } });
-    expect(processState(pid)).not.toBeNull();
-    await worker.terminate();
-    const gone = await untilGone(pid);
-    if (!gone) process.kill(pid, 'SIGKILL');
-    expect(gone).toBe(true);
-  });
+  it.skipIf(backend === 'fallback')(
+    `dieWithParent in a worker kills the child when that worker ends, not this process${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`,
+    async () => {
+      const { worker, pid } = await workerChild({
+        file: '/bin/sleep',
+        args: ['30'],
+        options: { backend, dieWithParent: true },
+      });
+      expect(processState(pid)).not.toBeNull();
+      await worker.terminate();
+      const gone = await untilGone(pid);
+      if (!gone) process.kill(pid, 'SIGKILL');
+      expect(gone).toBe(true);
+    },
+  );
 
-  it.skipIf(backend === 'fallback')(`dieWithParent kills the child when the process that spawned it exits${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`, async () => {
-    const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'true'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
-    await once(fixture, 'exit');
-    const pid = Number(out.trim());
-    expect(pid).toBeGreaterThan(0);
-    const gone = await untilGone(pid);
-    if (!gone) process.kill(pid, 'SIGKILL');
-    expect(gone).toBe(true);
-  });
+  it.skipIf(backend === 'fallback')(
+    `dieWithParent kills the child when the process that spawned it exits${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`,
+    async () => {
+      const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'true'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+      await once(fixture, 'exit');
+      const pid = Number(out.trim());
+      expect(pid).toBeGreaterThan(0);
+      const gone = await untilGone(pid);
+      if (!gone) process.kill(pid, 'SIGKILL');
+      expect(gone).toBe(true);
+    },
+  );
 
   it('without dieWithParent the child outlives the process that spawned it', async () => {
     const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'false'], {

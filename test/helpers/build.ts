@@ -73,9 +73,7 @@ export function nodeIncludeDir(): string {
   );
   const candidates = [
     path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
-    ...cacheRoots.map((root) =>
-      path.join(root, 'node-gyp', process.versions.node, 'include', 'node'),
-    ),
+    ...cacheRoots.map((root) => path.join(root, 'node-gyp', process.versions.node, 'include', 'node')),
   ];
   const found = candidates.find((dir) => existsSync(path.join(dir, 'node_api.h')));
   if (found === undefined) {

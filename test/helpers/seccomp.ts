@@ -34,9 +34,7 @@ export function seccompArgs(rules: readonly string[]): string[] {
   return rules.flatMap((rule) => {
     const equals = rule.lastIndexOf('=');
     if (equals <= 0) {
-      throw new TypeError(
-        `seccomp rule must be NAME=ERRNO or NAME=SIGSYS, received ${JSON.stringify(rule)}`,
-      );
+      throw new TypeError(`seccomp rule must be NAME=ERRNO or NAME=SIGSYS, received ${JSON.stringify(rule)}`);
     }
     const action = rule.slice(equals + 1);
     return action === 'SIGSYS' ? ['--trap-kill', rule.slice(0, equals)] : ['--fail', rule];
@@ -62,23 +60,18 @@ export function runProgramUnderSeccomp(
     ...options,
   };
   return new Promise((resolve, reject) => {
-    execFile(
-      helperPaths().seccompRun,
-      argv,
-      execOptions,
-      (error: ExecFileException | null, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number' && error.signal == null) {
-          reject(error);
-          return;
-        }
-        resolve({
-          code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
-          signal: error?.signal ?? null,
-          stdout,
-          stderr,
-        });
-      },
-    );
+    execFile(helperPaths().seccompRun, argv, execOptions, (error: ExecFileException | null, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number' && error.signal == null) {
+        reject(error);
+        return;
+      }
+      resolve({
+        code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+        signal: error?.signal ?? null,
+        stdout,
+        stderr,
+      });
+    });
   });
 }
 

@@ -77,9 +77,7 @@ export function decodeWaitStatus(status: number): WaitStatus {
 /** loadThief loads the compiled addon from `file` (default: where `buildHelpers()` puts it). */
 export function loadThief(file: string = helperPaths().thief): Thief {
   if (!existsSync(file)) {
-    throw new Error(
-      `thief addon not built at ${file}; run buildHelpers() from test/helpers/build.ts`,
-    );
+    throw new Error(`thief addon not built at ${file}; run buildHelpers() from test/helpers/build.ts`);
   }
   const native = createRequire(import.meta.url)(file) as Thief;
   const pin = (): void => {};

@@ -21,9 +21,7 @@ function fdFlags(fd: number): number {
 /** run executes a helper and resolves with its stdout once it has exited with status 0. */
 function run(file: string, args: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { encoding: 'utf8' }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout),
-    );
+    execFile(file, args, { encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
   });
 }
 
@@ -94,9 +92,7 @@ describe('thief addon', () => {
     const pid = child.pid!;
     thief.startThreadThief();
     try {
-      expect(() => thief.startThreadThief()).toThrow(
-        expect.objectContaining({ code: 'ERR_THIEF_RUNNING' }),
-      );
+      expect(() => thief.startThreadThief()).toThrow(expect.objectContaining({ code: 'ERR_THIEF_RUNNING' }));
       const stolen = takeStolenSync();
       expect(stolen).toEqual([{ pid, status: 7 << 8 }]);
       expect(decodeWaitStatus(stolen[0]!.status)).toEqual({
@@ -220,12 +216,7 @@ describe('seccomp-run', () => {
   });
 
   it('refuses each named call with its errno, PIDFD_GET_INFO included', async () => {
-    const rules = [
-      'clone=EPERM',
-      'pidfd_open=ENOSYS',
-      'ioctl:PIDFD_GET_INFO=ENOTTY',
-      'close_range=22',
-    ];
+    const rules = ['clone=EPERM', 'pidfd_open=ENOSYS', 'ioctl:PIDFD_GET_INFO=ENOTTY', 'close_range=22'];
     const result = await runProgramUnderSeccomp(rules, probe());
     // pidfd_open failing leaves no pidfd, so the calls that need one see EBADF.
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -234,10 +225,7 @@ describe('seccomp-run', () => {
       pidfd_send_signal: 'EBADF',
       close_range: 'EINVAL',
     });
-    const ioctlOnly = await runProgramUnderSeccomp(
-      ['ioctl:PIDFD_GET_INFO=ENOTTY', 'waitid=EPERM'],
-      probe(),
-    );
+    const ioctlOnly = await runProgramUnderSeccomp(['ioctl:PIDFD_GET_INFO=ENOTTY', 'waitid=EPERM'], probe());
     expect(JSON.parse(ioctlOnly.stdout)).toMatchObject({
       'ioctl:PIDFD_GET_INFO': 'ENOTTY',
       waitid: 'EPERM',
@@ -245,9 +233,7 @@ describe('seccomp-run', () => {
   });
 
   it('kills with SIGSYS on a trap rule even when SIGSYS is ignored, unless it is handled', async () => {
-    expect(
-      await runProgramUnderSeccomp(['clone3=SIGSYS'], probe(), ['--ignore-sigsys']),
-    ).toMatchObject({
+    expect(await runProgramUnderSeccomp(['clone3=SIGSYS'], probe(), ['--ignore-sigsys'])).toMatchObject({
       code: null,
       signal: 'SIGSYS',
     });

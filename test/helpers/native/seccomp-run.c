@@ -10,8 +10,9 @@
  * to SIG_DFL before forcing it. NAME is one of clone3, clone, pidfd_open, pidfd_send_signal,
  * waitid, waitid:P_PIDFD (waitid on a pidfd only, as before Linux 5.4), close_range, setgroups,
  * setresgid, setresuid, clone3:VER0 (clone3 given the 64-byte
- * clone_args the package passes; glibc passes more), or ioctl:PIDFD_GET_INFO (an ioctl whose request
- * has type 0xFF and number 11, any size or direction). ERRNO is a name (ENOSYS, EPERM, ENOTTY, EINVAL, ...) or a number.
+ * clone_args the package passes; glibc passes more), or ioctl:PIDFD_GET_INFO (an ioctl whose
+ * request has type 0xFF and number 11, any size or direction). ERRNO is a name (ENOSYS, EPERM,
+ * ENOTTY, EINVAL, ...) or a number.
  *
  * The filter only judges calls of the build's native architecture; anything else is allowed. It is
  * inherited by the program and by everything it starts. Exit status: 125 for a usage or setup
@@ -57,7 +58,8 @@
 /* clone3 with the 64-byte struct clone_args the package passes (glibc threads pass 88). */
 #define RUN_CLONE3_VER0 (-2L)
 #define RUN_CLONE_ARGS_SIZE_VER0 64u
-/* waitid(P_PIDFD, ...) only, as a kernel before 5.4 refuses it (EINVAL); P_PID and P_ALL still work. */
+/* waitid(P_PIDFD, ...) only, as a kernel before 5.4 refuses it (EINVAL); P_PID and P_ALL still
+ * work. */
 #define RUN_WAITID_P_PIDFD (-3L)
 #define RUN_P_PIDFD 3u
 
@@ -76,18 +78,12 @@ static const struct {
   const char *name;
   long nr;
 } run_syscalls[] = {
-    {"clone3", SYS_clone3},
-    {"clone", SYS_clone},
-    {"pidfd_open", SYS_pidfd_open},
-    {"pidfd_send_signal", SYS_pidfd_send_signal},
-    {"waitid", SYS_waitid},
-    {"close_range", SYS_close_range},
-    {"setgroups", SYS_setgroups},
-    {"setresgid", SYS_setresgid},
-    {"setresuid", SYS_setresuid},
-    {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
-    {"clone3:VER0", RUN_CLONE3_VER0},
-    {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
+    {"clone3", SYS_clone3},           {"clone", SYS_clone},
+    {"pidfd_open", SYS_pidfd_open},   {"pidfd_send_signal", SYS_pidfd_send_signal},
+    {"waitid", SYS_waitid},           {"close_range", SYS_close_range},
+    {"setgroups", SYS_setgroups},     {"setresgid", SYS_setresgid},
+    {"setresuid", SYS_setresuid},     {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
+    {"clone3:VER0", RUN_CLONE3_VER0}, {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
 };
 
 /* Maps the errno names accepted by --fail to their values. */

@@ -70,12 +70,12 @@ static atomic_bool thief_signal_installed;
  * Calls a Node-API function and, when it fails, throws (unless an exception is pending) and returns
  * NULL.
  */
-#define THIEF_NAPI_CALL(env, call)                                                                 \
-  do {                                                                                             \
-    if ((call) != napi_ok) {                                                                       \
-      thief_throw_napi_failure(env, #call);                                                        \
-      return NULL;                                                                                 \
-    }                                                                                              \
+#define THIEF_NAPI_CALL(env, call)          \
+  do {                                      \
+    if ((call) != napi_ok) {                \
+      thief_throw_napi_failure(env, #call); \
+      return NULL;                          \
+    }                                       \
   } while (0)
 
 /*
