@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessStatus, runPrivate, spawnPrivate } from '../../esm/index.mjs';
 import { backendsHere } from '../helpers/backends.js';
+import { rejection } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { liveChildren } from '../helpers/leaks.js';
 import { untilExists, watchTimers, type TimerWatch } from '../helpers/timers.js';
@@ -21,16 +22,6 @@ const SHORT_GRACE = 53;
 
 /** A child that ignores SIGTERM, and says so on stdout once it does. */
 const stubborn = sh('trap "" TERM; echo ready; exec sleep 30');
-
-/** The rejection of a promise, or a failure if it resolved. */
-async function rejection(p: Promise<unknown>): Promise<Record<string, unknown> & Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as never;
-  }
-  throw new Error('expected the run to reject');
-}
 
 /** Resolves with the first chunk of a stream, then lets the rest flow away. */
 async function firstChunk(stream: Readable | null): Promise<string> {

@@ -3,17 +3,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ProcessStatus, runPrivate } from '../../esm/index.mjs';
 import { backendsHere } from '../helpers/backends.js';
+import { rejection } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
-
-/** The rejection of a promise, or a failure if it resolved. */
-async function rejection(p: Promise<unknown>): Promise<Record<string, unknown> & Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as never;
-  }
-  throw new Error('expected the run to reject');
-}
 
 /** What `seq 1 n` prints. */
 function seq(n: number): string {
