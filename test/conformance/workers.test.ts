@@ -17,6 +17,17 @@ async function workerChild(workerData: object): Promise<{ worker: Worker; pid: n
   return { worker, pid };
 }
 
+/** Runs the die-with-parent fixture to its exit; resolves with the pid of the child it left behind. */
+async function orphanedChild(dieWithParent: boolean): Promise<number> {
+  const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), String(dieWithParent)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  await once(fixture, 'exit');
+  return Number(out.trim());
+}
+
 describe.each(backendsHere())('private children and worker threads (%s backend)', (backend) => {
   checkNoLeaks();
 
@@ -59,13 +70,7 @@ describe.each(backendsHere())('private children and worker threads (%s backend)'
   it.skipIf(backend === 'fallback')(
     `dieWithParent kills the child when the process that spawned it exits${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`,
     async () => {
-      const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'true'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
-      await once(fixture, 'exit');
-      const pid = Number(out.trim());
+      const pid = await orphanedChild(true);
       expect(pid).toBeGreaterThan(0);
       const gone = await untilGone(pid);
       if (!gone) process.kill(pid, 'SIGKILL');
@@ -74,13 +79,7 @@ describe.each(backendsHere())('private children and worker threads (%s backend)'
   );
 
   it('without dieWithParent the child outlives the process that spawned it', async () => {
-    const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), 'false'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
-    await once(fixture, 'exit');
-    const pid = Number(out.trim());
+    const pid = await orphanedChild(false);
     expect(processState(pid)).not.toBeNull();
     process.kill(pid, 'SIGKILL');
     await untilGone(pid);
