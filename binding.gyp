@@ -25,10 +25,16 @@
             "native/linux/backend.c",
             "native/linux/child.c",
             "native/linux/clone.c",
+            "native/linux/hidden.c",
             "native/linux/probe.c",
             "native/linux/spawn.c",
-            "native/linux/wait.c"
+            "native/linux/stack.c",
+            "native/linux/wait.c",
+            "native/fallback/ident_linux.c"
           ]
+        }],
+        ["OS!='linux'", {
+          "sources": ["native/fallback/ident_none.c"]
         }],
         ["OS=='mac'", {
           "xcode_settings": {
@@ -49,7 +55,8 @@
           "sources": [
             "native/shim/shim.c",
             "native/common/table.c",
-            "native/common/host_wait.c"
+            "native/common/host_wait.c",
+            "native/common/status.c"
           ],
           "libraries": ["-ldl", "-pthread"]
         }]

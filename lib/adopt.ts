@@ -27,7 +27,7 @@ function adoptError(pid: number, errno: number, backend: BackendName): Error {
     const linux = backendReport('linux');
     const why = linux === null ? 'no pidfd backend is compiled in' : (linux.reason ?? 'pidfds are not used');
     const reason = report?.available
-      ? `the ${report.name} backend has no process descriptor to adopt a child with (${why})`
+      ? `the ${report.key} backend has no process descriptor to adopt a child with (${why})`
       : (report?.reason ?? 'no backend can run here');
     return notSupported('adopt()', reason);
   }

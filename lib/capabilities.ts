@@ -1,11 +1,13 @@
 /**
- * capabilities - which backend runs here and what the kernel gives it.
+ * capabilities - which backend runs here, which isolation it gives, and
+ * what the kernel gives it; and the choice of both for a spawn.
  */
 import os from 'node:os';
+import { backendUnavailable, notSupported, tableConflict } from './errors';
 import { native, shimPath, type BackendReport } from './native';
-import type { BackendName } from './options';
+import type { BackendKey, BackendName, Isolation } from './options';
 
-/** BackendAvailability says whether a backend can run here, and if not, why. */
+/** BackendAvailability says whether a backend (or an isolation) can be had here, and if not, why. */
 export interface BackendAvailability {
   readonly available: boolean;
   readonly reason?: string;
@@ -14,9 +16,17 @@ export interface BackendAvailability {
 /** Capabilities is a frozen report of the backends and the kernel features found. */
 export interface Capabilities {
   /** backend is the backend 'auto' picks here, or null when none can run. */
-  readonly backend: 'linux' | 'freebsd' | 'fallback' | null;
+  readonly backend: BackendKey | null;
   /** backends maps every backend name to whether it can run here. */
-  readonly backends: Readonly<Record<'linux' | 'freebsd' | 'fallback', BackendAvailability>>;
+  readonly backends: Readonly<Record<BackendKey, BackendAvailability>>;
+  /**
+   * isolation is what spawnPrivate gives by default here: 'hidden' wherever
+   * a backend can start a child that is not this process's own (Linux,
+   * every kernel), else 'direct'; null when no backend can run.
+   */
+  readonly isolation: Isolation | null;
+  /** isolations says whether each isolation can be had here, and if not, why. */
+  readonly isolations: Readonly<Record<Isolation, BackendAvailability>>;
   /** kernel is os.release(). */
   readonly kernel: string;
   /** clone3 is true when clone3 works (Linux 5.3; refused by some seccomp profiles). */
@@ -27,6 +37,8 @@ export interface Capabilities {
   readonly pidfdOpen: boolean;
   /** pidfdSendSignal is true when pidfd_send_signal works (Linux 5.1). */
   readonly pidfdSendSignal: boolean;
+  /** pidfdSignalGroup is true when pidfd_send_signal reaches a process group (Linux 6.9). */
+  readonly pidfdSignalGroup: boolean;
   /** waitidPidfd is true when waitid(P_PIDFD) works (Linux 5.4). */
   readonly waitidPidfd: boolean;
   /** pidfdInfoExit is true when a stolen status can be read back (PIDFD_INFO_EXIT, Linux 6.15). */
@@ -41,13 +53,18 @@ export interface Capabilities {
   readonly shimActive: boolean;
 }
 
+const keys: readonly BackendKey[] = ['linux', 'freebsd', 'fallback'];
 const notCompiled = 'not compiled in on this platform';
 let cached: Capabilities | null = null;
-let reports: BackendReport[] | null = null;
+let addonReport: ReturnType<typeof native.capabilities> | null = null;
+
+function report(): ReturnType<typeof native.capabilities> {
+  addonReport ??= native.capabilities();
+  return addonReport;
+}
 
 function allReports(): BackendReport[] {
-  reports ??= native.capabilities().backends;
-  return reports;
+  return report().backends;
 }
 
 /** @internal backendReport is the addon's report on one backend, or null if it is not compiled in. */
@@ -56,15 +73,67 @@ export function backendReport(key: BackendName): BackendReport | null {
   return allReports().find((r) => r.key === key) ?? null;
 }
 
+function gives(r: BackendReport, isolation: Isolation): boolean {
+  return r.available && r.features[isolation] === true;
+}
+
+function missing(r: BackendReport, isolation: Isolation): string {
+  if (!r.available) return r.reason ?? 'unavailable';
+  return (isolation === 'hidden' ? r.hiddenMissing : r.directMissing) ?? 'unavailable';
+}
+
+/** @internal Chosen is the backend and isolation a spawn uses. */
+export interface Chosen {
+  backend: BackendKey;
+  isolation: Isolation;
+}
+
 /**
- * capabilities reports the backend `auto` picks here, every backend's
- * availability (with the reason when it is not), and each kernel feature the
- * probe found. The probe runs once per process.
+ * @internal chooseBackend resolves the `backend` and `isolation` options
+ * to what can run here: 'auto' takes the first backend that gives the
+ * isolation asked for, and no isolation asked for takes 'hidden' where the
+ * backend gives it. It throws ERR_PRIVATE_BACKEND_UNAVAILABLE or
+ * ERR_NOT_SUPPORTED, with the reason, when neither can be had.
+ */
+export function chooseBackend(backend: BackendName, isolation: Isolation | null): Chosen {
+  const conflict = report().tableConflict;
+  if (conflict !== 0) throw tableConflict(conflict);
+  const candidates = backend === 'auto' ? allReports() : allReports().filter((r) => r.key === backend);
+  if (candidates.length === 0) throw backendUnavailable(backend, notCompiled);
+  const usable = candidates.filter((r) => r.available);
+  if (usable.length === 0) throw backendUnavailable(backend, candidates[0]!.reason ?? 'unavailable');
+  if (isolation !== null) {
+    const r = usable.find((c) => gives(c, isolation));
+    if (r === undefined) {
+      throw notSupported(
+        `isolation '${isolation}'`,
+        `the ${usable[0]!.key} backend: ${missing(usable[0]!, isolation)}`,
+      );
+    }
+    return { backend: r.key as BackendKey, isolation };
+  }
+  const r = usable[0]!;
+  return { backend: r.key as BackendKey, isolation: gives(r, 'hidden') ? 'hidden' : 'direct' };
+}
+
+function isolationReport(isolation: Isolation): BackendAvailability {
+  const usable = allReports().filter((r) => r.available);
+  if (usable.some((r) => gives(r, isolation))) return Object.freeze({ available: true });
+  const first = usable[0];
+  const reason = first === undefined ? 'no backend can run here' : `${first.key}: ${missing(first, isolation)}`;
+  return Object.freeze({ available: false, reason });
+}
+
+/**
+ * capabilities reports the backend and the isolation `auto` picks here,
+ * every backend's and every isolation's availability (with the reason when
+ * it is not), and each kernel feature the probe found. The probe runs once
+ * per process.
  */
 export function capabilities(): Capabilities {
   if (cached !== null) return cached;
   const backends: Record<string, BackendAvailability> = {};
-  for (const key of ['linux', 'freebsd', 'fallback'] as const) {
+  for (const key of keys) {
     const r = allReports().find((x) => x.key === key);
     backends[key] = Object.freeze(
       r === undefined
@@ -76,15 +145,18 @@ export function capabilities(): Capabilities {
   }
   const linux = allReports().find((x) => x.key === 'linux')?.features ?? {};
   const feature = (name: string): boolean => linux[name] === true;
-  const picked = allReports().find((r) => r.available)?.key ?? null;
+  const picked = allReports().find((r) => r.available) ?? null;
   cached = Object.freeze({
-    backend: picked as Capabilities['backend'],
+    backend: (picked?.key ?? null) as BackendKey | null,
     backends: Object.freeze(backends) as Capabilities['backends'],
+    isolation: picked === null ? null : gives(picked, 'hidden') ? 'hidden' : 'direct',
+    isolations: Object.freeze({ hidden: isolationReport('hidden'), direct: isolationReport('direct') }),
     kernel: os.release(),
     clone3: feature('clone3'),
     clonePidfd: feature('clonePidfd'),
     pidfdOpen: feature('pidfdOpen'),
     pidfdSendSignal: feature('pidfdSendSignal'),
+    pidfdSignalGroup: feature('pidfdSignalGroup'),
     waitidPidfd: feature('waitidPidfd'),
     pidfdInfoExit: feature('pidfdInfoExit'),
     closeRange: feature('closeRange'),

@@ -19,10 +19,12 @@ export type SpawnStep =
   | 'setgroups'
   | 'setgid'
   | 'setuid'
+  | 'capabilities'
   | 'chdir'
   | 'umask'
   | 'pdeathsig'
-  | 'execve';
+  | 'execve'
+  | 'intermediate';
 
 // The order of enum pp_step in native/common/backend.h.
 const steps: SpawnStep[] = [
@@ -35,11 +37,16 @@ const steps: SpawnStep[] = [
   'setgroups',
   'setgid',
   'setuid',
+  'capabilities',
   'chdir',
   'umask',
   'pdeathsig',
   'execve',
+  'intermediate',
 ];
+
+// PP_TABLE_ABI in native/common/table.h.
+const PP_TABLE_ABI = 2;
 
 const systemErrors = getSystemErrorMap();
 // libuv's map lacks some errors we meet (ECHILD): fall back to the OS's names.
@@ -133,18 +140,19 @@ export function outOfRange(name: string, range: string, value: unknown): RangeEr
   );
 }
 
-/** statusLost is the error of a wait whose status another reaper took for good. */
-export function statusLost(pid: number): Error & { code: string; pid: number } {
-  return Object.assign(
-    withCode(
-      new Error(
-        `The exit status of private child ${pid} was taken by another waitpid() in this process ` +
-          'and neither the kernel (PIDFD_INFO_EXIT, Linux 6.15) nor the preload shim kept a copy',
-      ),
-      'ERR_PRIVATE_STATUS_LOST',
-    ),
-    { pid },
-  );
+/**
+ * statusLost is the error of a wait whose status is gone for good: taken by
+ * another reaper from a direct child, or by the end of a hidden child's
+ * intermediate task, killed before the child exited.
+ */
+export function statusLost(pid: number, isolation: 'hidden' | 'direct'): Error & { code: string; pid: number } {
+  const why =
+    isolation === 'hidden'
+      ? `The intermediate task that started private child ${pid} ended before the child did ` +
+        '(it was killed), taking its exit status with it'
+      : `The exit status of private child ${pid} was taken by another waitpid() in this process ` +
+        "and neither the kernel (PIDFD_INFO_EXIT, Linux 6.15) nor the preload shim kept a copy; isolation: 'hidden' keeps it";
+  return Object.assign(withCode(new Error(why), 'ERR_PRIVATE_STATUS_LOST'), { pid });
 }
 
 /** backendUnavailable is thrown when the chosen backend cannot run here. */
@@ -152,6 +160,21 @@ export function backendUnavailable(backend: string, reason: string): Error & { c
   return withCode(
     new Error(`The private-process backend '${backend}' cannot be used here: ${reason}`),
     'ERR_PRIVATE_BACKEND_UNAVAILABLE',
+  );
+}
+
+/**
+ * tableConflict is thrown by a copy of the package that finds, in this
+ * process, the table of private children of an incompatible copy.
+ */
+export function tableConflict(otherAbi: number): Error & { code: string } {
+  return withCode(
+    new Error(
+      `Another copy of private-process in this process keeps its private children in a table of ` +
+        `version ${otherAbi}; this copy's is version ${PP_TABLE_ABI}. Two copies can keep each other's ` +
+        'children private only when the versions agree: deduplicate the package (npm dedupe) or align them',
+    ),
+    'ERR_PRIVATE_PROCESS_TABLE',
   );
 }
 

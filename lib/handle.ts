@@ -8,9 +8,10 @@ import { esrch, reapedElsewhere, statusLost, systemError } from './errors';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
+import type { BackendKey, Isolation } from './options';
 
-/** BackendKind is the implementation that spawned a child. */
-export type BackendKind = 'linux-pidfd' | 'freebsd-procdesc' | 'fallback-waitpid';
+/** BackendKind names the implementation that spawned a child, as the backend option does. */
+export type BackendKind = BackendKey;
 
 type Stdio = Array<Readable | Writable | null>;
 
@@ -44,6 +45,12 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   readonly stderr: Readable | null;
   /** stdio holds the streams of every fd, null where it is not 'pipe'. */
   readonly stdio: ReadonlyArray<Readable | Writable | null>;
+  /**
+   * isolation is 'hidden' when the child is not this process's child at all
+   * (started by an intermediate task), 'direct' when it is (and for an
+   * adopted child).
+   */
+  readonly isolation: Isolation;
 
   #native: NativeHandle;
   #status: ProcessStatus | null = null;
@@ -55,9 +62,17 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   #reapedElsewhere = false;
 
   /** @internal */
-  constructor(handle: NativeHandle, pid: number, fds: number[], file: string, argv: string[]) {
+  constructor(
+    handle: NativeHandle,
+    pid: number,
+    fds: number[],
+    file: string,
+    argv: string[],
+    isolation: Isolation = 'direct',
+  ) {
     this.#native = handle;
     this.pid = pid;
+    this.isolation = isolation;
     this.spawnfile = file;
     this.spawnargs = Object.freeze([...argv]);
     const stdio = makeStreams(fds);
@@ -87,7 +102,8 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   #settle(result: StatusTuple | number): void {
     if (this.#status !== null || this.#lost !== null) return;
     if (typeof result === 'number') {
-      this.#lost = result === -constants.errno.ECHILD ? statusLost(this.pid) : systemError('waitid', result);
+      this.#lost =
+        result === -constants.errno.ECHILD ? statusLost(this.pid, this.isolation) : systemError('waitid', result);
     } else {
       this.#status = new ProcessStatus(result);
     }
@@ -138,7 +154,7 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
     return this.#outcome(native.tryReap(this.#native));
   }
 
-  /** backend names the implementation that spawned the child. */
+  /** backend names the implementation that spawned the child: 'linux', 'freebsd' or 'fallback'. */
   get backend(): BackendKind {
     this.#backend ??= native.backendName(this.#native) as BackendKind;
     return this.#backend;

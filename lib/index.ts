@@ -8,7 +8,7 @@ export { adopt, type AdoptOptions } from './adopt';
 export { capabilities, type Capabilities, type BackendAvailability } from './capabilities';
 export { PrivateHandle, type BackendKind } from './handle';
 export { ProcessStatus, type ResourceUsage } from './status';
-export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName } from './options';
+export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName, BackendKey, Isolation } from './options';
 export type { SpawnError, SpawnStep } from './errors';
 
 /**

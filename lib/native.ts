@@ -25,9 +25,13 @@ export interface SpawnFailure {
 /** BackendReport is one backend as the addon's capabilities() describes it. */
 export interface BackendReport {
   key: string;
-  name: string;
   available: boolean;
+  /** reason says why the backend cannot run here. */
   reason?: string;
+  /** hiddenMissing and directMissing say why an isolation cannot be had from it. */
+  hiddenMissing?: string;
+  directMissing?: string;
+  /** features has one flag per probed kernel feature, and `hidden` and `direct`. */
   features: Record<string, boolean>;
 }
 
@@ -45,11 +49,11 @@ export interface Native {
   ): SpawnResult | SpawnFailure;
   tryReap(handle: NativeHandle): StatusTuple | null | number;
   reap(handle: NativeHandle): StatusTuple | null | number;
-  signal(handle: NativeHandle, signo: number): number;
+  signal(handle: NativeHandle, signo: number, group?: boolean): number;
   ref(handle: NativeHandle, on: boolean): void;
   waitpid(pid: number, nohang: boolean): StatusTuple | null | number;
   rawWaitpid(pid: number, nohang: boolean): [number, number] | null | number;
-  capabilities(): { backends: BackendReport[] };
+  capabilities(): { backends: BackendReport[]; tableConflict: number };
   backendName(handle: NativeHandle): string;
   adopt(
     backend: string,

@@ -17,8 +17,19 @@ export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefine
 /** StdioOption is one StdioSlot for fds 0–2, or an array of them, one per fd. */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | readonly StdioSlot[];
 
-/** BackendName is a backend the `backend` option can ask for. */
-export type BackendName = 'auto' | 'linux' | 'freebsd' | 'fallback';
+/** BackendKey names one backend, the same everywhere: the option, capabilities(), the handle. */
+export type BackendKey = 'linux' | 'freebsd' | 'fallback';
+
+/** BackendName is a backend the `backend` option can ask for: one of them, or 'auto'. */
+export type BackendName = 'auto' | BackendKey;
+
+/**
+ * Isolation is how far a child is kept from this process's own waits:
+ * 'hidden', not this process's child at all (no waitpid(-1), no SIGCHLD,
+ * no SIG_IGN can touch it), or 'direct', this process's own child, kept
+ * private by its pidfd and the package's table.
+ */
+export type Isolation = 'hidden' | 'direct';
 
 /** SpawnPrivateOptions are the options of spawnPrivate and forkPrivate. */
 export interface SpawnPrivateOptions {
@@ -53,6 +64,14 @@ export interface SpawnPrivateOptions {
    * variable PRIVATE_PROCESS_BACKEND) takes the best one available.
    */
   backend?: BackendName;
+  /**
+   * isolation is 'hidden' (the default where the backend can: Linux, every
+   * kernel) or 'direct' (the child is this process's own; the fallback's
+   * only way); also the environment variable PRIVATE_PROCESS_ISOLATION.
+   * Asking for one the backend cannot give throws ERR_NOT_SUPPORTED with
+   * the reason; capabilities().isolations says what can be had here.
+   */
+  isolation?: Isolation;
   /**
    * uid is the user the child runs as (setresuid). Setting uid or gid drops
    * the supplementary groups unless `groups` says which to keep; a step that
@@ -93,6 +112,8 @@ export interface Normalized {
   /** killGraceMs is the delay before SIGKILL follows killSignal, or null for never. */
   killGraceMs: number | null;
   backend: BackendName;
+  /** isolation is the one asked for, or null for the best the backend gives. */
+  isolation: Isolation | null;
   /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
   creds: number[] | null;
 }
@@ -103,6 +124,7 @@ const STDIO_IGNORE = -2;
 const STDIO_NONE = -3;
 const MAX_SLOTS = 1024;
 const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback'];
+const isolations: readonly Isolation[] = ['hidden', 'direct'];
 
 function checkString(name: string, value: unknown): string {
   if (typeof value !== 'string') throw invalidArgType(name, 'string', value);
@@ -223,6 +245,15 @@ function checkBackend(backend: unknown): BackendName {
   return chosen as BackendName;
 }
 
+function checkIsolation(isolation: unknown): Isolation | null {
+  const chosen = isolation ?? (process.env.PRIVATE_PROCESS_ISOLATION || null);
+  if (chosen === null) return null;
+  if (!isolations.includes(chosen as Isolation)) {
+    throw invalidArgValue('options.isolation', chosen, "must be 'hidden' or 'direct'");
+  }
+  return chosen as Isolation;
+}
+
 /** normalizeOptions checks every argument of spawnPrivate and prepares what the child needs. */
 export function normalizeOptions(file: unknown, args: unknown, options: unknown): Normalized {
   checkString('file', file);
@@ -250,6 +281,7 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown)
     killSignal: checkKillSignal(o.killSignal),
     killGraceMs: checkKillGraceMs(o.killGraceMs),
     backend: checkBackend(o.backend),
+    isolation: checkIsolation(o.isolation),
     creds: checkCreds(o),
   };
 }

@@ -2,17 +2,17 @@
  * spawn - spawnPrivate and forkPrivate.
  */
 import { constants } from 'node:os';
-import { backendUnavailable, notSupported, spawnError } from './errors';
+import { notSupported, spawnError } from './errors';
 import { PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
 import { normalizeOptions, type Normalized, type SpawnPrivateOptions } from './options';
-import { backendReport } from './capabilities';
+import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
+const SPAWN_HIDDEN = 0x2;
 const SPAWN_INHERIT_ENV = 0x100;
-const STEP_NONE = 0;
 
 /**
  * spawnPrivate starts `file` with `args` as a private child and returns its
@@ -32,30 +32,29 @@ export function spawnPrivate(file: string, args?: readonly string[], options?: S
 
 /** @internal spawnNormalized starts a child from checked options, without cancellation. */
 export function spawnNormalized(o: Normalized): PrivateHandle {
+  const chosen = chooseBackend(o.backend, o.isolation);
   // The addon calls onExit from the event loop only, so never before spawn returns.
   let handle: PrivateHandle | undefined;
   const onExit = (result: StatusTuple | number): void => handle!._exited(result);
   const env = o.env ?? [];
   const block = [...o.candidates, ...o.argv, ...env].join('\0') + '\0';
-  const flags = (o.detached ? SPAWN_SETSID : 0) | (o.env === null ? SPAWN_INHERIT_ENV : 0);
+  const flags =
+    (o.detached ? SPAWN_SETSID : 0) |
+    (chosen.isolation === 'hidden' ? SPAWN_HIDDEN : 0) |
+    (o.env === null ? SPAWN_INHERIT_ENV : 0);
   const counts: [number, number, number] = [o.candidates.length, o.argv.length, env.length];
-  const r = native.spawn(o.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds);
+  const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds);
   if (!Array.isArray(r)) {
-    if (r.step === STEP_NONE) {
-      const report = backendReport(o.backend);
-      if (report === null) throw backendUnavailable(o.backend, 'it is not compiled in on this platform');
-      if (!report.available) throw backendUnavailable(o.backend, report.reason ?? 'unknown reason');
-    }
     if (r.errno === -constants.errno.ENOTSUP && o.creds !== null) {
       throw notSupported(
         'uid, gid, groups, umask and dieWithParent',
-        'the fallback-waitpid backend starts children with posix_spawn, which cannot set them',
+        `the ${chosen.backend} backend starts children with posix_spawn, which cannot set them`,
       );
     }
     throw spawnError(o.file, o.argv, r.errno, r.step);
   }
   const [nativeHandle, pid, ...fds] = r;
-  handle = new PrivateHandle(nativeHandle, pid, fds, o.file, o.argv);
+  handle = new PrivateHandle(nativeHandle, pid, fds, o.file, o.argv, chosen.isolation);
   return handle;
 }
 

@@ -44,10 +44,13 @@ static napi_value addon_raw_waitpid(napi_env env, napi_callback_info info) {
 
 static napi_value addon_caps_object(napi_env env, const pp_caps *c) {
   napi_value o;
-  const char *names[] = {"clone3",      "clonePidfd",    "pidfdOpen",  "pidfdSendSignal",
-                         "waitidPidfd", "pidfdInfoExit", "closeRange", "clearSighand"};
-  int values[] = {c->clone3,       c->clone_pidfd,     c->pidfd_open,  c->pidfd_send_signal,
-                  c->waitid_pidfd, c->pidfd_info_exit, c->close_range, c->clear_sighand};
+  const char *names[] = {"clone3",           "clonePidfd",    "pidfdOpen",  "pidfdSendSignal",
+                         "waitidPidfd",      "pidfdInfoExit", "closeRange", "clearSighand",
+                         "pidfdSignalGroup", "hidden",        "direct"};
+  int values[] = {
+      c->clone3,          c->clone_pidfd, c->pidfd_open,    c->pidfd_send_signal,  c->waitid_pidfd,
+      c->pidfd_info_exit, c->close_range, c->clear_sighand, c->pidfd_signal_group, c->hidden,
+      c->direct};
   PP_NAPI_CALL(env, napi_create_object(env, &o));
   for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
     napi_value b;
@@ -57,7 +60,19 @@ static napi_value addon_caps_object(napi_env env, const pp_caps *c) {
   return o;
 }
 
-/* capabilities() returns { backends: [{ key, name, available, reason, features }] }. */
+/* Sets o[name] to the string s, when there is one. */
+static napi_value addon_set_string(napi_env env, napi_value o, const char *name, const char *s) {
+  napi_value v;
+  if (s == NULL) return o;
+  PP_NAPI_CALL(env, napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v));
+  PP_NAPI_CALL(env, napi_set_named_property(env, o, name, v));
+  return o;
+}
+
+/*
+ * capabilities() returns { backends: [{ key, available, reason, hiddenMissing,
+ * directMissing, features }], tableConflict }.
+ */
 static napi_value addon_capabilities(napi_env env, napi_callback_info info) {
   napi_value out, list;
   (void)info;
@@ -70,39 +85,37 @@ static napi_value addon_capabilities(napi_env env, napi_callback_info info) {
     int r = b->probe(&caps, &reason);
     napi_value o, v;
     PP_NAPI_CALL(env, napi_create_object(env, &o));
-    PP_NAPI_CALL(env, napi_create_string_utf8(env, b->key, NAPI_AUTO_LENGTH, &v));
-    PP_NAPI_CALL(env, napi_set_named_property(env, o, "key", v));
-    PP_NAPI_CALL(env, napi_create_string_utf8(env, b->name, NAPI_AUTO_LENGTH, &v));
-    PP_NAPI_CALL(env, napi_set_named_property(env, o, "name", v));
+    if (addon_set_string(env, o, "key", b->key) == NULL) return NULL;
     PP_NAPI_CALL(env, napi_get_boolean(env, r == 0, &v));
     PP_NAPI_CALL(env, napi_set_named_property(env, o, "available", v));
-    if (reason != NULL) {
-      PP_NAPI_CALL(env, napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &v));
-      PP_NAPI_CALL(env, napi_set_named_property(env, o, "reason", v));
-    }
+    if (addon_set_string(env, o, "reason", reason) == NULL) return NULL;
+    if (addon_set_string(env, o, "hiddenMissing", caps.hidden_missing) == NULL) return NULL;
+    if (addon_set_string(env, o, "directMissing", caps.direct_missing) == NULL) return NULL;
     PP_NAPI_CALL(env, napi_set_named_property(env, o, "features", addon_caps_object(env, &caps)));
     PP_NAPI_CALL(env, napi_set_element(env, list, (uint32_t)i, o));
   }
   PP_NAPI_CALL(env, napi_set_named_property(env, out, "backends", list));
+  PP_NAPI_CALL(env, napi_set_named_property(env, out, "tableConflict",
+                                            pp_addon_int(env, pp_table_conflict())));
   return out;
 }
 
-/* shimActive() is true when the preload shim's table is the one in use. */
+/* shimActive() is true when the preload shim is loaded in this process. */
 static napi_value addon_shim_active(napi_env env, napi_callback_info info) {
   napi_value out;
   (void)info;
-  PP_NAPI_CALL(env, napi_get_boolean(env, pp_table_shared(), &out));
+  PP_NAPI_CALL(env, napi_get_boolean(env, pp_shim_loaded(), &out));
   return out;
 }
 
-/* backendName(handle) is the name of the backend that spawned the child. */
+/* backendName(handle) is the key of the backend that spawned the child. */
 static napi_value addon_backend_name(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out;
   PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   pp_handle *h = pp_addon_get_handle(env, argv[0]);
   if (h == NULL) return NULL;
-  PP_NAPI_CALL(env, napi_create_string_utf8(env, h->child.backend->name, NAPI_AUTO_LENGTH, &out));
+  PP_NAPI_CALL(env, napi_create_string_utf8(env, h->child.backend->key, NAPI_AUTO_LENGTH, &out));
   return out;
 }
 
@@ -121,6 +134,8 @@ static napi_value addon_init(napi_env env, napi_value exports) {
       {"shimActive", NULL, addon_shim_active, NULL, NULL, NULL, napi_enumerable, NULL},
       {"release", NULL, pp_addon_release, NULL, NULL, NULL, napi_enumerable, NULL},
   };
+  /* The table is found now, on this thread, never first in a signal handler. */
+  pp_table_get();
   addon_env *ae = calloc(1, sizeof(*ae));
   if (ae == NULL) {
     napi_throw_error(env, "ENOMEM", "private-process: out of memory");

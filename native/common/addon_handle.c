@@ -290,17 +290,23 @@ napi_value pp_addon_reap(napi_env env, napi_callback_info info) {
   return addon_reap_common(env, info, 1);
 }
 
-/* signal(handle, signo) returns 0 or -errno; -ESRCH once reaped, without a system call. */
+/*
+ * signal(handle, signo, group) returns 0 or -errno; -ESRCH once reaped,
+ * without a system call. With group true it signals the child's process
+ * group (a detached child leads its own).
+ */
 napi_value pp_addon_signal(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   int32_t sig = 0;
+  bool group = false;
   PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   pp_handle *h = pp_addon_get_handle(env, argv[0]);
   if (h == NULL) return NULL;
   PP_NAPI_CALL(env, napi_get_value_int32(env, argv[1], &sig));
+  if (argc > 2) PP_NAPI_CALL(env, napi_get_value_bool(env, argv[2], &group));
   if (h->done) return pp_addon_int(env, -ESRCH);
-  return pp_addon_int(env, h->child.backend->signal(&h->child, sig));
+  return pp_addon_int(env, h->child.backend->signal(&h->child, sig, group ? PP_SIGNAL_GROUP : 0));
 }
 
 /* ref(handle, on) keeps the loop alive for a running child, or not. */

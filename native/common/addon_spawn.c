@@ -77,7 +77,7 @@ static int addon_creds(napi_env env, napi_value arr, pp_creds *c, unsigned **gid
   uint32_t n = 0;
   int64_t v[5];
   napi_valuetype type;
-  *c = (pp_creds){PP_UNCHANGED, PP_UNCHANGED, PP_UNCHANGED, NULL, PP_UNCHANGED, 0, (int)getpid()};
+  *c = (pp_creds){PP_UNCHANGED, PP_UNCHANGED, PP_UNCHANGED, NULL, PP_UNCHANGED, 0};
   *gids = NULL;
   if (napi_typeof(env, arr, &type) != napi_ok || type != napi_object) return 0;
   napi_get_array_length(env, arr, &n);
@@ -93,7 +93,7 @@ static int addon_creds(napi_env env, napi_value arr, pp_creds *c, unsigned **gid
     else
       (*gids)[i - 5] = (unsigned)x;
   }
-  *c = (pp_creds){v[0], v[1], (int)v[4], *gids, (int)v[2], (int)v[3], (int)getpid()};
+  *c = (pp_creds){v[0], v[1], (int)v[4], *gids, (int)v[2], (int)v[3]};
   return 0;
 }
 
@@ -151,7 +151,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
         .flags = flags & ~PP_SPAWN_INHERIT_ENV,
         .creds = creds,
     };
-    h->child.fd = -1;
+    h->child.fd = h->child.aux_fd = -1;
     r = backend->spawn(&req, &h->child, &err);
     pp_stdio_close_child(spec, nfds, child_fds);
     if (r < 0) pp_stdio_close_parent(nfds, parent_fds);
@@ -171,7 +171,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   if (r < 0) {
     /* The child runs but the loop cannot watch it: kill and reap it now. */
     pp_status st;
-    backend->signal(&h->child, SIGKILL);
+    backend->signal(&h->child, SIGKILL, 0);
     backend->reap(&h->child, &st);
     pp_stdio_close_parent(nfds, parent_fds);
     h->done = 1;
@@ -216,7 +216,9 @@ napi_value pp_addon_adopt(napi_env env, napi_callback_info info) {
   if (backend == NULL) return pp_addon_int(env, -ENOSYS);
   pp_handle *h = calloc(1, sizeof(*h));
   if (h == NULL) return pp_addon_int(env, -ENOMEM);
-  h->child.fd = -1;
+  h->child.fd = h->child.aux_fd = -1;
+  /* Unwatched means a ChildProcess: libuv reaps it, by pid, and must be let. */
+  h->child.owner = watch ? PP_OWNER_HANDLE : PP_OWNER_LIBUV;
   int r = backend->adopt(pid, &h->child);
   if (r == 0 && watch) {
     h->env = env;

@@ -11,7 +11,9 @@
 #ifndef PP_BACKEND_H
 #define PP_BACKEND_H
 
+#include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* The step of the child's set-up that failed, reported with spawn errors. */
@@ -25,10 +27,12 @@ enum pp_step {
   PP_STEP_SETGROUPS,
   PP_STEP_SETGID,
   PP_STEP_SETUID,
+  PP_STEP_CAPS,
   PP_STEP_CHDIR,
   PP_STEP_UMASK,
   PP_STEP_PDEATHSIG,
   PP_STEP_EXECVE,
+  PP_STEP_INTERMEDIATE,
 };
 
 /* How a child slot is set up: take a parent fd, or leave the slot closed. */
@@ -40,18 +44,19 @@ enum pp_step {
 /*
  * pp_creds is the identity and the process attributes the child takes
  * before exec. Groups are set first, then the gid, then the uid (after
- * which no privilege is left to set the others); when uid or gid changes
- * and ngroups is PP_UNCHANGED, the supplementary groups are dropped. Any
- * failure fails the spawn: the child never runs with half its identity.
+ * which no privilege is left to set the others); when uid or gid really
+ * changes and ngroups is PP_UNCHANGED, the supplementary groups are
+ * dropped, and so are the ambient and inheritable capabilities. What is
+ * already as asked is left alone; a change that is refused fails the
+ * spawn: the child never runs with half its identity.
  */
 typedef struct pp_creds {
   long uid;    /* PP_UNCHANGED or a uid */
   long gid;    /* PP_UNCHANGED or a gid */
   int ngroups; /* PP_UNCHANGED or the length of groups */
   const unsigned *groups;
-  int umask;      /* PP_UNCHANGED or 0 to 0777 */
-  int pdeathsig;  /* 0, or the signal the child gets when its parent thread exits */
-  int parent_pid; /* the pid the child checks is still its parent, with pdeathsig */
+  int umask;     /* PP_UNCHANGED or 0 to 0777 */
+  int pdeathsig; /* 0, or the signal the child gets when the spawning thread ends */
 } pp_creds;
 
 /*
@@ -70,6 +75,12 @@ typedef struct pp_spawn_req {
 } pp_spawn_req;
 
 #define PP_SPAWN_SETSID 0x1
+/*
+ * PP_SPAWN_HIDDEN asks for hidden isolation: the child is started by an
+ * intermediate task, not by this process, so that no wait of this process
+ * (waitpid(-1), a SIGCHLD handler, SIGCHLD ignored) can ever see it.
+ */
+#define PP_SPAWN_HIDDEN 0x2
 
 /* pp_spawn_error tells why a spawn failed and at which step. */
 typedef struct pp_spawn_error {
@@ -88,18 +99,33 @@ typedef struct pp_status {
   int64_t maxrss_kb;
 } pp_status;
 
+/* How a child is known to the table's waits (pp_child.owner). */
+enum pp_owner {
+  PP_OWNER_HANDLE = 0, /* its handle reaps it */
+  PP_OWNER_LIBUV,      /* an adopted ChildProcess: libuv reaps it by pid */
+};
+
 /*
  * pp_child is one private child. While it is unreaped it sits in the
- * process-wide table (table.h) under its pid; a status that the package's
- * own waitpid() reaped on its behalf is stashed here for the handle.
+ * process-wide table (table.h) under reap_pid, the pid that this process's
+ * waits would report: the child's own, or that of the intermediate task
+ * that started it in hidden isolation. A status that a wait of ours reaped
+ * on its behalf is stashed here for the handle.
+ *
+ * Its layout is shared by every copy of the addon and the preload shim in
+ * a process: a change to it changes PP_TABLE_ABI (table.h).
  */
 typedef struct pp_child {
-  int pid;
-  int fd; /* pidfd or process descriptor, else -1 */
+  int pid;      /* the child's pid, as its handle reports it */
+  int reap_pid; /* the pid this process reaps for it; the table's key */
+  int fd;       /* what the event loop polls (a pidfd, an eventfd), or -1 */
+  int aux_fd;   /* a second descriptor the backend keeps, or -1 */
+  void *priv;   /* the backend's own state, or NULL */
   const struct pp_backend *backend;
   struct pp_child *next; /* table chain, guarded by the table lock */
   int in_table;
   int stashed;
+  int owner; /* enum pp_owner */
   pp_status stash;
 } pp_child;
 
@@ -113,7 +139,15 @@ typedef struct pp_caps {
   int pidfd_info_exit;
   int close_range;
   int clear_sighand;
+  int pidfd_signal_group;     /* pidfd_send_signal(PIDFD_SIGNAL_PROCESS_GROUP), 6.9 */
+  int hidden;                 /* hidden isolation works (PP_SPAWN_HIDDEN) */
+  int direct;                 /* direct isolation works (the child is this process's own) */
+  const char *hidden_missing; /* why hidden isolation does not work here, or NULL */
+  const char *direct_missing; /* why direct isolation does not work here, or NULL */
 } pp_caps;
+
+/* pp_backend.signal's flags. */
+#define PP_SIGNAL_GROUP 0x1 /* the child's process group (pgid = its pid), not the child */
 
 /* How the event loop learns that a child may have exited. */
 enum pp_watch_kind {
@@ -129,27 +163,30 @@ enum pp_watch_kind {
  * stopped watching it: release is called only after that.
  *
  * probe:    detect what the kernel gives; 0 when the backend can be used,
- *           else -errno with *reason set to a static sentence.
+ *           else -errno with *reason set to a static sentence. caps->hidden
+ *           and caps->direct say which isolation it can give, and the
+ *           *_missing sentences why not.
  * spawn:    start the child described by req; on failure fill *err.
  * watch:    how the event loop should wait for this child's exit.
  * try_reap: reap without blocking: 0 with *st filled, -EAGAIN if it is still
  *           running, -ECHILD when its status was taken and cannot be
  *           recovered.
  * reap:     like try_reap but blocks until the child has exited.
- * signal:   send sig to the child (sig 0 checks it exists).
+ * signal:   send sig to the child (sig 0 checks it exists), or with
+ *           PP_SIGNAL_GROUP to its process group; only while it is
+ *           unreaped, so that neither can be a recycled one: -ESRCH after.
  * release:  free the backend's descriptors once the child is reaped.
  * adopt:    make a private child of an existing child of this process, by
  *           pid; -ENOTSUP where the backend has no descriptor to do it with.
  */
 typedef struct pp_backend {
-  const char *key;  /* the name the backend option uses: "linux" */
-  const char *name; /* the name a handle reports: "linux-pidfd" */
+  const char *key; /* its one name: the backend option, capabilities(), the handle */
   int (*probe)(pp_caps *caps, const char **reason);
   int (*spawn)(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err);
   int (*watch)(const pp_child *child, int *fd);
   int (*try_reap)(pp_child *child, pp_status *st);
   int (*reap)(pp_child *child, pp_status *st);
-  int (*signal)(pp_child *child, int sig);
+  int (*signal)(pp_child *child, int sig, int flags);
   void (*release)(pp_child *child);
   int (*adopt)(int pid, pp_child *child);
 } pp_backend;
@@ -157,8 +194,15 @@ typedef struct pp_backend {
 extern const pp_backend pp_linux_backend;
 extern const pp_backend pp_fallback_backend;
 
-/* pp_status_from_wait fills *st from a wait(2)-style status word. */
+/* pp_status_from_wait fills *st from a wait(2)-style status word, without rusage. */
 void pp_status_from_wait(pp_status *st, int pid, int wstatus);
+
+/* pp_status_from_siginfo fills *st from what waitid(2) gave: the siginfo and the rusage (or NULL).
+ */
+void pp_status_from_siginfo(pp_status *st, const siginfo_t *info, const struct rusage *ru);
+
+/* pp_status_rusage puts a child's resource usage into *st. */
+void pp_status_rusage(pp_status *st, const struct rusage *ru);
 
 /* pp_registry lists the backends compiled in, in order of preference. */
 extern const pp_backend *const pp_registry[];

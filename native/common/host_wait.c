@@ -32,24 +32,6 @@ static long host_waitid(idtype_t type, id_t id, siginfo_t *info, int options, st
   return r;
 }
 
-/* Counts the decimal numbers in a /proc children file, read raw. */
-static int host_count_in(const char *path) {
-  char buf[4096];
-  int fd = open(path, O_RDONLY | O_CLOEXEC), count = 0, in_number = 0;
-  if (fd < 0) return -1;
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; i++) {
-      int digit = buf[i] >= '0' && buf[i] <= '9';
-      if (digit && !in_number) count++;
-      in_number = digit;
-    }
-  }
-  close(fd);
-  return count;
-}
-
 /* The kernel's linux_dirent64, read from /proc without opendir. */
 struct host_dirent64 {
   uint64_t ino;
@@ -59,33 +41,96 @@ struct host_dirent64 {
   char name[];
 };
 
-/* Counts this process's children from /proc; -1 where /proc cannot tell. */
-static int host_count_children(void) {
+/* Reads a small /proc file into buf, NUL-terminated; returns its length or -1. */
+static long host_read_file(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  long n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = '\0';
+  return n;
+}
+
+/* The process group of pid, from /proc/PID/stat; -1 when it cannot tell. */
+static long host_pgid_of(long pid) {
+  char path[48], buf[512];
+  int len = 0;
+  char digits[24];
+  for (long p = pid; p > 0; p /= 10) digits[len++] = (char)('0' + p % 10);
+  memcpy(path, "/proc/", 6);
+  for (int i = 0; i < len; i++) path[6 + i] = digits[len - 1 - i];
+  memcpy(path + 6 + len, "/stat", 6);
+  if (host_read_file(path, buf, sizeof(buf)) < 0) return -1;
+  /* pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses. */
+  char *p = strrchr(buf, ')');
+  if (p == NULL) return -1;
+  int field = 0;
+  for (; *p != '\0' && field < 3; p++) {
+    if (*p == ' ') field++;
+  }
+  long pgid = 0;
+  for (; *p >= '0' && *p <= '9'; p++) pgid = pgid * 10 + (*p - '0');
+  return pgid;
+}
+
+/* 1 when pid is an ordinary child of the kind the wait asks for (in the group for P_PGID). */
+static int host_is_ordinary(long pid, idtype_t type, id_t id) {
+  if (pp_table_find_locked((int)pid) != NULL) return 0;
+  return type != P_PGID || host_pgid_of(pid) == (long)id;
+}
+
+/* host_any_ordinary_in checks the pids of one /proc children file: 1, 0, or -1 unreadable. */
+static int host_any_ordinary_in(const char *path, idtype_t type, id_t id) {
+  char buf[1024];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  long pid = -1;
+  int found = 0;
+  if (fd < 0) return -1;
+  while (!found) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n && !found; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        pid = (pid < 0 ? 0 : pid * 10) + (buf[i] - '0');
+      } else if (pid >= 0) {
+        found = host_is_ordinary(pid, type, id);
+        pid = -1;
+      }
+    }
+  }
+  if (!found && pid >= 0) found = host_is_ordinary(pid, type, id);
+  close(fd);
+  return found;
+}
+
+/*
+ * 1 when this process has an ordinary child the wait could report later,
+ * 0 when all of its children of that kind are private, -1 when /proc
+ * cannot tell. Each child is checked against the table by pid: a count
+ * would be wrong whenever a child was reaped by a wait that bypassed it.
+ */
+static int host_has_ordinary(idtype_t type, id_t id) {
   char buf[2048], path[64];
-  int total = 0;
+  int result = 0;
   int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return -1;
-  for (;;) {
+  while (result == 0) {
     long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
     if (n <= 0) break;
-    for (long off = 0; off < n;) {
+    for (long off = 0; off < n && result == 0;) {
       struct host_dirent64 *d = (struct host_dirent64 *)(buf + off);
       off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9' || strlen(d->name) > 20) continue;
-      memcpy(path, "/proc/self/task/", 16);
       size_t len = strlen(d->name);
+      if (d->name[0] < '0' || d->name[0] > '9' || len > 20) continue;
+      memcpy(path, "/proc/self/task/", 16);
       memcpy(path + 16, d->name, len);
       memcpy(path + 16 + len, "/children", 10);
-      int c = host_count_in(path);
-      if (c < 0) {
-        close(dir);
-        return -1;
-      }
-      total += c;
+      result = host_any_ordinary_in(path, type, id);
     }
   }
   close(dir);
-  return total;
+  return result;
 }
 
 /* The wait(2) status word of the event waitid described. */
@@ -112,6 +157,38 @@ static int host_is_exit(const siginfo_t *info) {
 }
 
 /*
+ * A private child that libuv reaps (an adopted ChildProcess): a wait for
+ * any child takes its exit and keeps it for libuv's own waitpid(pid).
+ */
+static void host_keep_for_libuv(pp_child *child) {
+  struct rusage ru;
+  siginfo_t info;
+  memset(&info, 0, sizeof(info));
+  if (host_waitid(P_PID, (id_t)child->reap_pid, &info, WEXITED | WNOHANG, &ru) < 0) return;
+  if (info.si_pid == 0) return;
+  pp_status_from_siginfo(&child->stash, &info, &ru);
+  child->stashed = 1;
+}
+
+/* Hands a private child's event to its handle: reaps it, or drops a stop or continue. */
+static void host_take_private(pp_child *child, const siginfo_t *peek, int options) {
+  siginfo_t drop;
+  pp_status st;
+  if (!host_is_exit(peek)) {
+    /* A stop or continue of a private child is nobody else's business. */
+    host_waitid(P_PID, (id_t)peek->si_pid, &drop, (options & ~(WEXITED | WNOWAIT)) | WNOHANG, NULL);
+  } else if (child->owner == PP_OWNER_LIBUV) {
+    host_keep_for_libuv(child);
+  } else {
+    int r = child->backend->try_reap(child, &st);
+    if (r == 0) pp_table_stash_locked(child, &st);
+    /* A backend that cannot reap it would have us look at it forever: let it go. */
+    else if (r != -EAGAIN)
+      pp_table_remove_locked(child);
+  }
+}
+
+/*
  * One look under the lock: 1 with *out for an ordinary child, 0 when
  * nothing is ready, 2 when a private child's event was taken (look again),
  * or -errno.
@@ -122,25 +199,13 @@ static int host_look(idtype_t type, id_t id, int options, pp_wait_result *out) {
   long r = host_waitid(type, id, &peek, options | WNOHANG | WNOWAIT, NULL);
   if (r < 0) return (int)r;
   if (peek.si_pid == 0) {
-    int children = type == P_ALL ? host_count_children() : -1;
-    if (children >= 0 && children <= pp_table_count_locked()) return -ECHILD;
+    /* Children exist, none has an event: only private ones left means ECHILD. */
+    if (type != P_PID && host_has_ordinary(type, id) == 0) return -ECHILD;
     return 0;
   }
   pp_child *child = pp_table_find_locked(peek.si_pid);
-  if (child != NULL) {
-    pp_status stash;
-    siginfo_t drop;
-    if (!host_is_exit(&peek)) {
-      /* A stop or continue of a private child is nobody else's business. */
-      host_waitid(P_PID, (id_t)peek.si_pid, &drop, (options & ~(WEXITED | WNOWAIT)) | WNOHANG,
-                  NULL);
-    } else {
-      int r = child->backend->try_reap(child, &stash);
-      if (r == 0) pp_table_stash_locked(child, &stash);
-      /* A backend that cannot reap it would have us look at it forever: let it go. */
-      else if (r != -EAGAIN)
-        pp_table_remove_locked(child);
-    }
+  if (child != NULL && !(type == P_PID && child->owner == PP_OWNER_LIBUV)) {
+    host_take_private(child, &peek, options);
     return 2;
   }
   memset(out, 0, sizeof(*out));
@@ -149,20 +214,47 @@ static int host_look(idtype_t type, id_t id, int options, pp_wait_result *out) {
   } else {
     r = host_waitid(P_PID, (id_t)peek.si_pid, &out->info, options | WNOHANG, &out->ru);
     if (r < 0 || out->info.si_pid == 0) return 2;
+    if (child != NULL && host_is_exit(&out->info)) pp_table_remove_locked(child);
   }
   out->wstatus = host_wstatus(&out->info);
   return 1;
 }
 
-int pp_host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
+/* The siginfo of the exit a status describes, as waitid would have filled it. */
+static void host_siginfo_from_status(siginfo_t *info, const pp_status *st) {
+  memset(info, 0, sizeof(*info));
+  info->si_signo = SIGCHLD;
+  info->si_pid = st->pid;
+  info->si_code = st->code;
+  info->si_status = st->status;
+}
+
+/*
+ * A wait for one pid that is private: ECHILD, except for libuv's own wait
+ * for an adopted ChildProcess, which gets the exit kept for it; 2 to go
+ * on with an ordinary look.
+ */
+static int host_wait_private_pid(pp_child *child, int options, pp_wait_result *out) {
+  if (child->owner != PP_OWNER_LIBUV) return -ECHILD;
+  if (!child->stashed) return 2;
+  memset(out, 0, sizeof(*out));
+  host_siginfo_from_status(&out->info, &child->stash);
+  out->wstatus = host_wstatus(&out->info);
+  if (!(options & WNOWAIT)) {
+    child->stashed = 0;
+    pp_table_remove_locked(child);
+  }
+  return 1;
+}
+
+static int host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
   for (;;) {
-    sigset_t saved;
-    int r;
+    pp_sigmask saved;
+    int r = 2;
     pp_table_lock(&saved);
-    if (type == P_PID && pp_table_find_locked((int)id) != NULL)
-      r = -ECHILD;
-    else
-      r = host_look(type, id, options, out);
+    pp_child *child = type == P_PID ? pp_table_find_locked((int)id) : NULL;
+    if (child != NULL) r = host_wait_private_pid(child, options, out);
+    if (r == 2) r = host_look(type, id, options, out);
     pp_table_unlock(&saved);
     if (r == 2) continue;
     if (r != 0 || (options & WNOHANG)) return r;
@@ -173,9 +265,18 @@ int pp_host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
   }
 }
 
+/* The /proc reads above may set errno: a signal handler's caller must not see it change. */
+int pp_host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
+  int saved = errno;
+  int r = host_wait(type, id, options, out);
+  errno = saved;
+  return r;
+}
+
 void pp_wait_target(int pid, idtype_t *type, id_t *id) {
   *type = pid == -1 ? P_ALL : pid > 0 ? P_PID : P_PGID;
-  *id = pid == -1 ? 0 : pid > 0 ? (id_t)pid : (id_t)-pid;
+  /* waitid(P_PGID, 0) means "my group" only since Linux 5.4: name it. */
+  *id = pid == -1 ? 0 : pid > 0 ? (id_t)pid : pid == 0 ? (id_t)getpgrp() : (id_t)-pid;
 }
 
 int pp_host_waitpid(int pid, int nohang, pp_status *st) {
@@ -188,12 +289,6 @@ int pp_host_waitpid(int pid, int nohang, pp_status *st) {
     r = pp_host_wait(type, id, WEXITED | (nohang ? WNOHANG : 0), &w);
   } while (r == -EINTR);
   if (r != 1) return r;
-  st->pid = w.info.si_pid;
-  st->code = w.info.si_code;
-  st->status = w.info.si_status;
-  st->has_rusage = 1;
-  st->utime_us = (int64_t)w.ru.ru_utime.tv_sec * 1000000 + w.ru.ru_utime.tv_usec;
-  st->stime_us = (int64_t)w.ru.ru_stime.tv_sec * 1000000 + w.ru.ru_stime.tv_usec;
-  st->maxrss_kb = w.ru.ru_maxrss;
+  pp_status_from_siginfo(st, &w.info, &w.ru);
   return 1;
 }

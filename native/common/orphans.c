@@ -21,17 +21,16 @@ static int orphans_count, orphans_capacity;
 static int orphans_wake = -1;
 
 /*
- * Reaps every orphan that has exited: those whose descriptor is ready, and
- * every one without a descriptor (they are tried on each round).
+ * Reaps every orphan that has exited. Each is tried on every round: a
+ * descriptor does not always tell (a hidden child's eventfd is never
+ * written when its intermediate was killed), and try_reap is cheap.
  */
-static void orphans_reap(const struct pollfd *fds, int n) {
+static void orphans_reap(void) {
   pthread_mutex_lock(&orphans_mutex);
   for (int k = 0; k < orphans_count;) {
     pp_child *c = orphans[k];
     pp_status st;
-    int ready = c->fd < 0;
-    for (int i = 0; i < n && !ready; i++) ready = fds[i].fd == c->fd && fds[i].revents != 0;
-    if (!ready || c->backend->try_reap(c, &st) == -EAGAIN) {
+    if (c->backend->try_reap(c, &st) == -EAGAIN) {
       k++;
       continue;
     }
@@ -46,17 +45,15 @@ static void *orphans_main(void *arg) {
   struct pollfd *fds = NULL;
   (void)arg;
   for (;;) {
-    int n = 0, fdless = 0;
+    int n = 0, count;
     pthread_mutex_lock(&orphans_mutex);
+    count = orphans_count;
     struct pollfd *more = realloc(fds, (size_t)(orphans_count + 1) * sizeof(*fds));
     if (more != NULL) {
       fds = more;
       fds[n++] = (struct pollfd){.fd = orphans_wake, .events = POLLIN};
       for (int k = 0; k < orphans_count; k++) {
-        if (orphans[k]->fd < 0)
-          fdless = 1;
-        else
-          fds[n++] = (struct pollfd){.fd = orphans[k]->fd, .events = POLLIN};
+        if (orphans[k]->fd >= 0) fds[n++] = (struct pollfd){.fd = orphans[k]->fd, .events = POLLIN};
       }
     }
     pthread_mutex_unlock(&orphans_mutex);
@@ -65,13 +62,13 @@ static void *orphans_main(void *arg) {
       usleep(100 * 1000);
       continue;
     }
-    /* Children without a descriptor are tried every 100 ms. */
-    if (poll(fds, (nfds_t)n, fdless ? 100 : -1) < 0) continue;
+    /* A ready descriptor wakes the thread at once; every orphan is also tried every 100 ms. */
+    if (poll(fds, (nfds_t)n, count > 0 ? 100 : -1) < 0) continue;
     if (fds[0].revents != 0) {
       uint64_t drain;
       if (read(orphans_wake, &drain, sizeof(drain)) < 0) (void)0;
     }
-    orphans_reap(fds + 1, n - 1);
+    orphans_reap();
   }
   return NULL;
 }
@@ -117,7 +114,7 @@ int pp_orphans_adopt(pp_child *child) {
   }
   if (r == 0) {
     /* The table chains the child's own struct: move the copy in its place. */
-    sigset_t saved;
+    pp_sigmask saved;
     pp_table_lock(&saved);
     int listed = child->in_table;
     pp_table_remove_locked(child);
@@ -127,7 +124,10 @@ int pp_orphans_adopt(pp_child *child) {
     if (listed) pp_table_insert_locked(copy);
     pp_table_unlock(&saved);
     orphans[orphans_count++] = copy;
+    /* What the backend holds now belongs to the copy. */
     child->fd = -1;
+    child->aux_fd = -1;
+    child->priv = NULL;
     uint64_t one = 1;
     if (write(orphans_wake, &one, sizeof(one)) < 0) (void)0;
   }

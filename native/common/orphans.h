@@ -3,9 +3,9 @@
  *
  * When a worker thread ends while its private children still run, nothing
  * is left to watch them: they move to one process-wide thread that polls
- * their descriptors (and tries those without one every 100 ms) and reaps
- * them, so none stays a zombie. The thread is
- * started the first time it is needed and blocks every signal.
+ * their descriptors (and tries every one every 100 ms) and reaps them, so
+ * that no child and no intermediate of a hidden child stays a zombie. The
+ * thread is started the first time it is needed and blocks every signal.
  */
 #ifndef PP_ORPHANS_H
 #define PP_ORPHANS_H

@@ -1,12 +1,18 @@
 /*
  * table.h - the process-wide table of private children.
  *
- * Every unreaped private child is in the table under its pid. The package's
- * waitpid() consults it so that it never hands a private status to the host,
- * and spawning holds the lock from the clone until the pid is in, so that no
- * waitpid() of ours can see a private child the table does not know yet.
+ * Every unreaped private child is in the table under the pid that this
+ * process's waits would report for it (pp_child.reap_pid). The host's
+ * waits (host_wait.h) consult it so that they never hand a private status
+ * to the host, and a backend reaps a child and takes it out of the table
+ * under one hold of the lock, so that the table never counts a child the
+ * kernel no longer has, nor the reverse. Spawning holds the lock from the
+ * clone until the pid is in.
  *
- * The lock is only ever taken with every signal blocked and nothing under it
+ * There is one table per process, whichever copies of the package (two
+ * versions in node_modules) and whichever preload shim are loaded: the
+ * first one found under the symbol PP_TABLE_SYMBOL is used by all. The
+ * lock is only ever taken with every signal blocked and nothing under it
  * allocates: a signal handler that waits can never deadlock against the
  * thread it interrupted.
  */
@@ -14,57 +20,82 @@
 #define PP_TABLE_H
 
 #include <pthread.h>
-#include <signal.h>
 
 #include "backend.h"
+#include "compat.h"
 
 #define PP_TABLE_BUCKETS 256
 
-/* The symbol under which the preload shim exports its table. */
-#define PP_SHIM_TABLE_SYMBOL "pp_shim_table"
+/* The symbol under which every copy of the package and the shim export their table. */
+#define PP_TABLE_SYMBOL "private_process_table"
 
-/* The layout version of pp_table; a shim of another layout is not used. */
-#define PP_TABLE_VERSION 1
+/* A symbol only the preload shim exports. */
+#define PP_SHIM_SYMBOL "private_process_shim"
 
 /*
- * pp_table is the table's state: one per process. Its layout is shared by
- * the addon and the shim, which are built from the same sources; version
- * is checked before the addon uses a shim's table.
+ * PP_TABLE_ABI is the version of everything that copies of the package
+ * share through the table: pp_table, pp_child and pp_backend. Copies that
+ * differ refuse to spawn (pp_table_conflict) rather than misread it.
  */
+#ifndef PP_TABLE_ABI
+#define PP_TABLE_ABI 2
+#endif
+
+/* pp_table is the table's state. */
 typedef struct pp_table {
-  int version;
   pthread_mutex_t mutex;
   pthread_once_t once;
   pp_child *buckets[PP_TABLE_BUCKETS];
   int count;
 } pp_table;
 
-/* pp_table_get returns the process's table: the shim's when it is loaded. */
+/*
+ * pp_table_ref is what PP_TABLE_SYMBOL names: its layout never changes, so
+ * that any copy can read the ABI of any other.
+ */
+typedef struct pp_table_ref {
+  int abi;
+  pp_table *table;
+} pp_table_ref;
+
+/* pp_table_get returns the process's table; set up at load, never first in a signal handler. */
 pp_table *pp_table_get(void);
 
-/* pp_table_shared is 1 when the table is the preload shim's. */
-int pp_table_shared(void);
+/*
+ * pp_table_conflict returns the ABI of the table another copy of the
+ * package set up in this process when it is not PP_TABLE_ABI (this copy
+ * then keeps a table of its own and must not spawn), else 0.
+ */
+int pp_table_conflict(void);
+
+/* pp_shim_loaded is 1 when the preload shim is loaded in this process. */
+int pp_shim_loaded(void);
 
 /* pp_table_lock blocks every signal, saving the mask in *saved, then locks. */
-void pp_table_lock(sigset_t *saved);
+void pp_table_lock(pp_sigmask *saved);
 
 /* pp_table_unlock unlocks, then restores the signal mask saved by the lock. */
-void pp_table_unlock(const sigset_t *saved);
+void pp_table_unlock(const pp_sigmask *saved);
 
-/* pp_table_insert_locked adds an unreaped child under its pid. */
+/*
+ * pp_table_insert_locked adds an unreaped child under its reap_pid. An
+ * entry already there under that pid is stale (its child was reaped by a
+ * wait that bypassed the table, and the kernel gave the pid to this one):
+ * it is taken out, so that its handle finds its status lost.
+ */
 void pp_table_insert_locked(pp_child *child);
 
 /* pp_table_remove_locked takes a child out of the table, if it is there. */
 void pp_table_remove_locked(pp_child *child);
 
-/* pp_table_find_locked returns the unreaped private child with this pid. */
+/* pp_table_find_locked returns the unreaped private child this process reaps as pid. */
 pp_child *pp_table_find_locked(int pid);
 
 /* pp_table_count_locked returns how many private children are unreaped. */
 int pp_table_count_locked(void);
 
 /*
- * pp_table_stash_locked records the status that a waitpid() of ours reaped
+ * pp_table_stash_locked records the status that a wait of ours reaped
  * for a private child, for its handle, and takes the child out of the table.
  */
 void pp_table_stash_locked(pp_child *child, const pp_status *st);

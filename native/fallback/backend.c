@@ -8,6 +8,8 @@
 
 static int fallback_probe(pp_caps *caps, const char **reason) {
   *caps = (pp_caps){0};
+  caps->direct = 1;
+  caps->hidden_missing = "posix_spawn starts the child as this process's own";
   *reason = NULL;
   return 0;
 }
@@ -26,7 +28,6 @@ static int fallback_adopt(int pid, pp_child *child) {
 
 const pp_backend pp_fallback_backend = {
     .key = "fallback",
-    .name = "fallback-waitpid",
     .probe = fallback_probe,
     .spawn = pp_fallback_spawn,
     .watch = fallback_watch,

@@ -20,10 +20,10 @@ int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *
 int pp_fallback_try_reap(pp_child *child, pp_status *st);
 int pp_fallback_reap(pp_child *child, pp_status *st);
 
-/* pp_fallback_signal signals the pid only while it is still our unreaped child. */
-int pp_fallback_signal(pp_child *child, int sig);
+/* pp_fallback_signal signals the pid (or its group) only while it is still our unreaped child. */
+int pp_fallback_signal(pp_child *child, int sig, int flags);
 
-/* pp_fallback_release takes the child out of the table. */
+/* pp_fallback_release takes the child out of the table and drops its identity. */
 void pp_fallback_release(pp_child *child);
 
 /* pp_fallback_sys_wait4 is the kernel's wait4, never an interposed one. */

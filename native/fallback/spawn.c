@@ -4,8 +4,11 @@
  *
  * The spawn attributes reset every signal to SIG_DFL and empty the mask;
  * file actions put the stdio slots in place and close everything above
- * them. posix_spawn reports an exec failure with its errno only; the step
- * is recovered by checking, in the parent, what could have failed.
+ * them. The PATH candidates are searched in the parent, so that one child
+ * is started, never one per failed candidate (each would be an exit that
+ * other reapers see). posix_spawn reports an exec failure with its errno
+ * only; the step is recovered by checking, in the parent, what could have
+ * failed.
  */
 #define _GNU_SOURCE
 #include "fallback.h"
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "../common/table.h"
+#include "ident.h"
 
 /* Puts every slot's source where no dup2 of another slot can overwrite it. */
 static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actions_t *fa,
@@ -53,6 +57,28 @@ static int fallback_step(const pp_spawn_req *req, int err) {
   return err == -EBADF ? PP_STEP_DUP2 : PP_STEP_EXECVE;
 }
 
+/*
+ * Picks the candidate execvp would run: the first that is a regular file
+ * the caller may execute. ENOENT, or EACCES when one was found but none
+ * could be run. The exec itself may still fail (ENOEXEC, a race).
+ */
+static int fallback_search(const char *const *candidates, const char **found) {
+  int err = -ENOENT;
+  for (const char *const *c = candidates; *c != NULL; c++) {
+    struct stat st;
+    if (stat(*c, &st) != 0) {
+      if (errno == EACCES) err = -EACCES;
+      continue;
+    }
+    if (S_ISREG(st.st_mode) && faccessat(AT_FDCWD, *c, X_OK, AT_EACCESS) == 0) {
+      *found = *c;
+      return 0;
+    }
+    err = -EACCES;
+  }
+  return err;
+}
+
 /* The identity options need code between fork and exec that posix_spawn does not run. */
 static int fallback_creds_supported(const pp_creds *c) {
   return c->uid == PP_UNCHANGED && c->gid == PP_UNCHANGED && c->ngroups == PP_UNCHANGED &&
@@ -62,12 +88,14 @@ static int fallback_creds_supported(const pp_creds *c) {
 int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
-  sigset_t all, none, saved;
-  int temp[1024], r, saw_eacces = 0;
+  sigset_t all, none;
+  pp_sigmask saved;
+  int temp[1024], r;
+  const char *file = NULL;
   pid_t pid = -1;
 
-  if (!fallback_creds_supported(&req->creds)) {
-    *err = (pp_spawn_error){-ENOTSUP, PP_STEP_SETUID};
+  if (!fallback_creds_supported(&req->creds) || (req->flags & PP_SPAWN_HIDDEN)) {
+    *err = (pp_spawn_error){-ENOTSUP, PP_STEP_NONE};
     return -ENOTSUP;
   }
   if (req->nfds > 1024) {
@@ -83,27 +111,16 @@ int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *
                                       (req->flags & PP_SPAWN_SETSID ? POSIX_SPAWN_SETSID : 0));
   posix_spawn_file_actions_init(&fa);
   r = fallback_file_actions(req, &fa, temp);
+  if (r == 0) r = fallback_search(req->candidates, &file);
   if (r == 0) {
     /* No wait of ours may see the pid before it is in the table. */
     pp_table_lock(&saved);
-    r = -ENOENT;
-    for (const char *const *c = req->candidates; *c != NULL; c++) {
-      int e = -posix_spawn(&pid, *c, &fa, &attr, req->argv, req->envp);
-      if (e == 0) {
-        r = 0;
-        break;
-      }
-      if (e == -EACCES)
-        saw_eacces = 1;
-      else if (e != -ENOENT && e != -ENOTDIR) {
-        r = e;
-        break;
-      }
-    }
-    if (r == -ENOENT && saw_eacces) r = -EACCES;
+    r = -posix_spawn(&pid, file, &fa, &attr, req->argv, req->envp);
     if (r == 0) {
       child->pid = pid;
+      child->reap_pid = pid;
       child->fd = -1;
+      child->aux_fd = pp_fallback_ident_open(pid);
       child->backend = &pp_fallback_backend;
       pp_table_insert_locked(child);
     }

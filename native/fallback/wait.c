@@ -4,7 +4,9 @@
  * A pid is only safe to use while it names our unreaped child. The table
  * guarantees that against every wait that goes through it; against a
  * foreign wait that does not (no shim), each use checks under the table
- * lock, with the kernel, that the pid is still an unreaped child of ours.
+ * lock that the child whose identity was taken at spawn (ident.h) has not
+ * been reaped: the pid may since name another child of ours. What is left
+ * is the instant between that check and the system call that follows.
  */
 #define _GNU_SOURCE
 #include "fallback.h"
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "../common/table.h"
+#include "ident.h"
 
 /* Raw system calls: with the shim loaded, the C library's names lead to it. */
 static long fallback_sys(long r) {
@@ -39,36 +42,35 @@ static long fallback_sys_waitid(int pid, siginfo_t *info, int options) {
   return r;
 }
 
-static void fallback_fill(pp_status *st, int pid, int wstatus, const struct rusage *ru) {
-  pp_status_from_wait(st, pid, wstatus);
-  st->has_rusage = 1;
-  st->utime_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
-  st->stime_us = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
-  st->maxrss_kb = ru->ru_maxrss;
+/* 1 while the pid still names the child spawned (its identity has not been reaped). */
+static int fallback_still_ours(const pp_child *child) {
+  return child->in_table && (child->aux_fd < 0 || pp_fallback_ident_alive(child->aux_fd));
 }
 
 int pp_fallback_try_reap(pp_child *child, pp_status *st) {
   struct rusage ru;
-  sigset_t saved;
+  pp_sigmask saved;
   int wstatus = 0, r;
   pp_table_lock(&saved);
   if (child->stashed) {
     *st = child->stash;
     child->stashed = 0;
     r = 0;
-  } else if (!child->in_table) {
+  } else if (!fallback_still_ours(child)) {
+    /* Reaped by a wait that bypassed the table: the status is gone. */
+    pp_table_remove_locked(child);
     r = -ECHILD;
   } else {
     memset(&ru, 0, sizeof(ru));
     long got = pp_fallback_sys_wait4(child->pid, &wstatus, WNOHANG, &ru);
     if (got == child->pid) {
       pp_table_remove_locked(child);
-      fallback_fill(st, child->pid, wstatus, &ru);
+      pp_status_from_wait(st, child->pid, wstatus);
+      pp_status_rusage(st, &ru);
       r = 0;
     } else if (got == 0) {
       r = -EAGAIN;
     } else {
-      /* Reaped by a wait that bypassed the table: the status is gone. */
       pp_table_remove_locked(child);
       r = (int)got;
     }
@@ -88,22 +90,25 @@ int pp_fallback_reap(pp_child *child, pp_status *st) {
   }
 }
 
-int pp_fallback_signal(pp_child *child, int sig) {
+int pp_fallback_signal(pp_child *child, int sig, int flags) {
   siginfo_t info;
-  sigset_t saved;
+  pp_sigmask saved;
   int r = -ESRCH;
   pp_table_lock(&saved);
-  /* Still our unreaped child (running or a zombie): its pid cannot have been reused. */
-  if (child->in_table && fallback_sys_waitid(child->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
-    r = kill(child->pid, sig) == 0 ? 0 : -errno;
+  /* Still our unreaped child (running or a zombie): its pid, and its group's, are its own. */
+  if (fallback_still_ours(child) &&
+      fallback_sys_waitid(child->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
+    r = kill((flags & PP_SIGNAL_GROUP) ? -child->pid : child->pid, sig) == 0 ? 0 : -errno;
   }
   pp_table_unlock(&saved);
   return r;
 }
 
 void pp_fallback_release(pp_child *child) {
-  sigset_t saved;
+  pp_sigmask saved;
   pp_table_lock(&saved);
   pp_table_remove_locked(child);
   pp_table_unlock(&saved);
+  if (child->aux_fd >= 0) close(child->aux_fd);
+  child->aux_fd = -1;
 }

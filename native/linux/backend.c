@@ -5,7 +5,6 @@
 
 const pp_backend pp_linux_backend = {
     .key = "linux",
-    .name = "linux-pidfd",
     .probe = pp_linux_probe,
     .spawn = pp_linux_spawn,
     .watch = pp_linux_watch,

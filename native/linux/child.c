@@ -1,11 +1,12 @@
 /*
  * child.c - the child's side, between clone and execve.
  *
- * The child shares the parent's memory (CLONE_VM) and the parent thread is
- * suspended until it execs or exits (CLONE_VFORK). Everything it needs was
- * prepared by the parent; a failure is written into the shared context and
- * the child exits with 127, so the parent knows the result when clone
- * returns.
+ * The child shares its parent's memory (CLONE_VM) and the parent task is
+ * suspended until it execs or exits (CLONE_VFORK). Its parent is the
+ * spawning thread (direct) or the intermediate (hidden): the code is the
+ * same. Everything it needs was prepared by the spawning thread; a
+ * failure is written into the shared context and the child exits with
+ * 127, so the parent knows the result when clone returns.
  */
 #define _GNU_SOURCE
 #include "linux.h"
@@ -69,33 +70,79 @@ static void child_setup_fds(pp_linux_ctx *ctx, const pp_spawn_req *req) {
   }
 }
 
+/* 1 when the calling task's real, effective and saved ids (getres*id) are all id. */
+static int child_ids_are(long getres, long id) {
+  uint32_t r = 0, e = 0, s = 0, want = (uint32_t)id;
+  return pp_sys3(getres, &r, &e, &s) == 0 && r == want && e == want && s == want;
+}
+
+/* 1 when the supplementary groups are already exactly these n (checked up to 64 of them). */
+static int child_groups_are(int n, const unsigned *groups) {
+  uint32_t now[64];
+  long have = pp_sys2(PP_SYS_getgroups, 0, NULL);
+  if (have != n) return 0;
+  if (n == 0) return 1;
+  if (n > 64 || pp_sys2(PP_SYS_getgroups, n, now) != n) return 0;
+  for (int i = 0; i < n; i++) {
+    int found = 0;
+    for (int k = 0; k < n && !found; k++) found = now[k] == groups[i];
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+/*
+ * A new identity takes no capability along: the kernel clears the ambient
+ * set itself only when the old uid was 0, and ambient capabilities are
+ * granted again by execve. The inheritable set goes too. A kernel without
+ * ambient capabilities (before 4.3) says EINVAL: there is nothing to clear.
+ */
+static void child_drop_capabilities(pp_linux_ctx *ctx) {
+  struct pp_cap_header head = {PP_CAP_VERSION_3, 0};
+  struct pp_cap_data data[2];
+  long r = pp_sys5(SYS_prctl, PP_PR_CAP_AMBIENT, PP_PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (r < 0 && r != -EINVAL) child_fail(ctx, r, PP_STEP_CAPS);
+  r = pp_sys2(SYS_capget, &head, data);
+  if (r < 0) child_fail(ctx, r, PP_STEP_CAPS);
+  if (data[0].inheritable == 0 && data[1].inheritable == 0) return;
+  data[0].inheritable = data[1].inheritable = 0;
+  r = pp_sys2(SYS_capset, &head, data);
+  if (r < 0) child_fail(ctx, r, PP_STEP_CAPS);
+}
+
 /*
  * Becomes who the request says, in the order that keeps the privilege to
- * finish: groups, gid, uid. Set after the uid, the parent-death signal
- * survives (a credential change clears it); then the parent is checked
- * again, in case it died before the signal was armed.
+ * finish: groups, gid, uid. What already is as asked is left alone (an
+ * unprivileged caller may name its own ids, as child_process allows); a
+ * real change that the kernel refuses fails the spawn. Set after the uid,
+ * the parent-death signal survives (a credential change clears it); then
+ * the parent is checked again, in case it died before the signal was armed.
  */
 static void child_set_identity(pp_linux_ctx *ctx, const pp_creds *c) {
   long r;
-  int change_ids = c->uid != PP_UNCHANGED || c->gid != PP_UNCHANGED;
-  if (c->ngroups != PP_UNCHANGED || change_ids) {
+  int uid_changes = c->uid != PP_UNCHANGED && !child_ids_are(PP_SYS_getresuid, c->uid);
+  int gid_changes = c->gid != PP_UNCHANGED && !child_ids_are(PP_SYS_getresgid, c->gid);
+  if (c->ngroups != PP_UNCHANGED || uid_changes || gid_changes) {
     int n = c->ngroups == PP_UNCHANGED ? 0 : c->ngroups;
-    r = pp_sys2(SYS_setgroups, n, n > 0 ? c->groups : NULL);
-    if (r < 0) child_fail(ctx, r, PP_STEP_SETGROUPS);
+    if (!child_groups_are(n, c->groups)) {
+      r = pp_sys2(PP_SYS_setgroups, n, n > 0 ? c->groups : NULL);
+      if (r < 0) child_fail(ctx, r, PP_STEP_SETGROUPS);
+    }
   }
-  if (c->gid != PP_UNCHANGED) {
-    r = pp_sys3(SYS_setresgid, c->gid, c->gid, c->gid);
+  if (gid_changes) {
+    r = pp_sys3(PP_SYS_setresgid, c->gid, c->gid, c->gid);
     if (r < 0) child_fail(ctx, r, PP_STEP_SETGID);
   }
-  if (c->uid != PP_UNCHANGED) {
-    r = pp_sys3(SYS_setresuid, c->uid, c->uid, c->uid);
+  if (uid_changes) {
+    r = pp_sys3(PP_SYS_setresuid, c->uid, c->uid, c->uid);
     if (r < 0) child_fail(ctx, r, PP_STEP_SETUID);
   }
+  if (uid_changes || gid_changes) child_drop_capabilities(ctx);
   if (c->umask != PP_UNCHANGED) pp_sys1(SYS_umask, c->umask);
   if (c->pdeathsig != 0) {
     r = pp_sys2(SYS_prctl, PR_SET_PDEATHSIG, c->pdeathsig);
     if (r < 0) child_fail(ctx, r, PP_STEP_PDEATHSIG);
-    if (pp_sys0(SYS_getppid) != c->parent_pid) child_fail(ctx, -ESRCH, PP_STEP_PDEATHSIG);
+    if (pp_sys0(SYS_getppid) != ctx->parent_pid) child_fail(ctx, -ESRCH, PP_STEP_PDEATHSIG);
   }
 }
 
@@ -104,9 +151,9 @@ static long child_cloexec_from(int lowfd) {
   char buf[1024];
   long dir = pp_sys4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (dir < 0) {
-    struct rlimit lim;
+    struct pp_rlimit64 lim;
     long r = pp_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim);
-    long max = r < 0 || lim.rlim_cur > 65536 ? 65536 : (long)lim.rlim_cur;
+    long max = r < 0 || lim.cur > 65536 ? 65536 : (long)lim.cur;
     for (long fd = lowfd; fd < max; fd++) pp_sys3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
     return 0;
   }

@@ -1,5 +1,18 @@
 /*
  * linux.h - what the files of the Linux backend share.
+ *
+ * One backend, two ways to start a child (STYLE.md: a mode is not a copy):
+ *
+ *   direct  clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) from the calling
+ *           thread: the child is this process's own, reaped through its
+ *           pidfd (spawn.c, wait.c).
+ *   hidden  clone(CLONE_VM | CLONE_FILES | CLONE_FS, exit signal 0) starts
+ *           an intermediate task, which starts the child with the same
+ *           clone and the same child-side code (child.c), waits for it and
+ *           reports its status in shared memory (hidden.c). The intermediate
+ *           is a "clone child" of this process: its exit sends no signal
+ *           and no waitpid(-1) without __WALL sees it; the child is its
+ *           child, so nothing in this process can reap it.
  */
 #ifndef PP_LINUX_H
 #define PP_LINUX_H
@@ -11,17 +24,66 @@
 #define PP_LINUX_MAX_FDS 1024
 
 /*
- * pp_linux_ctx lives on the parent's stack and is shared with the child
- * through CLONE_VM: the request in, the failure (if any) out.
+ * pp_linux_ctx is shared with the child through CLONE_VM: the request in,
+ * the failure (if any) out.
  */
 typedef struct pp_linux_ctx {
   const pp_spawn_req *req;
   int close_range;
+  int parent_pid; /* the child's parent: this process, or the intermediate */
   volatile pp_spawn_error err;
 } pp_linux_ctx;
 
+/*
+ * pp_linux_hidden is the memory the intermediate of a hidden spawn shares
+ * with this process. The intermediate writes started (then the child's
+ * pid or the failure is valid), then, under lock, reaped, then the status
+ * and done. kill() signals the child only under lock and while reaped is
+ * 0: the child's pid cannot have been reused then, on any kernel.
+ */
+typedef struct pp_linux_hidden {
+  pp_linux_ctx ctx;
+  pp_child_fn child_fn;           /* pp_linux_child; the probe's own function */
+  int use_clone3;                 /* how the intermediate starts the child */
+  unsigned long long child_extra; /* CLONE_CLEAR_SIGHAND where clone3 takes it */
+  int host_pid;                   /* the process the intermediate serves */
+  int die_signal;                 /* dieWithParent: sent when the spawning thread ends */
+  int efd;                        /* written once done, where no pidfd tells of the exit; or -1 */
+  int cpid;                       /* the child */
+  int started;                    /* futex word: 1 once the child exec'd or failed */
+  int lock;                       /* futex lock word: 0 free, 1 held, 2 held and waited for */
+  int reaped;                     /* the child has been reaped, its pid is free */
+  int done;                       /* 1 once st holds the child's status */
+  pp_status st;
+  int intermediate_gone; /* this process's side: the intermediate has been reaped */
+} pp_linux_hidden;
+
+/*
+ * pp_linux_region is one spawn's memory: the child's stack, the
+ * intermediate's stack (hidden only), each below a guard page, and the
+ * shared state; the structure itself sits at the top of the mapping.
+ * Regions are pooled (stack.c): a spawning thread keeps none of its own.
+ */
+typedef struct pp_linux_region {
+  struct pp_linux_region *next; /* the pool's free list */
+  char *map;                    /* the whole mapping */
+  size_t map_size;
+  char *child_stack;        /* lowest address; PP_LINUX_CHILD_STACK bytes */
+  char *intermediate_stack; /* lowest address; PP_LINUX_INTERMEDIATE_STACK bytes */
+  pp_linux_hidden hidden;
+} pp_linux_region;
+
+#define PP_LINUX_CHILD_STACK (64 * 1024)
+#define PP_LINUX_INTERMEDIATE_STACK (32 * 1024)
+
 /* pp_linux_features is what pp_linux_probe found, once per process. */
 extern pp_caps pp_linux_features;
+
+/* pp_linux_region_get takes a region from the pool, or maps one; NULL when out of memory. */
+pp_linux_region *pp_linux_region_get(void);
+
+/* pp_linux_region_put gives a region back once no task runs on its stacks. */
+void pp_linux_region_put(pp_linux_region *region);
 
 /* pp_linux_child runs in the child between clone and execve. */
 int pp_linux_child(void *arg);
@@ -29,27 +91,61 @@ int pp_linux_child(void *arg);
 /* pp_linux_probe detects, once, what this kernel gives the backend. */
 int pp_linux_probe(pp_caps *caps, const char **reason);
 
-/* pp_linux_spawn starts a child with a pidfd, as backend.h describes. */
+/* pp_linux_spawn starts a child, direct or hidden, as backend.h describes. */
 int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err);
 
-/* pp_linux_clone starts fn(arg) with CLONE_VM|CLONE_VFORK and a pidfd. */
-long pp_linux_clone(int use_clone3, unsigned long long extra, pp_child_fn fn, void *arg,
-                    int *pidfd);
+/*
+ * pp_linux_clone starts fn(arg) on the stack [stack, stack + size) with
+ * CLONE_VM and flags, through clone3 or, when clone3 is not to be used,
+ * legacy clone (flags above 32 bits are dropped there); the pidfd lands in
+ * *pidfd with CLONE_PIDFD. Returns the pid or -errno.
+ */
+long pp_linux_clone(int use_clone3, unsigned long long flags, int exit_signal, char *stack,
+                    size_t size, pp_child_fn fn, void *arg, int *pidfd);
 
-/* pp_linux_try_reap, pp_linux_reap: waitid(P_PIDFD), then theft recovery. */
+/*
+ * pp_linux_hidden_start starts the intermediate of a hidden spawn, which
+ * starts the child as h->ctx describes, and waits until the child has
+ * exec'd or failed. Called with the table lock held. Returns the
+ * intermediate's pid (its pidfd in *pidfd where pidfds work) or -errno;
+ * h->ctx.err says whether the child started.
+ */
+long pp_linux_hidden_start(pp_linux_region *region, int *pidfd);
+
+/*
+ * pp_linux_hidden_reap_intermediate reaps the intermediate ipid, through
+ * its pidfd when it has one (else -1): 1 once it is reaped (or was, by a
+ * wait that bypassed the table), 0 while it runs (nohang), or -errno.
+ */
+int pp_linux_hidden_reap_intermediate(int ipid, int pidfd, int nohang);
+
+/* pp_linux_try_reap, pp_linux_reap: direct (waitid(P_PIDFD), then theft recovery) or hidden. */
 int pp_linux_try_reap(pp_child *child, pp_status *st);
 int pp_linux_reap(pp_child *child, pp_status *st);
 
-/* pp_linux_watch tells the event loop to poll the pidfd. */
+/* pp_linux_hidden_try_reap reaps a hidden child's intermediate and reads the child's status. */
+int pp_linux_hidden_try_reap(pp_child *child, pp_status *st);
+
+/* pp_linux_watch tells the event loop to poll the pidfd (or the intermediate's pidfd or eventfd).
+ */
 int pp_linux_watch(const pp_child *child, int *fd);
 
-/* pp_linux_signal sends sig through pidfd_send_signal. */
-int pp_linux_signal(pp_child *child, int sig);
+/* pp_linux_signal signals the child or its group: pidfd_send_signal, or under the hidden lock. */
+int pp_linux_signal(pp_child *child, int sig, int flags);
 
-/* pp_linux_release closes the pidfd. */
+/* pp_linux_hidden_signal signals a hidden child while its intermediate has not reaped it. */
+int pp_linux_hidden_signal(pp_child *child, int sig, int flags);
+
+/* pp_linux_release closes the descriptors and, for a hidden child, gives its region back. */
 void pp_linux_release(pp_child *child);
 
 /* pp_linux_adopt opens a pidfd on a child of ours and puts it in the table. */
 int pp_linux_adopt(int pid, pp_child *child);
+
+/*
+ * pp_linux_wait_released waits, at most timeout_ms, until the task behind
+ * pidfd has been released (POLLHUP); 0 once it has, else -ETIMEDOUT.
+ */
+int pp_linux_wait_released(int pidfd, int timeout_ms);
 
 #endif

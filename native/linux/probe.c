@@ -4,7 +4,12 @@
  * A feature is trusted only after it worked: one real clone3 and one real
  * legacy clone with CLONE_PIDFD, pidfd_open on ourselves, waitid(P_PIDFD)
  * answering ECHILD for a pidfd that is not our child, pidfd_send_signal with
- * signal 0, PIDFD_GET_INFO giving the exit of the reaped probe child.
+ * signal 0 (and with PIDFD_SIGNAL_PROCESS_GROUP), PIDFD_GET_INFO giving the
+ * exit of the reaped probe child, and one hidden spawn whose child's exit
+ * comes back through its intermediate.
+ *
+ * The probe holds the table lock while its children live, so that no wait
+ * of this process ever reports a child the host did not start.
  *
  * Some seccomp profiles (Android's) raise SIGSYS instead of failing a call.
  * The kernel forces that signal through SIG_IGN and a blocked mask, so the
@@ -17,11 +22,14 @@
 #include <pthread.h>
 #include <sys/wait.h>
 
+#include "../common/table.h"
+
 pp_caps pp_linux_features;
 
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static int probe_result;
 static const char *probe_reason;
+static pp_linux_region *probe_region;
 
 static void probe_on_sigsys(int sig) {
   (void)sig;
@@ -33,26 +41,47 @@ static int probe_child(void *arg) {
   return 7;
 }
 
-/* Starts and reaps one probe child; returns the pidfd of the reaped child or -errno. */
-static long probe_clone(int use_clone3, unsigned long long extra, pp_caps *caps) {
-  int pidfd = -1;
-  siginfo_t info = {0};
+/*
+ * Runs fn with every signal blocked but SIGSYS, which stays deliverable:
+ * the kernel resets a blocked SIGSYS to its default, death.
+ */
+static long probe_unblocked_sigsys(long (*fn)(void *), void *arg) {
   sigset_t all, saved;
-  /* SIGSYS stays deliverable: the kernel resets a blocked SIGSYS to its default, death. */
   sigfillset(&all);
   sigdelset(&all, SIGSYS);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  long pid = pp_linux_clone(use_clone3, extra, probe_child, NULL, &pidfd);
+  long r = fn(arg);
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  return r;
+}
+
+typedef struct probe_clone_args {
+  int use_clone3;
+  unsigned long long extra;
+  int pidfd;
+} probe_clone_args;
+
+static long probe_clone_call(void *arg) {
+  probe_clone_args *a = arg;
+  return pp_linux_clone(a->use_clone3, CLONE_PIDFD | CLONE_VFORK | a->extra, SIGCHLD,
+                        probe_region->child_stack, PP_LINUX_CHILD_STACK, probe_child, NULL,
+                        &a->pidfd);
+}
+
+/* Starts and reaps one probe child; returns the pidfd of the reaped child or -errno. */
+static long probe_clone(int use_clone3, unsigned long long extra, pp_caps *caps) {
+  probe_clone_args a = {use_clone3, extra, -1};
+  siginfo_t info = {0};
+  long pid = probe_unblocked_sigsys(probe_clone_call, &a);
   if (pid < 0) return pid;
-  if (pp_sys5(SYS_waitid, PP_P_PIDFD, pidfd, &info, WEXITED, NULL) == 0 && info.si_pid == pid &&
+  if (pp_sys5(SYS_waitid, PP_P_PIDFD, a.pidfd, &info, WEXITED, NULL) == 0 && info.si_pid == pid &&
       info.si_status == 7) {
     caps->waitid_pidfd = 1;
   } else {
     /* Without P_PIDFD the probe child is reaped by pid: it is our own. */
     pp_sys5(SYS_waitid, P_PID, pid, &info, WEXITED, NULL);
   }
-  return pidfd;
+  return a.pidfd;
 }
 
 static void probe_exit_info(pp_caps *caps, int pidfd) {
@@ -88,6 +117,9 @@ static void probe_pidfd_calls(pp_caps *caps) {
   if (self < 0) return;
   caps->pidfd_open = 1;
   if (pp_sys4(SYS_pidfd_send_signal, self, 0, NULL, 0) == 0) caps->pidfd_send_signal = 1;
+  /* The flag names the group led by the target: ESRCH unless this process leads one. */
+  long group = pp_sys4(SYS_pidfd_send_signal, self, 0, NULL, PP_PIDFD_SIGNAL_PROCESS_GROUP);
+  if (group == 0 || group == -ESRCH) caps->pidfd_signal_group = 1;
   if (!caps->waitid_pidfd) {
     siginfo_t info;
     if (pp_sys5(SYS_waitid, PP_P_PIDFD, self, &info, WEXITED | WNOHANG, NULL) == -ECHILD) {
@@ -97,26 +129,65 @@ static void probe_pidfd_calls(pp_caps *caps) {
   pp_sys1(SYS_close, self);
 }
 
+static long probe_hidden_call(void *arg) {
+  int *pidfd = arg;
+  return pp_linux_hidden_start(probe_region, *pidfd >= 0 ? pidfd : NULL);
+}
+
+/* One hidden spawn of probe_child: its exit must come back through the intermediate. */
+static void probe_hidden(pp_caps *caps) {
+  pp_linux_hidden *h = &probe_region->hidden;
+  int use_pidfd = caps->waitid_pidfd && caps->clone_pidfd;
+  int pidfd = use_pidfd ? 0 : -1;
+  *h = (pp_linux_hidden){.child_fn = probe_child, .use_clone3 = caps->clone3, .efd = -1};
+  h->host_pid = (int)pp_sys0(SYS_getpid);
+  long ipid = probe_unblocked_sigsys(probe_hidden_call, &pidfd);
+  if (ipid < 0) return;
+  int reaped = pp_linux_hidden_reap_intermediate((int)ipid, use_pidfd ? pidfd : -1, 0);
+  if (use_pidfd) pp_sys1(SYS_close, pidfd);
+  caps->hidden = reaped == 1 && h->ctx.err.err == 0 && h->done && h->st.code == CLD_EXITED &&
+                 h->st.status == 7;
+}
+
+/* Why direct isolation cannot be had here, or NULL. */
+static const char *probe_direct_missing(const pp_caps *caps) {
+  if (!caps->clone3 && !caps->clone_pidfd)
+    return "neither clone3 nor clone gives a pidfd with the child (CLONE_PIDFD, Linux 5.2)";
+  if (!caps->waitid_pidfd) return "waitid(P_PIDFD) is not available (Linux 5.4 or later is needed)";
+  if (!caps->pidfd_send_signal) return "pidfd_send_signal is refused or missing";
+  return NULL;
+}
+
 static void probe_run(void) {
   pp_caps caps = {0};
+  pp_sigmask saved;
   struct sigaction catch_sigsys = {.sa_handler = probe_on_sigsys}, old;
+  probe_region = pp_linux_region_get();
+  if (probe_region == NULL) {
+    probe_result = -ENOMEM;
+    probe_reason = "out of memory while probing the kernel";
+    return;
+  }
   sigaction(SIGSYS, &catch_sigsys, &old);
+  pp_table_lock(&saved);
   probe_clones(&caps);
   probe_pidfd_calls(&caps);
+  /* The intermediate clones as a spawn will: with what was found so far. */
+  pp_linux_features = caps;
+  probe_hidden(&caps);
+  pp_table_unlock(&saved);
   caps.close_range = pp_sys3(SYS_close_range, ~0U, ~0U, 0) == 0;
   sigaction(SIGSYS, &old, NULL);
+  pp_linux_region_put(probe_region);
+  probe_region = NULL;
 
+  caps.direct_missing = probe_direct_missing(&caps);
+  caps.direct = caps.direct_missing == NULL;
+  if (!caps.hidden)
+    caps.hidden_missing = "an intermediate task (clone with exit signal 0) could not start a child";
+  probe_result = caps.direct || caps.hidden ? 0 : -ENOSYS;
+  if (probe_result != 0) probe_reason = caps.direct_missing;
   pp_linux_features = caps;
-  if (!caps.clone3 && !caps.clone_pidfd) {
-    probe_result = -ENOSYS;
-    probe_reason = "neither clone3 nor clone gives a pidfd with the child (CLONE_PIDFD)";
-  } else if (!caps.waitid_pidfd) {
-    probe_result = -ENOSYS;
-    probe_reason = "waitid(P_PIDFD) is not available (Linux 5.4 or later is needed)";
-  } else if (!caps.pidfd_send_signal) {
-    probe_result = -ENOSYS;
-    probe_reason = "pidfd_send_signal is refused or missing";
-  }
 }
 
 int pp_linux_probe(pp_caps *caps, const char **reason) {

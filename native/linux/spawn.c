@@ -1,54 +1,66 @@
 /*
- * spawn.c - the parent's side of a Linux spawn.
+ * spawn.c - the parent's side of a Linux spawn, in either isolation.
  *
- * clone3(CLONE_PIDFD | CLONE_VM | CLONE_VFORK) on a separate stack: the pidfd
- * exists atomically with the child, the parent's memory is not copied (the
- * cost does not grow with the heap), and the parent thread sleeps until the
- * child has exec'd or failed, so the result is known when clone returns.
- * Legacy clone(CLONE_PIDFD) stands in where clone3 is refused.
+ * Direct: clone3(CLONE_PIDFD | CLONE_VM | CLONE_VFORK) on a separate
+ * stack: the pidfd exists atomically with the child, the parent's memory
+ * is not copied (the cost does not grow with the heap), and the parent
+ * thread sleeps until the child has exec'd or failed, so the result is
+ * known when clone returns. Legacy clone(CLONE_PIDFD) stands in where
+ * clone3 is refused.
+ *
+ * Hidden: the same, one level down (hidden.c): an intermediate task makes
+ * that clone and reports, and this thread waits for its report.
+ *
+ * Both hold the table lock, with every signal blocked, from before the
+ * clone until the new child is in the table (or, when it failed, has been
+ * reaped): no wait of this process can meet a child the table does not
+ * know, nor one that failed before exec.
  */
 #define _GNU_SOURCE
 #include "linux.h"
 
-#include <pthread.h>
 #include <sched.h>
-#include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 
 #include "../common/table.h"
 
-#define LINUX_STACK_SIZE (64 * 1024)
-
-/* One child stack per spawning thread, reused: the child is gone when clone returns. */
-static __thread char *linux_stack;
-
-static char *linux_stack_top(void) {
-  if (linux_stack == NULL) {
-    void *p = mmap(NULL, LINUX_STACK_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    linux_stack = p;
-  }
-  return linux_stack + LINUX_STACK_SIZE;
-}
-
-long pp_linux_clone(int use_clone3, unsigned long long extra, pp_child_fn fn, void *arg,
-                    int *pidfd) {
-  char *top = linux_stack_top();
-  if (top == NULL) return -ENOMEM;
+long pp_linux_clone(int use_clone3, unsigned long long flags, int exit_signal, char *stack,
+                    size_t size, pp_child_fn fn, void *arg, int *pidfd) {
+  flags |= CLONE_VM;
   if (use_clone3) {
     struct pp_clone_args args = {0};
-    args.flags = CLONE_PIDFD | CLONE_VM | CLONE_VFORK | extra;
+    args.flags = flags;
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
-    args.exit_signal = SIGCHLD;
-    args.stack = (uint64_t)(uintptr_t)(top - LINUX_STACK_SIZE);
-    args.stack_size = LINUX_STACK_SIZE;
+    args.exit_signal = (uint64_t)exit_signal;
+    args.stack = (uint64_t)(uintptr_t)stack;
+    args.stack_size = size;
     return pp_clone3(&args, fn, arg);
   }
-  return pp_clone_legacy(CLONE_PIDFD | CLONE_VM | CLONE_VFORK | SIGCHLD, top, pidfd, fn, arg);
+  return pp_clone_legacy((unsigned long)(flags & 0xffffffffULL) | (unsigned long)exit_signal,
+                         stack + size, pidfd, fn, arg);
 }
 
-/* Reaps a child that failed before exec; its status is of no interest. */
+/*
+ * Clones as the probe found best, and learns once and for all when clone3
+ * is refused after all (a seccomp profile that allows it to the probe's
+ * callers only): legacy clone from then on.
+ */
+static long linux_clone(unsigned long long flags, int exit_signal, char *stack, size_t size,
+                        pp_child_fn fn, void *arg, int *pidfd) {
+  int use_clone3 = pp_linux_features.clone3;
+  unsigned long long extra =
+      use_clone3 && pp_linux_features.clear_sighand ? CLONE_CLEAR_SIGHAND : 0;
+  long pid = pp_linux_clone(use_clone3, flags | extra, exit_signal, stack, size, fn, arg, pidfd);
+  if (use_clone3 && (pid == -ENOSYS || pid == -EPERM)) {
+    pp_linux_features.clone3 = 0;
+    pp_linux_features.clear_sighand = 0;
+    pid = pp_linux_clone(0, flags, exit_signal, stack, size, fn, arg, pidfd);
+  }
+  return pid;
+}
+
+/* Reaps a direct child that failed before exec; its status is of no interest. */
 static void linux_discard(int pidfd) {
   siginfo_t info;
   long r;
@@ -58,43 +70,101 @@ static void linux_discard(int pidfd) {
   pp_sys1(SYS_close, pidfd);
 }
 
-int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err) {
+static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, pp_child *child,
+                              pp_spawn_error *err) {
   pp_linux_ctx ctx = {.req = req, .close_range = pp_linux_features.close_range};
-  unsigned long long extra = pp_linux_features.clear_sighand ? CLONE_CLEAR_SIGHAND : 0;
   int pidfd = -1;
-  sigset_t saved;
-  long pid;
+  pp_sigmask saved;
 
-  if (req->nfds > PP_LINUX_MAX_FDS) {
-    *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
-    return -EINVAL;
-  }
+  ctx.parent_pid = (int)pp_sys0(SYS_getpid);
   /* Every signal stays blocked from here to the child's reset: see child.c. */
   pp_table_lock(&saved);
-  pid = pp_linux_clone(pp_linux_features.clone3, extra, pp_linux_child, &ctx, &pidfd);
-  if (pid == -ENOSYS || pid == -EPERM) {
-    if (pp_linux_features.clone3) {
-      pp_linux_features.clone3 = 0;
-      pp_linux_features.clear_sighand = 0;
-      pid = pp_linux_clone(0, 0, pp_linux_child, &ctx, &pidfd);
-    }
-  }
+  long pid = linux_clone(CLONE_PIDFD | CLONE_VFORK, SIGCHLD, region->child_stack,
+                         PP_LINUX_CHILD_STACK, pp_linux_child, &ctx, &pidfd);
   if (pid < 0) {
     pp_table_unlock(&saved);
     *err = (pp_spawn_error){(int)pid, PP_STEP_CLONE};
     return (int)pid;
   }
   if (ctx.err.err != 0) {
-    pp_table_unlock(&saved);
     linux_discard(pidfd);
+    pp_table_unlock(&saved);
     err->err = ctx.err.err;
     err->step = ctx.err.step;
     return err->err;
   }
   child->pid = (int)pid;
+  child->reap_pid = (int)pid;
   child->fd = pidfd;
   child->backend = &pp_linux_backend;
   pp_table_insert_locked(child);
   pp_table_unlock(&saved);
   return 0;
+}
+
+/*
+ * The intermediate's pidfd tells this process of its exit; where pidfds
+ * are missing (before 5.3) the intermediate writes an eventfd instead.
+ */
+static int linux_spawn_hidden(pp_linux_region *region, const pp_spawn_req *req, pp_child *child,
+                              pp_spawn_error *err) {
+  pp_linux_hidden *h = &region->hidden;
+  int use_pidfd = pp_linux_features.waitid_pidfd && pp_linux_features.clone_pidfd;
+  int ifd = -1;
+  pp_sigmask saved;
+
+  *h = (pp_linux_hidden){
+      .ctx = {.req = req, .close_range = pp_linux_features.close_range},
+      .child_fn = pp_linux_child,
+      .use_clone3 = pp_linux_features.clone3,
+      .child_extra =
+          pp_linux_features.clone3 && pp_linux_features.clear_sighand ? CLONE_CLEAR_SIGHAND : 0,
+      .host_pid = (int)pp_sys0(SYS_getpid),
+      .die_signal = req->creds.pdeathsig,
+      .efd = -1,
+  };
+  if (!use_pidfd) {
+    h->efd = (int)pp_sys2(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (h->efd < 0) {
+      *err = (pp_spawn_error){h->efd, PP_STEP_INTERMEDIATE};
+      return h->efd;
+    }
+  }
+  pp_table_lock(&saved);
+  long ipid = pp_linux_hidden_start(region, use_pidfd ? &ifd : NULL);
+  if (ipid < 0 || h->ctx.err.err != 0) {
+    if (ipid >= 0) pp_linux_hidden_reap_intermediate((int)ipid, ifd, 0);
+    pp_table_unlock(&saved);
+    if (ifd >= 0) pp_sys1(SYS_close, ifd);
+    if (h->efd >= 0) pp_sys1(SYS_close, h->efd);
+    *err = ipid < 0 ? (pp_spawn_error){(int)ipid, PP_STEP_INTERMEDIATE}
+                    : (pp_spawn_error){h->ctx.err.err, h->ctx.err.step};
+    return err->err;
+  }
+  child->pid = h->cpid;
+  child->reap_pid = (int)ipid;
+  child->fd = ifd >= 0 ? ifd : h->efd;
+  child->priv = region;
+  child->backend = &pp_linux_backend;
+  pp_table_insert_locked(child);
+  pp_table_unlock(&saved);
+  return 0;
+}
+
+int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err) {
+  if (req->nfds > PP_LINUX_MAX_FDS) {
+    *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
+    return -EINVAL;
+  }
+  pp_linux_region *region = pp_linux_region_get();
+  if (region == NULL) {
+    *err = (pp_spawn_error){-ENOMEM, PP_STEP_CLONE};
+    return -ENOMEM;
+  }
+  int hidden = (req->flags & PP_SPAWN_HIDDEN) != 0;
+  int r = hidden ? linux_spawn_hidden(region, req, child, err)
+                 : linux_spawn_direct(region, req, child, err);
+  /* A direct child has exec'd: its stack is free. A hidden one's region lives with it. */
+  if (r < 0 || !hidden) pp_linux_region_put(region);
+  return r;
 }

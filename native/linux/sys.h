@@ -11,12 +11,16 @@
  *   CLONE_CLEAR_SIGHAND             5.5      handlers reset at clone time
  *   close_range                     5.9      no fd leaks into the child
  *   CLOSE_RANGE_CLOEXEC             5.11     ... closed by exec, off the parent's wait
+ *   PIDFD_SIGNAL_PROCESS_GROUP      6.9      a detached child's group, atomically
  *   PIDFD_GET_INFO + PIDFD_INFO_EXIT 6.15    the status after a theft
  *
- * The child side and the code that may one day run on a shepherd process
- * share the calling thread's TLS, so they must not write errno: pp_sys()
- * returns -errno itself. On architectures without an inline version it
- * falls back to syscall(2) and puts errno back as it found it.
+ * Hidden isolation needs none of them: clone with exit signal 0, futexes
+ * and eventfds are as old as the kernels Node runs on (4.18).
+ *
+ * The child side and the intermediate task of hidden isolation share the
+ * spawning thread's TLS, so they must not write errno: pp_sys() returns
+ * -errno itself. On architectures without an inline version it falls back
+ * to syscall(2) and puts errno back as it found it.
  */
 #ifndef PP_LINUX_SYS_H
 #define PP_LINUX_SYS_H
@@ -43,6 +47,55 @@
 #endif
 
 #define PP_CLOSE_RANGE_CLOEXEC (1U << 2)
+
+/*
+ * The 32-bit id calls. On i386 and 32-bit ARM the plain numbers are the
+ * 16-bit calls of the 1990s, which would take uid 131072 for 0.
+ */
+#ifdef SYS_setresuid32
+#define PP_SYS_setresuid SYS_setresuid32
+#define PP_SYS_setresgid SYS_setresgid32
+#define PP_SYS_getresuid SYS_getresuid32
+#define PP_SYS_getresgid SYS_getresgid32
+#define PP_SYS_setgroups SYS_setgroups32
+#define PP_SYS_getgroups SYS_getgroups32
+#else
+#define PP_SYS_setresuid SYS_setresuid
+#define PP_SYS_setresgid SYS_setresgid
+#define PP_SYS_getresuid SYS_getresuid
+#define PP_SYS_getresgid SYS_getresgid
+#define PP_SYS_setgroups SYS_setgroups
+#define PP_SYS_getgroups SYS_getgroups
+#endif
+
+/* prlimit64's struct rlimit64: 64-bit fields on every architecture. */
+struct pp_rlimit64 {
+  uint64_t cur;
+  uint64_t max;
+};
+
+/* The ambient capability set (4.3) and capget/capset's version 3 structures. */
+#define PP_PR_CAP_AMBIENT 47
+#define PP_PR_CAP_AMBIENT_CLEAR_ALL 4
+#define PP_CAP_VERSION_3 0x20080522
+
+struct pp_cap_header {
+  uint32_t version;
+  int pid;
+};
+
+struct pp_cap_data {
+  uint32_t effective;
+  uint32_t permitted;
+  uint32_t inheritable;
+};
+
+/* Futex operations on a word shared with a task of the same address space. */
+#define PP_FUTEX_WAIT_PRIVATE 128
+#define PP_FUTEX_WAKE_PRIVATE 129
+
+/* pidfd_send_signal's flag for the target's process group (6.9). */
+#define PP_PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -145,7 +198,10 @@ typedef int (*pp_child_fn)(void *arg);
 /* pp_clone3 runs fn(arg) in a child made by clone3; returns its pid or -errno. */
 long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg);
 
-/* pp_clone_legacy does the same through clone(2); the pidfd lands in *pidfd. */
+/*
+ * pp_clone_legacy does the same through clone(2); the pidfd lands in *pidfd.
+ * The C library's wrapper may write errno on failure: it is put back.
+ */
 long pp_clone_legacy(unsigned long flags, void *stack_top, int *pidfd, pp_child_fn fn, void *arg);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * Loaded with LD_PRELOAD (DYLD_INSERT_LIBRARIES on macOS), it interposes
  * wait, waitpid, wait3, wait4 and waitid for all native code in the
- * process, and owns the process's table of private children (the addon
- * finds it, and uses it instead of its own). A foreign waitpid(-1) then
+ * process, and owns the process's table of private children: loaded
+ * first, its table (table.c, PP_TABLE_SYMBOL) is the one every copy of the
+ * addon finds and uses. A foreign waitpid(-1) then
  * never returns a private child: the child is reaped for its handle, its
  * status stashed, and the call goes on. Blocking calls stay blocking,
  * WNOHANG calls stay non-blocking, and ECHILD comes back when only private
@@ -26,8 +27,8 @@
 
 #define PP_EXPORT __attribute__((visibility("default")))
 
-/* pp_shim_table is the process's table of private children. */
-PP_EXPORT pp_table pp_shim_table = {.version = PP_TABLE_VERSION, .once = PTHREAD_ONCE_INIT};
+/* private_process_shim tells the addon that the shim is loaded (table.h, PP_SHIM_SYMBOL). */
+PP_EXPORT const int private_process_shim = 1;
 
 /*
  * Picks and sets up the table when the shim is loaded: the first use must

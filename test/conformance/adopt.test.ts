@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { adopt, PrivateHandle, spawnPrivate, waitpid } from '../../esm/index.mjs';
-import { pidfdBackendsHere } from '../helpers/backends.js';
+import { pidfdModesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { runUnderSeccomp } from '../helpers/seccomp.js';
 
-describe.each(pidfdBackendsHere())('adopt() (%s backend)', (backend) => {
+describe.each(pidfdModesHere())('adopt() ($name)', ({ backend }) => {
   checkNoLeaks();
 
   it('gives a ChildProcess a pid-reuse-safe kill(); child_process still reaps it', async () => {
@@ -44,10 +44,14 @@ describe.each(pidfdBackendsHere())('adopt() (%s backend)', (backend) => {
   });
 
   it('refuses a child that is already private, and an exited ChildProcess', async () => {
-    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation: 'direct', stdio: 'ignore' });
     expect(() => adopt(h.pid, { backend })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    // A hidden child is not this process's child at all.
+    const hidden = spawnPrivate('/bin/sleep', ['30'], { isolation: 'hidden', stdio: 'ignore' });
+    expect(() => adopt(hidden.pid, { backend })).toThrow(expect.objectContaining({ code: 'ECHILD' }));
     h.kill('SIGKILL');
-    await h.wait();
+    hidden.kill('SIGKILL');
+    await Promise.all([h.wait(), hidden.wait()]);
     const child = spawn('/bin/true');
     await once(child, 'exit');
     expect(() => adopt(child, { backend })).toThrow(expect.objectContaining({ code: 'ESRCH' }));

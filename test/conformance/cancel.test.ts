@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessStatus, runPrivate, spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { rejection } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { liveChildren } from '../helpers/leaks.js';
@@ -29,7 +29,7 @@ async function firstChunk(stream: Readable | null): Promise<string> {
   return String(chunk);
 }
 
-describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
+describe.each(modesHere())('cancellation ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
   let timers: TimerWatch;
   beforeEach(() => {
@@ -44,6 +44,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       const ac = new AbortController();
       const h = spawnPrivate(...stubborn, {
         backend,
+        isolation,
         stdio: ['ignore', 'pipe', 'ignore'],
         signal: ac.signal,
         killGraceMs: SHORT_GRACE,
@@ -60,6 +61,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       // SIGCONT's default action is to go on running: a child that survives killSignal from its first instruction.
       const h = spawnPrivate('sleep', ['30'], {
         backend,
+        isolation,
         stdio: 'ignore',
         timeout: SHORT_TIMEOUT,
         killSignal: 'SIGCONT',
@@ -73,6 +75,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       const ac = new AbortController();
       const h = spawnPrivate('sleep', ['30'], {
         backend,
+        isolation,
         stdio: 'ignore',
         signal: ac.signal,
         timeout: TIMEOUT,
@@ -89,6 +92,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       const ac = new AbortController();
       const h = spawnPrivate('true', [], {
         backend,
+        isolation,
         stdio: 'ignore',
         signal: ac.signal,
         timeout: TIMEOUT,
@@ -101,7 +105,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
     });
 
     it('an already-aborted signal still starts the child, then stops it: wait() resolves with the status', async () => {
-      const h = spawnPrivate('sleep', ['30'], { backend, stdio: 'ignore', signal: AbortSignal.abort() });
+      const h = spawnPrivate('sleep', ['30'], { backend, isolation, stdio: 'ignore', signal: AbortSignal.abort() });
       expect((await h.wait()).signal).toBe('SIGTERM');
     });
 
@@ -111,7 +115,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       ['a fraction', 1.5, 'ERR_OUT_OF_RANGE'],
     ])('killGraceMs as %s throws before anything is spawned', (_, killGraceMs, code) => {
       const before = liveChildren();
-      expect(() => spawnPrivate('true', [], { backend, killGraceMs: killGraceMs as never })).toThrow(
+      expect(() => spawnPrivate('true', [], { backend, isolation, killGraceMs: killGraceMs as never })).toThrow(
         expect.objectContaining({ code }),
       );
       expect(liveChildren()).toEqual(before);
@@ -122,7 +126,12 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
     it('aborting rejects with an AbortError whose cause is the reason, once the child is reaped', async () => {
       const ac = new AbortController();
       const reason = new Error('changed my mind');
-      const run = runPrivate(...sh('echo started; exec sleep 30'), { backend, signal: ac.signal, timeout: TIMEOUT });
+      const run = runPrivate(...sh('echo started; exec sleep 30'), {
+        backend,
+        isolation,
+        signal: ac.signal,
+        timeout: TIMEOUT,
+      });
       ac.abort(reason);
       const err = await rejection(run);
       expect(err.name).toBe('AbortError');
@@ -137,7 +146,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
 
     it('an abort without a reason has the signal’s own reason as its cause', async () => {
       const ac = new AbortController();
-      const run = runPrivate('sleep', ['30'], { backend, signal: ac.signal });
+      const run = runPrivate('sleep', ['30'], { backend, isolation, signal: ac.signal });
       ac.abort();
       const err = await rejection(run);
       expect(err.cause).toBe(ac.signal.reason);
@@ -148,13 +157,17 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
       const marker = path.join(dir, 'started');
       const before = liveChildren();
       const reason = new Error('too late');
-      const err = await rejection(runPrivate(...sh(`touch ${marker}`), { backend, signal: AbortSignal.abort(reason) }));
+      const err = await rejection(
+        runPrivate(...sh(`touch ${marker}`), { backend, isolation, signal: AbortSignal.abort(reason) }),
+      );
       expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
       expect(err.pid).toBeUndefined();
       expect(liveChildren()).toEqual(before);
       expect(existsSync(marker)).toBe(false);
       // Not even the PATH lookup: an AbortError, not ENOENT.
-      const missing = await rejection(runPrivate('no-such-command-here', [], { backend, signal: AbortSignal.abort() }));
+      const missing = await rejection(
+        runPrivate('no-such-command-here', [], { backend, isolation, signal: AbortSignal.abort() }),
+      );
       expect(missing.code).toBe('ABORT_ERR');
     });
 
@@ -165,7 +178,9 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
     });
 
     it('a timeout rejects with ETIMEDOUT once the child is reaped', async () => {
-      const err = await rejection(runPrivate('sleep', ['30'], { backend, timeout: SHORT_TIMEOUT, killGraceMs: GRACE }));
+      const err = await rejection(
+        runPrivate('sleep', ['30'], { backend, isolation, timeout: SHORT_TIMEOUT, killGraceMs: GRACE }),
+      );
       expect(err.code).toBe('ETIMEDOUT');
       expect((err.status as ProcessStatus).signal).toBe('SIGTERM');
       expect(err.signal).toBe('SIGTERM');
@@ -175,17 +190,18 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
 
     it('a timeout also bounds output that a descendant keeps open after the child exits', async () => {
       const err = await rejection(
-        runPrivate(...sh('(while echo tick; do sleep 0.05; done) & exit 0'), { backend, timeout: 300 }),
+        runPrivate(...sh('(while echo tick; do sleep 0.05; done) & exit 0'), { backend, isolation, timeout: 300 }),
       );
       expect(err.code).toBe('ETIMEDOUT');
       expect(String(err.stdout)).toMatch(/^(tick\n)*$/);
     });
 
     it('killGraceMs: a child that ignores killSignal gets SIGKILL and the run still rejects with AbortError', async () => {
-      const ready = path.join(dir, `ready-${backend}`);
+      const ready = path.join(dir, `ready-${backend}-${isolation}`);
       const ac = new AbortController();
       const run = runPrivate('/bin/sh', ['-c', 'trap "" TERM; : > "$0"; exec sleep 30', ready], {
         backend,
+        isolation,
         signal: ac.signal,
         killGraceMs: SHORT_GRACE,
       });
@@ -199,7 +215,7 @@ describe.each(backendsHere())('cancellation (%s backend)', (backend) => {
 
     it('aborting after the run has settled does nothing, and nothing listens any more', async () => {
       const ac = new AbortController();
-      const r = await runPrivate('true', [], { backend, signal: ac.signal, timeout: TIMEOUT });
+      const r = await runPrivate('true', [], { backend, isolation, signal: ac.signal, timeout: TIMEOUT });
       expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
       expect(timers.pending()).toBe(0);
       ac.abort();

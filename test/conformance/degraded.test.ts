@@ -1,22 +1,25 @@
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runUnderSeccomp } from '../helpers/seccomp.js';
+import { runProgramUnderSeccomp, runUnderSeccomp } from '../helpers/seccomp.js';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'degraded.cjs');
 
-async function degraded(rules: string[], mode = ''): Promise<Record<string, any>> {
+async function degraded(rules: string[], mode = '', isolation?: string): Promise<Record<string, any>> {
   const { thief, inspect } = inject('helpers');
-  const r = await runUnderSeccomp(rules, fixture, [thief, inspect, mode], { timeout: 60_000 });
+  const env = { ...process.env };
+  if (isolation === undefined) delete env.PRIVATE_PROCESS_ISOLATION;
+  else env.PRIVATE_PROCESS_ISOLATION = isolation;
+  const r = await runUnderSeccomp(rules, fixture, [thief, inspect, mode], { timeout: 60_000, env });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout.trim());
 }
 
 // Each case emulates a kernel or a sandbox with a seccomp filter, so that
-// every path runs on this one machine.
-describe('on kernels and sandboxes that refuse features', () => {
+// every path runs on this one machine, in both isolations.
+describe.each(['hidden', 'direct'])('on kernels and sandboxes that refuse clone3 or close_range (%s)', (isolation) => {
   it('falls back to legacy clone when clone3 answers ENOSYS, as Docker’s profile does', async () => {
-    const r = await degraded(['clone3=ENOSYS']);
+    const r = await degraded(['clone3=ENOSYS'], '', isolation);
     expect(r.ownStatus).toBe(true);
     expect(r.caps.clone3).toBe(false);
     expect(r.caps.clonePidfd).toBe(true);
@@ -30,7 +33,7 @@ describe('on kernels and sandboxes that refuse features', () => {
   it('falls back to legacy clone when clone3 answers EPERM, as older container profiles do', async () => {
     // Only the package's clone3 calls are refused: the C library's pthread_create
     // gives up on EPERM, and Node could not start its threads.
-    const r = await degraded(['clone3:VER0=EPERM']);
+    const r = await degraded(['clone3:VER0=EPERM'], '', isolation);
     expect(r.caps.clone3).toBe(false);
     expect(r.caps.clonePidfd).toBe(true);
     expect(r.caps.backend).toBe('linux');
@@ -40,36 +43,42 @@ describe('on kernels and sandboxes that refuse features', () => {
   });
 
   it('survives a profile that raises SIGSYS for clone3 instead of failing it, as Android’s does', async () => {
-    const r = await degraded(['clone3:VER0=SIGSYS']);
+    const r = await degraded(['clone3:VER0=SIGSYS'], '', isolation);
     expect(r.caps.clone3).toBe(false);
     expect(r.caps.backend).toBe('linux');
     expect(r.wrong).toEqual([]);
     expect(r.errors).toEqual([]);
   });
 
+  it('keeps the child’s fd table clean without close_range', async () => {
+    const r = await degraded(['close_range=ENOSYS'], '', isolation);
+    expect(r.caps.closeRange).toBe(false);
+    expect(r.inspected.fds).toEqual([0, 1, 2]);
+    expect(r.wrong).toEqual([]);
+  });
+});
+
+// Each case emulates a kernel or a sandbox with a seccomp filter, so that
+// every path runs on this one machine.
+describe('on kernels and sandboxes that refuse features', () => {
   it.each([
     'pidfd_send_signal=ENOSYS',
     'pidfd_send_signal=EPERM',
     'waitid:P_PIDFD=EINVAL',
     'pidfd_open=ENOSYS pidfd_send_signal=EPERM',
-  ])('falls back to the waitpid table when %s, and says why in capabilities()', async (rules) => {
+  ])('keeps hidden isolation when %s, and gives direct children through the waitpid table', async (rules) => {
     const r = await degraded(rules.split(' '), '--caps-only');
-    expect(r.caps.backends.linux.available).toBe(false);
-    expect(r.caps.backends.linux.reason).toMatch(/pidfd|clone|waitid/);
+    expect(r.caps.backend).toBe('linux');
+    expect(r.caps.isolation).toBe('hidden');
     expect(r.caps.backends.fallback.available).toBe(true);
-    expect(r.caps.backend).toBe('fallback');
-    expect(r.code).toBeNull(); // the spawn worked, through posix_spawn
+    expect(r.spawned).toEqual({
+      default: { backend: 'linux', isolation: 'hidden', status: 'exit 0' },
+      direct: { backend: 'fallback', isolation: 'direct', status: 'exit 0' },
+    });
   });
 
-  it('keeps the child’s fd table clean without close_range', async () => {
-    const r = await degraded(['close_range=ENOSYS']);
-    expect(r.caps.closeRange).toBe(false);
-    expect(r.inspected.fds).toEqual([0, 1, 2]);
-    expect(r.wrong).toEqual([]);
-  });
-
-  it('rejects with ERR_PRIVATE_STATUS_LOST, never hangs, when a thief wins and PIDFD_INFO_EXIT is missing', async () => {
-    const r = await degraded(['ioctl:PIDFD_GET_INFO=ENOTTY'], '--thief');
+  it('direct: rejects with ERR_PRIVATE_STATUS_LOST, never hangs, when a thief wins and PIDFD_INFO_EXIT is missing', async () => {
+    const r = await degraded(['ioctl:PIDFD_GET_INFO=ENOTTY'], '--thief', 'direct');
     expect(r.caps.pidfdInfoExit).toBe(false);
     expect(r.stolen).toBeGreaterThan(0);
     expect(r.lost).toBeGreaterThan(0);
@@ -78,11 +87,31 @@ describe('on kernels and sandboxes that refuse features', () => {
     expect(r.errors).toEqual([]);
   });
 
-  it('recovers every stolen status through PIDFD_INFO_EXIT when the kernel has it', async () => {
-    const r = await degraded([], '--thief');
+  it('hidden: a thief takes nothing, and nothing is lost, when PIDFD_INFO_EXIT is missing', async () => {
+    const r = await degraded(['ioctl:PIDFD_GET_INFO=ENOTTY'], '--thief');
+    expect(r.caps.pidfdInfoExit).toBe(false);
+    expect(r).toMatchObject({ stolen: 0, lost: 0, wrong: [], errors: [] });
+  });
+
+  it('direct: recovers every stolen status through PIDFD_INFO_EXIT when the kernel has it', async () => {
+    const r = await degraded([], '--thief', 'direct');
     expect(r.caps.pidfdInfoExit).toBe(true);
     expect(r.stolen).toBeGreaterThan(0);
     expect(r.lost).toBe(0);
     expect(r.wrong).toEqual([]);
   });
+});
+
+it('waitpid(0) names its own process group, which kernels before 5.4 need', async () => {
+  const dist = JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'cjs', 'index.js'));
+  const script = `
+    const { waitpid } = require(${dist});
+    const cp = require('node:child_process').spawn('/bin/sh', ['-c', 'exit 3'], { stdio: 'ignore' });
+    cp.unref();
+    let r;
+    try { r = String(waitpid(0)); } catch (err) { r = err.code; }
+    console.log(JSON.stringify({ pid: cp.pid, r }));`;
+  const r = await runProgramUnderSeccomp(['waitid:P_PGID0=EINVAL'], process.execPath, ['-e', script]);
+  const { pid, r: result } = JSON.parse(r.stdout);
+  expect(result).toBe(`pid ${pid} exit 3`);
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pp-errors-'));
@@ -18,11 +18,11 @@ function spawnError(fn: () => unknown): NodeJS.ErrnoException & { step: string; 
   throw new Error('expected spawnPrivate to throw');
 }
 
-describe.each(backendsHere())('spawn failures (%s backend)', (backend) => {
+describe.each(modesHere())('spawn failures ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it('throws ENOENT synchronously, shaped like Node’s spawn errors', () => {
-    const err = spawnError(() => spawnPrivate('no-such-command-here', ['a', 'b'], { backend }));
+    const err = spawnError(() => spawnPrivate('no-such-command-here', ['a', 'b'], { backend, isolation }));
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('ENOENT');
     expect(err.errno).toBe(-2);
@@ -36,7 +36,7 @@ describe.each(backendsHere())('spawn failures (%s backend)', (backend) => {
     const file = path.join(dir, 'not-executable');
     writeFileSync(file, '#!/bin/sh\nexit 0\n');
     chmodSync(file, 0o644);
-    const err = spawnError(() => spawnPrivate(file, [], { backend }));
+    const err = spawnError(() => spawnPrivate(file, [], { backend, isolation }));
     expect(err.code).toBe('EACCES');
     expect(err.step).toBe('execve');
   });
@@ -45,7 +45,9 @@ describe.each(backendsHere())('spawn failures (%s backend)', (backend) => {
     const file = path.join(dir, 'tool');
     writeFileSync(file, '#!/bin/sh\nexit 0\n');
     chmodSync(file, 0o644);
-    const err = spawnError(() => spawnPrivate('tool', [], { backend, env: { PATH: `/nonexistent:${dir}:/bin` } }));
+    const err = spawnError(() =>
+      spawnPrivate('tool', [], { backend, isolation, env: { PATH: `/nonexistent:${dir}:/bin` } }),
+    );
     expect(err.code).toBe('EACCES');
   });
 
@@ -53,20 +55,20 @@ describe.each(backendsHere())('spawn failures (%s backend)', (backend) => {
     const file = path.join(dir, 'no-shebang');
     writeFileSync(file, 'exit 0\n');
     chmodSync(file, 0o755);
-    const err = spawnError(() => spawnPrivate(file, [], { backend }));
+    const err = spawnError(() => spawnPrivate(file, [], { backend, isolation }));
     expect(err.code).toBe('ENOEXEC');
     expect(err.step).toBe('execve');
   });
 
   it("reports a bad cwd at the 'chdir' step", () => {
-    const err = spawnError(() => spawnPrivate('/bin/true', [], { backend, cwd: path.join(dir, 'missing') }));
+    const err = spawnError(() => spawnPrivate('/bin/true', [], { backend, isolation, cwd: path.join(dir, 'missing') }));
     expect(err.code).toBe('ENOENT');
     expect(err.step).toBe('chdir');
   });
 
   it("reports a closed stdio fd at the 'dup2' step", () => {
     const err = spawnError(() =>
-      spawnPrivate('/bin/true', [], { backend, stdio: ['ignore', 'ignore', 'ignore', 999] }),
+      spawnPrivate('/bin/true', [], { backend, isolation, stdio: ['ignore', 'ignore', 'ignore', 999] }),
     );
     expect(err.code).toBe('EBADF');
     expect(err.step).toBe('dup2');

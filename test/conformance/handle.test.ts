@@ -4,19 +4,21 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import * as esm from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { readAll } from '../helpers/stream.js';
 
 const { spawnPrivate, forkPrivate, PrivateHandle } = esm;
 
-describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
+describe.each(modesHere())('PrivateHandle ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it('names its backend, pid and command', async () => {
-    const h = spawnPrivate('/bin/true', [], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/true', [], { backend, isolation, stdio: 'ignore' });
     expect(h).toBeInstanceOf(PrivateHandle);
-    expect(h.backend).toBe(backend === 'linux' ? 'linux-pidfd' : `${backend}-waitpid`);
+    // One name per backend: the option's, capabilities()'s and the handle's.
+    expect(h.backend).toBe(backend);
+    expect(h.isolation).toBe(isolation);
     expect(h.spawnfile).toBe('/bin/true');
     expect(h.spawnargs).toEqual(['/bin/true']);
     expect(h.toString()).toBe(`PrivateHandle pid ${h.pid} (running)`);
@@ -26,7 +28,7 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
   });
 
   it('kill() signals the running child, then throws ESRCH once it is reaped', async () => {
-    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore' });
     expect(h.kill(0)).toBe(true);
     expect(h.kill('SIGUSR1')).toBe(true);
     const s = await h.wait();
@@ -46,7 +48,7 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
   it('[Symbol.dispose] terminates a running child and releases its streams', async () => {
     let handle: InstanceType<typeof PrivateHandle> | undefined;
     {
-      using h = spawnPrivate('/bin/sleep', ['30'], { backend });
+      using h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation });
       handle = h;
     }
     const s = await handle.wait();
@@ -57,7 +59,7 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
   it('[Symbol.asyncDispose] terminates and waits', async () => {
     let handle: InstanceType<typeof PrivateHandle> | undefined;
     {
-      await using h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+      await using h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore' });
       handle = h;
     }
     expect(handle.status?.signal).toBe('SIGTERM');
@@ -67,6 +69,7 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
     const controller = new AbortController();
     const h = spawnPrivate('/bin/sleep', ['30'], {
       backend,
+      isolation,
       stdio: 'ignore',
       signal: controller.signal,
       killSignal: 'SIGKILL',
@@ -76,13 +79,14 @@ describe.each(backendsHere())('PrivateHandle (%s backend)', (backend) => {
   });
 
   it('kills the child when the timeout passes', async () => {
-    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore', timeout: 50 });
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore', timeout: 50 });
     expect((await h.wait()).signal).toBe('SIGTERM');
   });
 
   it('forkPrivate runs a Node.js module as a private child', async () => {
     const h = forkPrivate(path.join(__dirname, '..', 'fixtures', 'hello.cjs'), ['a'], {
       backend,
+      isolation,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [out, s] = await Promise.all([readAll(h.stdout), h.wait()]);

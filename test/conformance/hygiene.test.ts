@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, inject, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { readAll } from '../helpers/stream.js';
 import { thief } from '../helpers/thief.js';
@@ -16,12 +16,12 @@ interface Inspected {
   targets?: Record<string, string>;
 }
 
-describe.each(backendsHere())('what the child inherits (%s backend)', (backend) => {
+describe.each(modesHere())('what the child inherits ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
   const inspect = inject('helpers').inspect;
 
   async function inspectChild(options: object = {}, args: string[] = []): Promise<Inspected> {
-    const h = spawnPrivate(inspect, args, { backend, stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    const h = spawnPrivate(inspect, args, { backend, isolation, stdio: ['ignore', 'pipe', 'inherit'], ...options });
     const [out, status] = await Promise.all([readAll(h.stdout), h.wait()]);
     expect(status.exitCode).toBe(0);
     return JSON.parse(out) as Inspected;
@@ -80,7 +80,7 @@ describe.each(backendsHere())('what the child inherits (%s backend)', (backend) 
   });
 
   it('wires pipes both ways', async () => {
-    const h = spawnPrivate('/bin/cat', [], { backend });
+    const h = spawnPrivate('/bin/cat', [], { backend, isolation });
     h.stdin!.end('through the pipe');
     const [out, status] = await Promise.all([readAll(h.stdout), h.wait()]);
     await readAll(h.stderr);
@@ -91,6 +91,7 @@ describe.each(backendsHere())('what the child inherits (%s backend)', (backend) 
   it('runs in cwd, with env, argv0 and a PATH lookup in the child env', async () => {
     const h = spawnPrivate('sh', ['-c', 'echo "$0 $PWD $GREETING"'], {
       backend,
+      isolation,
       cwd: new URL('file:///tmp'),
       env: { PATH: '/usr/bin:/bin', GREETING: 'hi', UNSET: undefined },
       argv0: 'renamed',
@@ -106,6 +107,7 @@ describe.each(backendsHere())('what the child inherits (%s backend)', (backend) 
     try {
       const h = spawnPrivate('/bin/sh', ['-c', 'echo "$PP_TEST_VARIABLE ${PP_TEST_GONE-unset}"'], {
         backend,
+        isolation,
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const [out] = await Promise.all([readAll(h.stdout), h.wait()]);
@@ -126,6 +128,7 @@ describe.each(backendsHere())('what the child inherits (%s backend)', (backend) 
   it('starts a new session when detached', async () => {
     const h = spawnPrivate('/bin/sh', ['-c', 'ps -o sid= -p $$ 2>/dev/null || cut -d" " -f6 /proc/$$/stat'], {
       backend,
+      isolation,
       detached: true,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { openFds, zombieChildren } from '../helpers/leaks.js';
 
 const SPAWNS = 2000;
 
-describe.each(backendsHere())('resources (%s backend)', (backend) => {
+describe.each(modesHere())('resources ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it(`leaves no fd and no zombie after ${SPAWNS} spawns with pipes, waited every way`, async () => {
     const before = openFds();
     for (let i = 0; i < SPAWNS; i++) {
-      const h = spawnPrivate('/bin/true', [], { backend });
+      const h = spawnPrivate('/bin/true', [], { backend, isolation });
       if (i % 3 === 0) await h.wait();
       else if (i % 3 === 1) h.waitSync();
       else while (h.waitNonblock() === null) await new Promise((r) => setImmediate(r));
@@ -27,7 +27,7 @@ describe.each(backendsHere())('resources (%s backend)', (backend) => {
   it('leaves nothing behind when spawns fail', () => {
     const before = openFds();
     for (let i = 0; i < 200; i++) {
-      expect(() => spawnPrivate('/nonexistent/tool', [], { backend })).toThrow();
+      expect(() => spawnPrivate('/nonexistent/tool', [], { backend, isolation })).toThrow();
     }
     expect(zombieChildren()).toEqual([]);
     expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
@@ -35,7 +35,7 @@ describe.each(backendsHere())('resources (%s backend)', (backend) => {
 
   it('closes the pidfd of a closed handle once the child exits, and reaps it', async () => {
     const before = openFds();
-    const h = spawnPrivate('/bin/sh', ['-c', 'sleep 0.1'], { backend });
+    const h = spawnPrivate('/bin/sh', ['-c', 'sleep 0.1'], { backend, isolation });
     const pid = h.pid;
     h.close();
     expect(h.stdout!.destroyed).toBe(true);

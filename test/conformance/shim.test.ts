@@ -9,7 +9,12 @@ const noShim = preloadPath === null ? ' (skipped: the preload shim is not built 
 
 /** Runs the theft fixture with the shim preloaded (or not), under seccomp rules. */
 async function theft(options: { shim: boolean; backend: string; rules?: string[]; mode: string }) {
-  const env: NodeJS.ProcessEnv = { ...process.env, PRIVATE_PROCESS_BACKEND: options.backend };
+  // The shim is about direct children: hidden ones are no waitpid's to take in the first place.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PRIVATE_PROCESS_BACKEND: options.backend,
+    PRIVATE_PROCESS_ISOLATION: 'direct',
+  };
   if (options.shim) env.LD_PRELOAD = preloadPath!;
   else delete env.LD_PRELOAD;
   const r = await runUnderSeccomp(
@@ -93,4 +98,39 @@ describe.skipIf(preloadPath === null)(`child_process beside the shim${noShim}`, 
     );
     expect(JSON.parse(out)).toEqual({ shim: true, sync: [3, 'sync\n'], exec: [2, 'async\n'], exit: 5, mine: 4 });
   });
+});
+
+describe.skipIf(preloadPath === null)(`adopt() beside the shim${noShim}`, () => {
+  it.each([
+    ['', false],
+    [', even after a hostile waitpid(-1) in a thread met its exit first', true],
+  ])(
+    'an adopted ChildProcess still gets its exit from libuv, whose waitpid(pid) passes the shim%s',
+    async (_title, withThief) => {
+      const script = `
+      const cp = require('node:child_process');
+      const { adopt, capabilities } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'cjs', 'index.js'))});
+      const thief = ${withThief} ? require(${JSON.stringify(inject('helpers').thief)}) : null;
+      const child = cp.spawn('/bin/sh', ['-c', 'sleep 0.2; exit 6'], { stdio: 'ignore' });
+      const h = adopt(child);
+      if (thief) thief.startThreadThief();
+      child.on('exit', (code) => h.wait().then((s) => {
+        if (thief) thief.stopThreadThief();
+        // libuv reaped it: no zombie is left behind.
+        let state = 'gone';
+        try { state = require('node:fs').readFileSync('/proc/' + child.pid + '/stat', 'utf8').split(') ')[1][0]; } catch {}
+        console.log(JSON.stringify({ shim: capabilities().shimActive, exit: code, wait: s.exitCode, state }));
+      }));`;
+      const { execFile } = await import('node:child_process');
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['-e', script],
+          { env: { ...process.env, LD_PRELOAD: preloadPath! }, timeout: 30_000 },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
+      );
+      expect(JSON.parse(out)).toEqual({ shim: true, exit: 6, wait: 6, state: 'gone' });
+    },
+  );
 });

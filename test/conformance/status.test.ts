@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate, ProcessStatus } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 
-describe.each(backendsHere())('exit statuses (%s backend)', (backend) => {
+describe.each(modesHere())('exit statuses ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it('round-trips every exit code from 0 to 255', async () => {
     const handles = Array.from({ length: 256 }, (_, code) =>
-      spawnPrivate(...sh(`exit ${code}`), { backend, stdio: 'ignore' }),
+      spawnPrivate(...sh(`exit ${code}`), { backend, isolation, stdio: 'ignore' }),
     );
     const statuses = await Promise.all(handles.map((h) => h.wait()));
     statuses.forEach((s, code) => {
@@ -26,7 +26,7 @@ describe.each(backendsHere())('exit statuses (%s backend)', (backend) => {
   it.each(['SIGHUP', 'SIGINT', 'SIGKILL', 'SIGSEGV', 'SIGTERM', 'SIGUSR1', 'SIGABRT', 'SIGPIPE'] as const)(
     'reports death by %s with its name and number',
     async (signal) => {
-      const h = spawnPrivate(...sh(`kill -${signal.slice(3)} $$; sleep 5`), { backend, stdio: 'ignore' });
+      const h = spawnPrivate(...sh(`kill -${signal.slice(3)} $$; sleep 5`), { backend, isolation, stdio: 'ignore' });
       const s = await h.wait();
       expect(s.exitCode).toBeNull();
       expect(s.signal).toBe(signal);
@@ -37,7 +37,7 @@ describe.each(backendsHere())('exit statuses (%s backend)', (backend) => {
   );
 
   it('wait() resolves the same ProcessStatus object every time', async () => {
-    const h = spawnPrivate(...sh('exit 3'), { backend, stdio: 'ignore' });
+    const h = spawnPrivate(...sh('exit 3'), { backend, isolation, stdio: 'ignore' });
     const a = await h.wait();
     const b = await h.wait();
     expect(b).toBe(a);
@@ -47,14 +47,14 @@ describe.each(backendsHere())('exit statuses (%s backend)', (backend) => {
   });
 
   it('waitSync() blocks until exit and wait() then gives the same object', async () => {
-    const h = spawnPrivate('/bin/sleep', ['0.1'], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sleep', ['0.1'], { backend, isolation, stdio: 'ignore' });
     const s = h.waitSync();
     expect(s.exitCode).toBe(0);
     expect(await h.wait()).toBe(s);
   });
 
   it('waitNonblock() returns null while the child runs, then its status', async () => {
-    const h = spawnPrivate('/bin/sleep', ['5'], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sleep', ['5'], { backend, isolation, stdio: 'ignore' });
     expect(h.waitNonblock()).toBeNull();
     expect(h.status).toBeNull();
     h.kill('SIGKILL');
@@ -67,6 +67,7 @@ describe.each(backendsHere())('exit statuses (%s backend)', (backend) => {
   it('gives the resource usage the kernel counted', async () => {
     const s = await spawnPrivate(...sh('i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'), {
       backend,
+      isolation,
       stdio: 'ignore',
     }).wait();
     expect(s.resourceUsage).not.toBeNull();

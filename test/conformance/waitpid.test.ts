@@ -1,19 +1,29 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate, waitpid } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 
-function isZombie(pid: number): boolean {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+/** 1 for a zombie, 0 for a live process, -1 for one that is gone (reaped). */
+function stateOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? 1 : 0;
+  } catch {
+    return -1;
+  }
 }
 
-/** Blocks the thread until every pid is a zombie: nothing can reap meanwhile. */
+/**
+ * Blocks the thread until every pid has exited: a child of this process is
+ * then a zombie (nothing here can reap it meanwhile); a hidden child, which
+ * its intermediate reaps, is gone.
+ */
 function untilZombies(...pids: number[]): void {
   const stop = Date.now() + 10_000;
-  while (!pids.every(isZombie)) {
+  while (!pids.every((pid) => stateOf(pid) !== 0)) {
     if (Date.now() > stop) throw new Error(`children ${pids} did not exit`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   }
@@ -26,7 +36,7 @@ function ordinary(script: string): number {
   return cp.pid!;
 }
 
-describe.each(backendsHere())("the package's waitpid() (%s backend)", (backend) => {
+describe.each(modesHere())("the package's waitpid() ($name)", ({ backend, isolation }) => {
   checkNoLeaks();
 
   it('reaps an ordinary child by pid', () => {
@@ -37,7 +47,7 @@ describe.each(backendsHere())("the package's waitpid() (%s backend)", (backend) 
   });
 
   it('returns ordinary children from waitpid(-1), never a private one', async () => {
-    const h = spawnPrivate(...sh('exit 5'), { backend, stdio: 'ignore' });
+    const h = spawnPrivate(...sh('exit 5'), { backend, isolation, stdio: 'ignore' });
     const pid = ordinary('exit 6');
     untilZombies(h.pid, pid);
     const s = waitpid(-1)!;
@@ -51,7 +61,7 @@ describe.each(backendsHere())("the package's waitpid() (%s backend)", (backend) 
   });
 
   it('answers ECHILD for a private pid, even once it has exited', async () => {
-    const h = spawnPrivate(...sh('exit 7'), { backend, stdio: 'ignore' });
+    const h = spawnPrivate(...sh('exit 7'), { backend, isolation, stdio: 'ignore' });
     expect(() => waitpid(h.pid, { nohang: true })).toThrow(expect.objectContaining({ code: 'ECHILD' }));
     untilZombies(h.pid);
     expect(() => waitpid(h.pid)).toThrow(expect.objectContaining({ code: 'ECHILD' }));
@@ -59,14 +69,14 @@ describe.each(backendsHere())("the package's waitpid() (%s backend)", (backend) 
   });
 
   it('does not block when only private children are left', async () => {
-    const h = spawnPrivate('/bin/sleep', ['0.2'], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sleep', ['0.2'], { backend, isolation, stdio: 'ignore' });
     expect(() => waitpid(-1)).toThrow(expect.objectContaining({ code: 'ECHILD' }));
     expect((await h.wait()).exitCode).toBe(0);
   });
 
   it('blocks for an ordinary child while private ones exit meanwhile', async () => {
     const handles = Array.from({ length: 5 }, (_, i) =>
-      spawnPrivate(...sh(`exit ${10 + i}`), { backend, stdio: 'ignore' }),
+      spawnPrivate(...sh(`exit ${10 + i}`), { backend, isolation, stdio: 'ignore' }),
     );
     const pid = ordinary('sleep 0.3; exit 9');
     const s = waitpid(-1)!;
@@ -80,5 +90,56 @@ describe.each(backendsHere())("the package's waitpid() (%s backend)", (backend) 
     const pid = ordinary('sleep 0.2; exit 1');
     expect(waitpid(-1, { nohang: true })).toBeNull();
     expect(waitpid(pid)!.exitCode).toBe(1);
+  });
+});
+
+/** Runs the workers fixture: the host's waitpid() on the main thread while workers spawn. */
+function withWorkers(mode: string, isolation: string): Promise<any> {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'waitpid-workers.cjs');
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [fixture, mode, isolation], { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    ),
+  );
+}
+
+describe.each(['hidden', 'direct'])("the package's waitpid() while workers spawn (%s)", (isolation) => {
+  it('a blocking waitpid(-1) returns the ordinary child, never a false ECHILD', async () => {
+    const r = await withWorkers('blocking', isolation);
+    expect(r.first).toBe(`pid ${r.ordinary} exit 0`);
+  });
+
+  it('waitpid(-1, { nohang }) says nothing has exited, never a false ECHILD', async () => {
+    const r = await withWorkers('nohang', isolation);
+    expect(r.calls).toBeGreaterThan(0);
+    expect(r).toMatchObject({ echild: 0, strangers: [], reapedOrdinary: true });
+  });
+
+  it('never returns the status of a child that failed before exec', async () => {
+    const r = await withWorkers('failing', isolation);
+    expect(r.calls).toBeGreaterThan(0);
+    expect(r).toMatchObject({ echild: 0, strangers: [], reapedOrdinary: true });
+  });
+});
+
+/** This process's process group, from /proc/self/stat. */
+function ownPgid(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+describe.each(modesHere())('waitpid() on a process group ($name)', ({ backend, isolation }) => {
+  checkNoLeaks();
+
+  it.each([
+    ['0', () => 0],
+    ['-pgid', () => -ownPgid()],
+  ])('waitpid(%s) answers ECHILD at once when only private children are in the group', async (_name, pid) => {
+    const h = spawnPrivate('/bin/sleep', ['5'], { backend, isolation, stdio: 'ignore' });
+    expect(() => waitpid(pid())).toThrow(expect.objectContaining({ code: 'ECHILD' }));
+    // It did not wait for the private child to exit first.
+    expect(h.waitNonblock()).toBeNull();
+    h.kill('SIGKILL');
+    await h.wait();
   });
 });

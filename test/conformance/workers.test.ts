@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { processState, untilGone } from '../helpers/process.js';
 
@@ -24,16 +24,17 @@ async function orphanedChild(dieWithParent: boolean): Promise<number> {
   });
   let out = '';
   fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
-  await once(fixture, 'exit');
+  // 'close', not 'exit': the pipe must be closed too when the test's leak check looks.
+  await once(fixture, 'close');
   return Number(out.trim());
 }
 
-describe.each(backendsHere())('private children and worker threads (%s backend)', (backend) => {
+describe.each(modesHere())('private children and worker threads ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it('spawns and waits inside a worker', async () => {
     const worker = new Worker(path.join(fixtures, 'worker-spawn.cjs'), {
-      workerData: { file: '/bin/sh', args: ['-c', 'exit 4'], options: { backend } },
+      workerData: { file: '/bin/sh', args: ['-c', 'exit 4'], options: { backend, isolation } },
     });
     const messages: unknown[] = [];
     worker.on('message', (m) => messages.push(m));
@@ -43,7 +44,7 @@ describe.each(backendsHere())('private children and worker threads (%s backend)'
   });
 
   it('leaves no zombie when the worker is terminated in the middle of a wait', async () => {
-    const { worker, pid } = await workerChild({ file: '/bin/sleep', args: ['0.3'], options: { backend } });
+    const { worker, pid } = await workerChild({ file: '/bin/sleep', args: ['0.3'], options: { backend, isolation } });
     await worker.terminate();
     // The child outlives the worker; once it exits, something must reap it.
     const gone = await untilGone(pid);
@@ -57,7 +58,7 @@ describe.each(backendsHere())('private children and worker threads (%s backend)'
       const { worker, pid } = await workerChild({
         file: '/bin/sleep',
         args: ['30'],
-        options: { backend, dieWithParent: true },
+        options: { backend, isolation, dieWithParent: true },
       });
       expect(processState(pid)).not.toBeNull();
       await worker.terminate();

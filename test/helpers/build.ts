@@ -4,7 +4,7 @@
  * call it too, or only compute the paths with `helperPaths()`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,15 @@ export interface HelperPaths {
    * syscallProbe prints how each pidfd-era system call answers (`test/fixtures/syscall-probe.c`).
    */
   syscallProbe: string;
+  /** backendTable checks every compiled-in backend's table (`test/unit/backend-table.c`). */
+  backendTable: string;
+  /** nativeUnits runs unit checks of the native code without Node (`test/unit/native-units.c`). */
+  nativeUnits: string;
+  /**
+   * tableCopies are the table code as shared objects, as copies of the addon carry it
+   * (`test/unit/table-copy.c`): two of this version, and one of another table version.
+   */
+  tableCopies: [string, string, string];
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
 }
@@ -42,6 +51,19 @@ interface Target {
    * flags is computed only when the target is compiled, so an up-to-date addon needs no headers.
    */
   flags: () => string[];
+  /** more are further sources compiled into the same program. */
+  more?: string[];
+}
+
+/** The addon's C sources without its Node-API glue: every backend, the table and the host's waits. */
+function backendSources(source: (relative: string) => string): string[] {
+  return [
+    ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans'].map((f) => source(`native/common/${f}.c`)),
+    ...['backend', 'child', 'clone', 'hidden', 'probe', 'spawn', 'stack', 'wait'].map((f) =>
+      source(`native/linux/${f}.c`),
+    ),
+    ...['backend', 'spawn', 'wait', 'ident_linux'].map((f) => source(`native/fallback/${f}.c`)),
+  ];
 }
 
 const COMMON_FLAGS = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread'];
@@ -58,6 +80,8 @@ export function helperPaths(): HelperPaths {
     seccompRun: path.join(outDir, 'seccomp-run'),
     syscallProbe: path.join(outDir, 'syscall-probe'),
     backendTable: path.join(outDir, 'backend-table'),
+    nativeUnits: path.join(outDir, 'native-units'),
+    tableCopies: ['a', 'b', 'other'].map((n) => path.join(outDir, `table-copy-${n}.so`)) as [string, string, string],
     outDir,
   };
 }
@@ -109,23 +133,46 @@ function targetsOf(paths: HelperPaths): Target[] {
       // The addon's backends without Node-API: the registry and every Linux file.
       source: source('test/unit/backend-table.c'),
       output: paths.backendTable,
-      flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1'],
-      more: [
-        ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans'].map((f) => source(`native/common/${f}.c`)),
-        ...['backend', 'child', 'clone', 'probe', 'spawn', 'wait'].map((f) => source(`native/linux/${f}.c`)),
-        ...['backend', 'spawn', 'wait'].map((f) => source(`native/fallback/${f}.c`)),
+      flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1', '-ldl'],
+      more: backendSources(source),
+    },
+    ...paths.tableCopies.map((output, i) => ({
+      source: source('test/unit/table-copy.c'),
+      output,
+      flags: () => [
+        '-std=gnu11',
+        '-shared',
+        '-fPIC',
+        '-fvisibility=hidden',
+        ...(i === 2 ? ['-DPP_TABLE_ABI=999'] : []),
       ],
+      more: [source('native/common/table.c')],
+    })),
+    {
+      source: source('test/unit/native-units.c'),
+      output: paths.nativeUnits,
+      flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1', '-ldl'],
+      more: backendSources(source),
     },
   ];
 }
 
-/** isUpToDate tells whether the output exists and is newer than its source. */
-function isUpToDate(target: Target): boolean {
+/** The native headers every C target may include. */
+function nativeHeaders(): string[] {
+  return ['common', 'linux', 'fallback'].flatMap((dir) =>
+    readdirSync(path.join(repoRoot, 'native', dir))
+      .filter((f) => f.endsWith('.h'))
+      .map((f) => path.join(repoRoot, 'native', dir, f)),
+  );
+}
+
+/** isUpToDate tells whether the output exists and is newer than its sources and the native headers. */
+function isUpToDate(target: Target, headers: string[]): boolean {
   if (!existsSync(target.output)) {
     return false;
   }
   const built = statSync(target.output).mtimeMs;
-  return [target.source, ...(target.more ?? [])].every((file) => built > statSync(file).mtimeMs);
+  return [target.source, ...(target.more ?? []), ...headers].every((file) => built > statSync(file).mtimeMs);
 }
 
 /**
@@ -157,7 +204,8 @@ function compile(target: Target): Promise<void> {
 export async function buildHelpers(): Promise<HelperPaths> {
   const paths = helperPaths();
   mkdirSync(paths.outDir, { recursive: true });
-  const stale = targetsOf(paths).filter((target) => !isUpToDate(target));
+  const headers = nativeHeaders();
+  const stale = targetsOf(paths).filter((target) => !isUpToDate(target, headers));
   await Promise.all(stale.map(compile));
   return paths;
 }

@@ -14,7 +14,6 @@ static int check(const pp_backend *b) {
     const void *member;
   } members[] = {
       {"key", b->key},
-      {"name", b->name},
       {"probe", (const void *)b->probe},
       {"spawn", (const void *)b->spawn},
       {"watch", (const void *)b->watch},
@@ -42,7 +41,7 @@ int main(void) {
     const char *reason = NULL;
     missing += check(b);
     int r = b->probe(&caps, &reason);
-    printf("{\"key\":\"%s\",\"name\":\"%s\",\"probe\":%d}\n", b->key, b->name, r);
+    printf("{\"key\":\"%s\",\"probe\":%d}\n", b->key, r);
   }
   return missing == 0 ? 0 : 1;
 }

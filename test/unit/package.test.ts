@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -16,5 +17,19 @@ it.skipIf(process.platform !== 'linux')(
     expect(path.isAbsolute(preloadPath!)).toBe(true);
     expect(preloadPath!.endsWith('.so')).toBe(true);
     expect(existsSync(preloadPath!)).toBe(true);
+  },
+);
+
+it.skipIf(preloadPath === null)(
+  `the preload shim resolves every symbol it needs when it is loaded${preloadPath === null ? ' (skipped: no shim on this platform)' : ''}`,
+  () => {
+    // LD_BIND_NOW makes the dynamic linker bind every call at load: a missing one fails there, not in
+    // the middle of some program's waitpid().
+    const r = spawnSync(process.execPath, ['-e', '0'], {
+      env: { ...process.env, LD_PRELOAD: preloadPath!, LD_BIND_NOW: '1' },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   },
 );

@@ -62,9 +62,15 @@
  * work. */
 #define RUN_WAITID_P_PIDFD (-3L)
 #define RUN_P_PIDFD 3u
+/* waitid(P_PGID, 0, ...): "the caller's group" only since 5.4. */
+#define RUN_WAITID_P_PGID0 (-4L)
+#define RUN_P_PGID 2u
+/* clone(2) with CLONE_PIDFD in its flags, as before 5.2. */
+#define RUN_CLONE_PIDFD (-5L)
+#define RUN_CLONE_PIDFD_FLAG 0x1000u
 
 #define RUN_MAX_RULES 32
-#define RUN_MAX_INSNS (4 + RUN_MAX_RULES * 6)
+#define RUN_MAX_INSNS (4 + RUN_MAX_RULES * 7)
 #define RUN_USAGE_ERROR 125
 
 /* One refused system call: its number (or RUN_IOCTL_PIDFD_GET_INFO) and the seccomp action. */
@@ -78,12 +84,20 @@ static const struct {
   const char *name;
   long nr;
 } run_syscalls[] = {
-    {"clone3", SYS_clone3},           {"clone", SYS_clone},
-    {"pidfd_open", SYS_pidfd_open},   {"pidfd_send_signal", SYS_pidfd_send_signal},
-    {"waitid", SYS_waitid},           {"close_range", SYS_close_range},
-    {"setgroups", SYS_setgroups},     {"setresgid", SYS_setresgid},
-    {"setresuid", SYS_setresuid},     {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
-    {"clone3:VER0", RUN_CLONE3_VER0}, {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
+    {"clone3", SYS_clone3},
+    {"clone", SYS_clone},
+    {"pidfd_open", SYS_pidfd_open},
+    {"pidfd_send_signal", SYS_pidfd_send_signal},
+    {"waitid", SYS_waitid},
+    {"close_range", SYS_close_range},
+    {"setgroups", SYS_setgroups},
+    {"setresgid", SYS_setresgid},
+    {"setresuid", SYS_setresuid},
+    {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
+    {"clone3:VER0", RUN_CLONE3_VER0},
+    {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
+    {"waitid:P_PGID0", RUN_WAITID_P_PGID0},
+    {"clone:PIDFD", RUN_CLONE_PIDFD},
 };
 
 /* Maps the errno names accepted by --fail to their values. */
@@ -169,6 +183,18 @@ static size_t run_build_filter(const run_rule *rules, size_t count, struct sock_
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_waitid, 0, 3);
       program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(0));
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_P_PIDFD, 0, 1);
+    } else if (rules[i].nr == RUN_WAITID_P_PGID0) {
+      /* waitid, then its idtype P_PGID, then its id 0; skip to the next block otherwise. */
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_waitid, 0, 5);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(0));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_P_PGID, 0, 3);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(1));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+    } else if (rules[i].nr == RUN_CLONE_PIDFD) {
+      /* clone, then the CLONE_PIDFD bit of its flags. */
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(0));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JSET | BPF_K, RUN_CLONE_PIDFD_FLAG, 0, 1);
     } else if (rules[i].nr == RUN_CLONE3_VER0) {
       /* Match clone3 given the 64-byte first version of struct clone_args, as the package
        * passes it; the C library's threads pass a larger one and are left alone. */

@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect, inject, it } from 'vitest';
+
+/** Runs one subcommand of test/unit/native-units.c and parses its JSON line. */
+async function unit(name: string, ...args: string[]): Promise<any> {
+  const { stdout } = await promisify(execFile)(inject('helpers').nativeUnits, [name, ...args]);
+  return JSON.parse(stdout);
+}
+
+it('the table lock blocks every signal, the C library’s internal ones (32, 33) included', async () => {
+  const { sigBlk } = await unit('sigmask');
+  // SIGKILL (9) and SIGSTOP (19) cannot be blocked; every other of the 64 is.
+  const unblockable = (1n << 8n) | (1n << 18n);
+  expect(BigInt(`0x${sigBlk}`) | unblockable).toBe((1n << 64n) - 1n);
+});
+
+it('theft recovery waits for a slow reaper to release the child before it reads the exit', async () => {
+  expect(await unit('released')).toEqual({ released: true });
+});
+
+it('threads that spawn once and end leave no stack mapped behind', async () => {
+  const { threads, firstKiB, secondKiB } = await unit('stacks');
+  // A leak of one 64 KiB stack per thread would grow the second round by threads * 64 KiB.
+  expect(secondKiB - firstKiB).toBeLessThan((threads * 64) / 2);
+});
+
+it('two copies of the package in one process use one table of private children', async () => {
+  const [a, b] = inject('helpers').tableCopies;
+  expect(await unit('copies', a, b)).toEqual({ shared: true, conflictA: 0, conflictB: 0 });
+});
+
+it('a copy with another table version refuses, and says which, rather than misread it', async () => {
+  const [a, , other] = inject('helpers').tableCopies;
+  expect(await unit('copies', a, other)).toEqual({ shared: false, conflictA: 0, conflictB: 2 });
+});
