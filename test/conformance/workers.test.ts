@@ -17,16 +17,21 @@ async function workerChild(workerData: object): Promise<{ worker: Worker; pid: n
   return { worker, pid };
 }
 
-/** Runs the die-with-parent fixture to its exit; resolves with the pid of the child it left behind. */
-async function orphanedChild(dieWithParent: boolean): Promise<number> {
+/**
+ * Runs the die-with-parent fixture to its exit, in the given mode; resolves with the pid of the
+ * child it left behind and of that child's parent then (the intermediate of a hidden child).
+ */
+async function orphanedChild(dieWithParent: boolean, backend: string, isolation: string): Promise<[number, number]> {
   const fixture = spawn(process.execPath, [path.join(fixtures, 'die-with-parent.cjs'), String(dieWithParent)], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PRIVATE_PROCESS_BACKEND: backend, PRIVATE_PROCESS_ISOLATION: isolation },
   });
   let out = '';
   fixture.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
   // 'close', not 'exit': the pipe must be closed too when the test's leak check looks.
   await once(fixture, 'close');
-  return Number(out.trim());
+  const [pid, ppid] = out.trim().split(' ').map(Number);
+  return [pid!, ppid!];
 }
 
 describe.each(modesHere())('private children and worker threads ($name)', ({ backend, isolation }) => {
@@ -71,7 +76,7 @@ describe.each(modesHere())('private children and worker threads ($name)', ({ bac
   it.skipIf(backend === 'fallback')(
     `dieWithParent kills the child when the process that spawned it exits${backend === 'fallback' ? ' (skipped: posix_spawn cannot arm it)' : ''}`,
     async () => {
-      const pid = await orphanedChild(true);
+      const [pid] = await orphanedChild(true, backend, isolation);
       expect(pid).toBeGreaterThan(0);
       const gone = await untilGone(pid);
       if (!gone) process.kill(pid, 'SIGKILL');
@@ -79,9 +84,11 @@ describe.each(modesHere())('private children and worker threads ($name)', ({ bac
     },
   );
 
-  it('without dieWithParent the child outlives the process that spawned it', async () => {
-    const pid = await orphanedChild(false);
+  it('without dieWithParent the child outlives the process that spawned it, and no intermediate is left', async () => {
+    const [pid, parent] = await orphanedChild(false, backend, isolation);
     expect(processState(pid)).not.toBeNull();
+    // A hidden child's intermediate leaves with the process: it holds the dead process's memory.
+    if (isolation === 'hidden') expect(await untilGone(parent)).toBe(true);
     process.kill(pid, 'SIGKILL');
     await untilGone(pid);
   });

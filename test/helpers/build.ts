@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 export interface HelperPaths {
   /** thief is the Node-API addon of hostile reapers; load it through `test/helpers/thief.ts`. */
   thief: string;
+  /** host is the Node-API addon that changes its process's attributes (`test/helpers/native/host.c`). */
+  host: string;
   /** inspect prints its signal masks and open descriptors as JSON (`test/fixtures/inspect.c`). */
   inspect: string;
   /** seccompRun runs a program under a seccomp filter (`test/helpers/native/seccomp-run.c`). */
@@ -76,6 +78,7 @@ export function helperPaths(): HelperPaths {
   const outDir = path.join(repoRoot, 'build', 'test-helpers');
   return {
     thief: path.join(outDir, 'thief.node'),
+    host: path.join(outDir, 'host.node'),
     inspect: path.join(outDir, 'inspect'),
     seccompRun: path.join(outDir, 'seccomp-run'),
     syscallProbe: path.join(outDir, 'syscall-probe'),
@@ -117,6 +120,11 @@ function targetsOf(paths: HelperPaths): Target[] {
       source: source('test/helpers/native/thief.c'),
       output: paths.thief,
       flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
+    },
+    {
+      source: source('test/helpers/native/host.c'),
+      output: paths.host,
+      flags: () => ['-std=gnu11', '-shared', '-fPIC', `-I${nodeIncludeDir()}`],
     },
     {
       source: source('test/helpers/native/seccomp-run.c'),

@@ -86,3 +86,24 @@ export function runUnderSeccomp(
 ): Promise<SeccompResult> {
   return runProgramUnderSeccomp(rules, process.execPath, [script, ...args], options);
 }
+
+/**
+ * kernelProfiles imitate, with seccomp, the kernels users run: what each refuses. The first is this
+ * kernel as it is.
+ */
+export const kernelProfiles: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['this kernel', []],
+  ['a kernel before 6.15 (no PIDFD_INFO_EXIT: Ubuntu 24.04, Debian 12, RHEL 9)', ['ioctl:PIDFD_GET_INFO=ENOTTY']],
+  [
+    'a kernel without pidfds (RHEL 8’s 4.18)',
+    [
+      'clone3=ENOSYS',
+      'clone:PIDFD=EINVAL',
+      'pidfd_open=ENOSYS',
+      'pidfd_send_signal=ENOSYS',
+      'waitid:P_PIDFD=EINVAL',
+      'close_range=ENOSYS',
+      'ioctl:PIDFD_GET_INFO=ENOTTY',
+    ],
+  ],
+];

@@ -38,6 +38,18 @@ export interface Thief {
   isSigchldThiefInstalled(): boolean;
   /** takeStolen returns every child either thief reaped since the last call, oldest first. */
   takeStolen(): Reaped[];
+  /**
+   * takeSignalPids returns the pid each SIGCHLD named to the SIGCHLD thief (si_pid) since the last
+   * call: who woke the host's handler. The kernel merges signals that arrive together.
+   */
+  takeSignalPids(): number[];
+  /**
+   * ignoreSigchld(true) sets SIGCHLD to SIG_IGN, as some hosts do: the kernel then reaps every child
+   * at its exit and keeps no status. ignoreSigchld(false) puts back what it replaced.
+   */
+  ignoreSigchld(on: boolean): void;
+  /** sigchldDisposition tells what SIGCHLD's action is now: 'default', 'ignore' or 'handler'. */
+  sigchldDisposition(): 'default' | 'ignore' | 'handler';
   /** stolenDropped counts reaped children that did not fit in the log (capacity 2^20 per drain). */
   stolenDropped(): number;
   /**

@@ -63,6 +63,12 @@ static atomic_bool thief_thread_stop;
 static atomic_int thief_wakeup_pid;
 
 static pthread_mutex_t thief_signal_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The pids SIGCHLD told the SIGCHLD thief about (si_pid), whether or not it could reap them. */
+#define THIEF_SIGNAL_CAPACITY (1 << 16)
+static atomic_int thief_signal_pids[THIEF_SIGNAL_CAPACITY];
+static atomic_size_t thief_signal_next;
+static struct sigaction thief_ignored_previous;
 static struct sigaction thief_previous_action;
 static atomic_bool thief_signal_installed;
 
@@ -173,6 +179,10 @@ static void *thief_thread_main(void *unused) {
 /* Handles SIGCHLD: reaps every child that has exited, then calls the handler that was replaced. */
 static void thief_sigchld_handler(int signo, siginfo_t *info, void *context) {
   int saved_errno = errno;
+  if (info != NULL && info->si_code > 0) {
+    size_t slot = atomic_fetch_add(&thief_signal_next, 1);
+    if (slot < THIEF_SIGNAL_CAPACITY) atomic_store(&thief_signal_pids[slot], info->si_pid);
+  }
   for (;;) {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -393,6 +403,59 @@ static napi_value thief_uninstall_signal(napi_env env, napi_callback_info cb) {
 }
 
 /*
+ * Implements takeSignalPids(): the pids that SIGCHLD named to the SIGCHLD thief (each signal's
+ * si_pid; signals that arrive together are merged by the kernel) since the last call.
+ */
+static napi_value thief_take_signal_pids(napi_env env, napi_callback_info cb) {
+  (void)cb;
+  napi_value array, value;
+  size_t n = atomic_exchange(&thief_signal_next, 0);
+  if (n > THIEF_SIGNAL_CAPACITY) n = THIEF_SIGNAL_CAPACITY;
+  THIEF_NAPI_CALL(env, napi_create_array_with_length(env, n, &array));
+  for (size_t i = 0; i < n; i++) {
+    THIEF_NAPI_CALL(env, napi_create_int32(env, atomic_load(&thief_signal_pids[i]), &value));
+    THIEF_NAPI_CALL(env, napi_set_element(env, array, (uint32_t)i, value));
+  }
+  return array;
+}
+
+/*
+ * Implements ignoreSigchld(on): sets SIGCHLD to SIG_IGN, as some hosts do (the kernel then reaps
+ * every child at its exit and keeps no status), or puts back the action it replaced.
+ */
+static napi_value thief_ignore_sigchld(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on = true;
+  THIEF_NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc > 0) THIEF_NAPI_CALL(env, napi_get_value_bool(env, argv[0], &on));
+  struct sigaction ignore;
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  int r = on ? sigaction(SIGCHLD, &ignore, &thief_ignored_previous)
+             : sigaction(SIGCHLD, &thief_ignored_previous, NULL);
+  if (r == -1) {
+    thief_throw_errno(env, errno, "sigaction");
+    return NULL;
+  }
+  return thief_undefined(env);
+}
+
+/* Implements sigchldDisposition(): 'default', 'ignore' or 'handler', as SIGCHLD's action is now. */
+static napi_value thief_sigchld_disposition(napi_env env, napi_callback_info cb) {
+  (void)cb;
+  struct sigaction now;
+  napi_value result;
+  sigaction(SIGCHLD, NULL, &now);
+  const char *name = (now.sa_flags & SA_SIGINFO) ? "handler"
+                     : now.sa_handler == SIG_IGN ? "ignore"
+                     : now.sa_handler == SIG_DFL ? "default"
+                                                 : "handler";
+  THIEF_NAPI_CALL(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/*
  * Implements isSigchldThiefInstalled(): whether the thief's handler is the SIGCHLD action right
  * now.
  */
@@ -566,6 +629,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"closeFd", thief_close_fd},
       {"rawWaitpid", thief_raw_waitpid},
       {"rawKill", thief_raw_kill},
+      {"takeSignalPids", thief_take_signal_pids},
+      {"ignoreSigchld", thief_ignore_sigchld},
+      {"sigchldDisposition", thief_sigchld_disposition},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

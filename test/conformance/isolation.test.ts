@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { capabilities } from '../../esm/index.mjs';
+import { kernelProfiles, runUnderSeccomp } from '../helpers/seccomp.js';
+
+const fixture = path.join(__dirname, '..', 'fixtures', 'hostile-host.cjs');
+const CHILDREN = 1000;
+const noHidden = capabilities().isolations.hidden.available
+  ? ''
+  : ` (skipped: ${capabilities().isolations.hidden.reason})`;
+
+/** Runs the hostile host under a kernel profile, in the default isolation or the one given. */
+async function hostile(rules: readonly string[], mode: string, isolation?: string): Promise<any> {
+  const env = { ...process.env };
+  delete env.PRIVATE_PROCESS_BACKEND;
+  if (isolation === undefined) delete env.PRIVATE_PROCESS_ISOLATION;
+  else env.PRIVATE_PROCESS_ISOLATION = isolation;
+  const r = await runUnderSeccomp(rules, fixture, [inject('helpers').thief, mode, String(CHILDREN)], {
+    env,
+    timeout: 300_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+const hosts = [
+  ['a thread looping waitpid(-1) and a SIGCHLD handler reaping with waitpid(-1, WNOHANG)', 'thieves'],
+  ['SIGCHLD set to SIG_IGN', 'ignore'],
+] as const;
+
+describe.skipIf(noHidden !== '')(`hidden isolation, by default, no preload shim${noHidden}`, () => {
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    it.each(hosts)(
+      `with %s: every one of ${CHILDREN} statuses exact with its usage, none reaped by the host, no SIGCHLD for one`,
+      async (_host, mode) => {
+        const r = await hostile(rules, mode);
+        expect(r.isolation).toBe('hidden');
+        expect(r).toMatchObject({ wrong: [], lost: 0, errors: [], stolen: 0, signalled: 0 });
+        // The host's own choice of SIGCHLD's action is left as it made it.
+        expect(r.disposition).toBe(mode === 'ignore' ? 'ignore' : 'handler');
+      },
+    );
+
+    // The same host with direct children: what hidden isolation spares. Each of these breaks at
+    // least one of the promises above, so the tests above would fail with isolation 'direct'.
+    it.each(hosts)('with %s, direct children are not spared', async (_host, mode) => {
+      const r = await hostile(rules, mode, 'direct');
+      expect(r.isolation).toBe('direct');
+      const broken =
+        r.wrong.length > 0 ||
+        r.lost > 0 ||
+        r.stolen > 0 ||
+        r.signalled > 0 ||
+        r.disposition !== (mode === 'ignore' ? 'ignore' : 'handler');
+      expect(broken).toBe(true);
+    });
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+const needsRoot = isRoot ? '' : ' (skipped: changing credentials, cgroups and namespaces needs root)';
+
+describe.skipIf(noHidden !== '' || !isRoot)(`what a hidden child starts with${noHidden}${needsRoot}`, () => {
+  it('is what a direct child would start with at that moment, after each change the host makes', async () => {
+    // A cgroup (v1 pids hierarchy) to move the host into, where this machine has one.
+    const cgroupRoot = '/sys/fs/cgroup/pids';
+    const cgroup = existsSync(cgroupRoot) ? path.join(cgroupRoot, `pp-fidelity-${process.pid}`) : '';
+    if (cgroup !== '') mkdirSync(cgroup);
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [path.join(__dirname, '..', 'fixtures', 'fidelity.cjs'), inject('helpers').host, cgroup],
+        { timeout: 120_000 },
+      );
+      const { steps } = JSON.parse(stdout) as { steps: Array<{ step: string; hidden: any; direct: any }> };
+      for (const { step, hidden, direct } of steps) expect({ step, report: hidden }).toEqual({ step, report: direct });
+      const last = (name: string) => steps.find((s) => s.step.startsWith(name))!.hidden;
+      // Each change did reach the children.
+      expect(last('process.chdir')).toMatchObject({ cwd: '/tmp', umask: '0027' });
+      expect(last('setrlimit')).toMatchObject({ nofile: '512' });
+      expect(last('nice')).toMatchObject({ nice: '5' });
+      expect(last('CPU affinity')).toMatchObject({ Cpus_allowed_list: '0' });
+      if (cgroup !== '') expect(last('a move')).toMatchObject({ cgroup: expect.stringContaining('pp-fidelity-') });
+      expect(last('a new UTS').uts).toMatch(/^pp-fidelity uts:/);
+      expect(last('a new UTS').uts).not.toBe(steps[0]!.hidden.uts);
+      expect(BigInt(`0x${last('a capability').CapBnd}`) & (1n << 22n)).toBe(0n);
+      expect(last('no_new_privs')).toMatchObject({ NoNewPrivs: '1' });
+      expect(last('a seccomp filter')).toMatchObject({ Seccomp: '2' });
+      expect(last('process.setgroups').ids).toBe('1000 1000 1000 10 20');
+    } finally {
+      if (cgroup !== '') rmdirSync(cgroup);
+    }
+  });
+});
