@@ -3,12 +3,15 @@
 // bench/run.mjs starts this script once per (mode, ballast, contender), in a fresh Node process,
 // so the ballast of one measurement never weighs on another.
 //
-//   node bench/contender.mjs --contender=private|child_process|execa
-//        [--mode=sequential|inflight] [--inflight=32] [--ballast-gib=0]
-//        [--seconds=2.5] [--warmup-seconds=0.3]
+//   node bench/contender.mjs --contender=private|private-direct|child_process|execa
+//        [--mode=sequential|inflight|latency] [--inflight=32] [--ballast-gib=0]
+//        [--seconds=2.5] [--warmup-seconds=0.3] [--stamp=build/bench/stamp] [--count=1000]
 //
-// The output is one line of JSON whose `rate` is spawns plus waits per second. A contender that
-// cannot be loaded prints `{ "error": ... }` and exits with code 3.
+// The output is one line of JSON whose `rate` is spawns plus waits per second, or, in latency
+// mode, the p50 and p99 of the time from a child's exit to its wait settling, in microseconds.
+// 'private' is spawnPrivate as users get it (hidden isolation on Linux), 'private-direct' the
+// same with isolation 'direct'. A contender that cannot be loaded prints `{ "error": ... }` and
+// exits with code 3.
 
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +28,8 @@ const { values: opts } = parseArgs({
     'ballast-gib': { type: 'string', default: '0' },
     seconds: { type: 'string', default: '2.5' },
     'warmup-seconds': { type: 'string', default: '0.3' },
+    stamp: { type: 'string' },
+    count: { type: 'string', default: '1000' },
   },
 });
 
@@ -41,36 +46,74 @@ function makeBallast(gib) {
   }
 }
 
-/** childProcessOnce spawns with child_process.spawn and resolves on 'exit' with whether it succeeded. */
-function childProcessOnce() {
+/**
+ * childProcessOnce spawns with child_process.spawn and resolves on 'exit' with whether it
+ * succeeded; onStdout, when given, gets the child's stdout.
+ */
+function childProcessOnce(file = FILE, onStdout = null) {
   return new Promise((resolve, reject) => {
-    const child = spawn(FILE, [], { stdio: 'ignore' });
+    const child = spawn(file, [], { stdio: onStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore' });
+    if (onStdout) onStdout(child.stdout);
     child.once('error', reject);
     child.once('exit', (code) => resolve(code === 0));
   });
 }
 
-/** loadContender returns a function that spawns FILE once and resolves with whether it succeeded. */
+/**
+ * loadContender returns `once(file, onStdout)`, which spawns `file` (FILE by default) once and
+ * resolves with whether it succeeded, handing its stdout stream to onStdout when given.
+ */
 async function loadContender(name) {
   switch (name) {
     case 'child_process':
       return { once: childProcessOnce, info: {} };
     case 'execa': {
       const { execa } = await import('execa');
-      const once = () => execa(FILE, [], { stdio: 'ignore' }).then((r) => r.exitCode === 0);
+      const once = (file = FILE, onStdout = null) => {
+        const sub = execa(file, [], { stdio: onStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore', buffer: false });
+        if (onStdout) onStdout(sub.stdout);
+        return sub.then((r) => r.exitCode === 0);
+      };
       return { once, info: {} };
     }
-    case 'private': {
+    case 'private':
+    case 'private-direct': {
       const { spawnPrivate, capabilities } = await import('../esm/index.mjs');
-      const once = () =>
-        spawnPrivate(FILE, [], { stdio: 'ignore' })
-          .wait()
-          .then((status) => status.success);
-      return { once, info: { backend: capabilities().backend } };
+      const isolation = name === 'private-direct' ? 'direct' : undefined;
+      let seen = null;
+      const once = (file = FILE, onStdout = null) => {
+        const h = spawnPrivate(file, [], { stdio: onStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore', isolation });
+        seen ??= { backend: h.backend, isolation: h.isolation };
+        if (onStdout) onStdout(h.stdout);
+        return h.wait().then((status) => status.success);
+      };
+      return { once, info: () => ({ ...seen, available: capabilities().backend }) };
     }
     default:
       throw new Error(`unknown contender ${JSON.stringify(name)}`);
   }
+}
+
+/**
+ * latency runs the stamp program `count` times, one at a time, and measures, for each, the time
+ * from its exit (the CLOCK_MONOTONIC it printed just before) to its wait settling.
+ */
+async function latency(once, stamp, count) {
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    let out = '';
+    let closed;
+    const ok = await once(stamp, (stream) => {
+      stream.setEncoding('utf8').on('data', (d) => (out += d));
+      closed = new Promise((r) => stream.once('close', r));
+    });
+    const settled = process.hrtime.bigint();
+    await closed;
+    if (ok) samples.push(Number(settled - BigInt(out.trim())) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  const pick = (q) => Math.round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]);
+  return { count: samples.length, p50us: pick(0.5), p99us: pick(0.99) };
 }
 
 /**
@@ -96,8 +139,8 @@ async function measure(once, lanes, seconds) {
 
 async function main() {
   const lanes = opts.mode === 'inflight' ? Number(opts.inflight) : 1;
-  if (opts.mode !== 'sequential' && opts.mode !== 'inflight') {
-    throw new Error(`--mode must be sequential or inflight, got ${JSON.stringify(opts.mode)}`);
+  if (opts.mode !== 'sequential' && opts.mode !== 'inflight' && opts.mode !== 'latency') {
+    throw new Error(`--mode must be sequential, inflight or latency, got ${JSON.stringify(opts.mode)}`);
   }
   let contender;
   try {
@@ -109,8 +152,14 @@ async function main() {
   }
   const gib = Number(opts['ballast-gib']);
   makeBallast(gib);
-  await measure(contender.once, lanes, Number(opts['warmup-seconds']));
-  const result = await measure(contender.once, lanes, Number(opts.seconds));
+  let result;
+  if (opts.mode === 'latency') {
+    await latency(contender.once, opts.stamp, 50);
+    result = await latency(contender.once, opts.stamp, Number(opts.count));
+  } else {
+    await measure(contender.once, lanes, Number(opts['warmup-seconds']));
+    result = await measure(contender.once, lanes, Number(opts.seconds));
+  }
   const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
   const out = {
     contender: opts.contender,
@@ -120,7 +169,7 @@ async function main() {
     ballastChunks: ballast.length,
     rssMiB,
     ...result,
-    ...contender.info,
+    ...(typeof contender.info === 'function' ? contender.info() : contender.info),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

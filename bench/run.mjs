@@ -1,7 +1,8 @@
-// run.mjs: spawn + wait throughput of spawnPrivate against child_process.spawn, execa and a C
-// baseline, with and without 2 GiB of touched heap in the spawning process.
+// run.mjs: spawn + wait throughput of spawnPrivate (hidden, its default on Linux, and direct)
+// against child_process.spawn, execa and a C baseline, with and without 2 GiB of touched heap in
+// the spawning process; then the latency from a child's exit to its wait settling (p50, p99).
 //
-//   npm run bench [-- --quick] [-- --only=sequential|inflight] [-- --no-ballast] [-- --repeat=2]
+//   npm run bench [-- --quick] [-- --only=sequential|inflight|latency] [-- --no-ballast] [-- --repeat=2]
 //
 // Every Node measurement runs in a fresh process (bench/contender.mjs), so one contender's ballast
 // never weighs on another. Each is repeated (twice by default, once with --quick) and the best rate
@@ -21,6 +22,8 @@ const root = dirname(here);
 const outDir = join(root, 'build', 'bench');
 const baselineSource = join(here, 'baseline.c');
 const baselineBinary = join(outDir, 'baseline');
+const stampSource = join(here, 'stamp.c');
+const stampBinary = join(outDir, 'stamp');
 const INFLIGHT = 32;
 const BALLAST_GIB = 2;
 
@@ -32,8 +35,8 @@ const { values: flags } = parseArgs({
     repeat: { type: 'string' },
   },
 });
-if (flags.only !== undefined && flags.only !== 'sequential' && flags.only !== 'inflight') {
-  console.error(`--only must be sequential or inflight, got ${JSON.stringify(flags.only)}`);
+if (flags.only !== undefined && !['sequential', 'inflight', 'latency'].includes(flags.only)) {
+  console.error(`--only must be sequential, inflight or latency, got ${JSON.stringify(flags.only)}`);
   process.exit(2);
 }
 
@@ -47,19 +50,21 @@ if (!(Number.isInteger(repeat) && repeat > 0)) {
   process.exit(2);
 }
 
-const NODE_CONTENDERS = ['private', 'child_process', 'execa'];
+const NODE_CONTENDERS = ['private', 'private-direct', 'child_process', 'execa'];
 const LABELS = {
-  private: 'spawnPrivate',
+  private: 'pp hidden',
+  'private-direct': 'pp direct',
   child_process: 'child_process',
   execa: 'execa',
   baseline: 'C baseline',
 };
+const latencyCount = flags.quick ? 300 : 2000;
 
 /**
- * compileBaseline builds bench/baseline.c into build/bench/ unless the binary is newer, and returns
+ * compile builds a C program of bench/ into build/bench/ unless the binary is newer, and returns
  * null, or the first line of the compiler's complaint when it could not.
  */
-async function compileBaseline() {
+async function compile(source, binary) {
   mkdirSync(outDir, { recursive: true });
   const mtime = (path) => {
     try {
@@ -68,10 +73,10 @@ async function compileBaseline() {
       return -1;
     }
   };
-  if (mtime(baselineBinary) > mtime(baselineSource)) return null;
+  if (mtime(binary) > mtime(source)) return null;
   const cc = process.env.CC ?? 'cc';
-  const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', baselineBinary, baselineSource];
-  console.log(`compiling ${relative(root, baselineSource)}: ${cc} ${args.join(' ').replaceAll(root + '/', '')}`);
+  const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', binary, source];
+  console.log(`compiling ${relative(root, source)}: ${cc} ${args.join(' ').replaceAll(root + '/', '')}`);
   try {
     await run(cc, args);
     return null;
@@ -96,6 +101,8 @@ async function measureNode(contender, mode, ballastGiB) {
     `--ballast-gib=${ballastGiB}`,
     `--seconds=${seconds}`,
     `--warmup-seconds=${warmupSeconds}`,
+    `--stamp=${stampBinary}`,
+    `--count=${latencyCount}`,
   ];
   try {
     const { stdout } = await run(process.execPath, args, { cwd: root, timeout: 120_000 });
@@ -178,26 +185,46 @@ function formatRatio(value) {
   return value === null ? 'n/a' : `${value.toFixed(2)}x`;
 }
 
-/** printTable prints one row per scenario: each contender's rate, then spawnPrivate's ratios. */
-function printTable(rows) {
-  const header = ['scenario', ...Object.values(LABELS), 'pp/cp', 'pp/execa', 'pp/C'];
-  const body = rows.map((row) => [
-    row.scenario,
-    ...Object.keys(LABELS).map((key) => formatRate(row.results[key])),
-    formatRatio(row.ratios.childProcess),
-    formatRatio(row.ratios.execa),
-    formatRatio(row.ratios.baseline),
-  ]);
+/** printColumns prints a header and rows, the first column left-aligned, the others right. */
+function printColumns(header, body) {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   for (const r of body) console.log(line(r));
 }
 
+/** printTable prints one row per scenario: each contender's rate, then spawnPrivate's ratios. */
+function printTable(rows) {
+  printColumns(
+    ['scenario', ...Object.values(LABELS), 'pp/cp', 'pp/execa', 'pp/C', 'hidden/direct'],
+    rows.map((row) => [
+      row.scenario,
+      ...Object.keys(LABELS).map((key) => formatRate(row.results[key])),
+      formatRatio(row.ratios.childProcess),
+      formatRatio(row.ratios.execa),
+      formatRatio(row.ratios.baseline),
+      formatRatio(row.ratios.hiddenDirect),
+    ]),
+  );
+}
+
+/** printLatency prints the exit-to-settled latency of each Node contender. */
+function printLatency(latencies) {
+  printColumns(
+    ['exit -> wait settled', 'p50', 'p99'],
+    Object.entries(latencies).map(([key, r]) => [
+      LABELS[key],
+      r.p50us > 0 ? `${r.p50us} µs` : 'n/a',
+      r.p99us > 0 ? `${r.p99us} µs` : 'n/a',
+    ]),
+  );
+}
+
 async function main() {
-  const compileError = await compileBaseline();
+  const compileError = await compile(baselineSource, baselineBinary);
+  const stampError = await compile(stampSource, stampBinary);
   const cpuBefore = cpuSnapshot();
-  const modes = flags.only ? [flags.only] : ['sequential', 'inflight'];
+  const modes = flags.only ? [flags.only].filter((m) => m !== 'latency') : ['sequential', 'inflight'];
   const ballasts = flags['no-ballast'] ? [0] : [0, BALLAST_GIB];
   const rows = [];
   for (const mode of modes) {
@@ -205,7 +232,7 @@ async function main() {
       const scenario = `${mode === 'inflight' ? `${INFLIGHT} in flight` : 'sequential'}${ballastGiB ? ` + ${ballastGiB} GiB heap` : ''}`;
       process.stderr.write(`measuring ${scenario}: `);
       const results = {};
-      const runs = { private: [], child_process: [], execa: [], baseline: [] };
+      const runs = Object.fromEntries([...NODE_CONTENDERS, 'baseline'].map((key) => [key, []]));
       for (let i = 0; i < repeat; i++) {
         for (const contender of NODE_CONTENDERS) {
           process.stderr.write(`${LABELS[contender]} `);
@@ -220,9 +247,20 @@ async function main() {
         childProcess: ratio(results.private, results.child_process),
         execa: ratio(results.private, results.execa),
         baseline: ratio(results.private, results.baseline),
+        hiddenDirect: ratio(results.private, results['private-direct']),
       };
       rows.push({ scenario, mode, inflight: mode === 'inflight' ? INFLIGHT : 1, ballastGiB, results, ratios });
     }
+  }
+
+  const latencies = {};
+  if (!flags.only || flags.only === 'latency') {
+    process.stderr.write('measuring the latency from exit to wait settled: ');
+    for (const contender of NODE_CONTENDERS) {
+      process.stderr.write(`${LABELS[contender]} `);
+      latencies[contender] = stampError ? { error: stampError } : await measureNode(contender, 'latency', 0);
+    }
+    process.stderr.write('\n');
   }
 
   const backend = rows.map((r) => r.results.private?.backend).find(Boolean) ?? null;
@@ -238,8 +276,19 @@ async function main() {
     `\nspawn + wait of /bin/true, stdio 'ignore'; node ${machine.node}, linux ${machine.kernel}, ` +
       `${machine.cpus} cpus; spawnPrivate backend: ${backend ?? 'n/a'}; C baseline: ${clone ?? 'n/a'}\n`,
   );
-  printTable(rows);
-  console.log('\npp = spawnPrivate, cp = child_process.spawn; a ratio above 1 means spawnPrivate is faster.');
+  if (rows.length > 0) {
+    printTable(rows);
+    console.log(
+      '\npp = spawnPrivate, hidden (its default) or direct isolation; cp = child_process.spawn; the pp/* ratios\n' +
+        "are hidden's; a ratio above 1 means spawnPrivate is faster.",
+    );
+  }
+  if (Object.keys(latencies).length > 0) {
+    console.log(
+      `\nOne at a time, ${latencyCount} children, from the child's exit to the wait settling in JavaScript:\n`,
+    );
+    printLatency(latencies);
+  }
   console.log(`Each rate is the best of ${repeat} run${repeat > 1 ? 's' : ''}.`);
   if (load !== null && load > 0.15) {
     console.log(
@@ -271,6 +320,7 @@ async function main() {
     backend,
     baselineClone: clone,
     rows,
+    latencies,
   };
   writeFileSync(join(outDir, 'last.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwritten to ${relative(root, join(outDir, 'last.json'))}`);

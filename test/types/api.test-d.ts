@@ -32,7 +32,12 @@ export async function spawnOptions(): Promise<void> {
     killSignal: 'SIGKILL',
     killGraceMs: 500,
     backend: 'linux',
+    isolation: 'hidden',
   });
+  assertType<Equal<typeof h.isolation, 'hidden' | 'direct'>>();
+  assertType<Equal<typeof h.backend, 'linux' | 'freebsd' | 'fallback'>>();
+  // @ts-expect-error: no such isolation
+  spawnPrivate('ls', [], { isolation: 'shepherd' });
   const status: ProcessStatus = await h.wait();
   assertType<Equal<typeof status.signal, NodeJS.Signals | null>>();
   assertType<Equal<typeof status.exitCode, number | null>>();
@@ -55,6 +60,9 @@ export async function spawnOptions(): Promise<void> {
   forkPrivate('./helper.js', [], { stdio: 'inherit' });
   const caps = capabilities();
   assertType<Equal<typeof caps.pidfdOpen, boolean>>();
+  assertType<Equal<typeof caps.isolation, 'hidden' | 'direct' | null>>();
+  assertType<Equal<typeof caps.isolations.hidden.available, boolean>>();
+  assertType<Equal<typeof caps.backend, 'linux' | 'freebsd' | 'fallback' | null>>();
   const reaped: ProcessStatus | null = waitpid(-1, { nohang: true });
   void reaped;
 }
