@@ -60,6 +60,7 @@ typedef struct pp_handle {
   int done;      /* reaped, or its status is lost */
   int js_alive;  /* the external has not been collected */
   int refd;      /* keeps the loop alive (PP_WATCH_SIGCHLD: counted in sigchld_refs) */
+  int recheck;   /* also tried on the environment's recheck timer (PP_WATCH_FD_RECHECK) */
   int result;    /* what the last reap said, and its status, for delivery */
   pp_status st;
   napi_value cb; /* the exit callback while a delivery is under way */
@@ -69,8 +70,9 @@ typedef struct pp_handle {
 /*
  * Per-environment state: the handles still watched, for SIGCHLD and the
  * cleanup hook; the one SIGCHLD watcher (libuv lets several share the
- * signal) that the fallback backend's children need; and the one async
- * context every exit callback runs in.
+ * signal) that the fallback backend's children need; the timer that
+ * re-tries the children whose descriptor may miss their exit; and the one
+ * async context every exit callback runs in.
  */
 typedef struct addon_env {
   napi_env env;
@@ -79,6 +81,10 @@ typedef struct addon_env {
   uv_signal_t sigchld;
   int sigchld_open;
   int sigchld_refs;
+  uv_timer_t recheck;
+  int recheck_open;
+  int recheck_count;
+  int closing; /* loop handles still closing when the environment ends */
 } addon_env;
 
 /* pp_addon_throw_status throws the error of a failed Node-API call, unless one is pending. */

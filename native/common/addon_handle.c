@@ -83,6 +83,7 @@ static void addon_finish(pp_handle *h) {
   h->prev = h->next = NULL;
   if (h->on_exit != NULL) napi_delete_reference(h->env, h->on_exit);
   h->on_exit = NULL;
+  if (h->recheck && --ae->recheck_count == 0) uv_timer_stop(&ae->recheck);
   if (h->kind == PP_WATCH_FD) {
     uv_poll_stop(&h->poll);
     uv_close((uv_handle_t *)&h->poll, pp_addon_poll_closed);
@@ -140,22 +141,57 @@ static void addon_on_poll(uv_poll_t *poll, int status, int events) {
   napi_close_handle_scope(ae->env, scope);
 }
 
-/* One SIGCHLD may stand for many exits: every child watched this way is tried. */
-static void addon_on_sigchld(uv_signal_t *signal, int signum) {
-  addon_env *ae = signal->data;
+/* Tries every live child for which pick is true, and delivers those that are done. */
+static void addon_try_all(addon_env *ae, int (*pick)(const pp_handle *h)) {
   napi_handle_scope scope;
   pp_handle *chain = NULL;
-  (void)signum;
   napi_open_handle_scope(ae->env, &scope);
   for (pp_handle *h = ae->live, *next; h != NULL; h = next) {
     pp_status st;
     next = h->next;
-    if (h->kind != PP_WATCH_SIGCHLD) continue;
+    if (!pick(h)) continue;
     int r = h->child.backend->try_reap(&h->child, &st);
     if (r != -EAGAIN) addon_collect(h, r, &st, &chain);
   }
   addon_deliver(ae, chain);
   napi_close_handle_scope(ae->env, scope);
+}
+
+static int addon_watches_sigchld(const pp_handle *h) {
+  return h->kind == PP_WATCH_SIGCHLD;
+}
+
+static int addon_rechecks(const pp_handle *h) {
+  return h->recheck;
+}
+
+/* One SIGCHLD may stand for many exits: every child watched this way is tried. */
+static void addon_on_sigchld(uv_signal_t *signal, int signum) {
+  (void)signum;
+  addon_try_all(signal->data, addon_watches_sigchld);
+}
+
+static void addon_on_recheck(uv_timer_t *timer) {
+  addon_try_all(timer->data, addon_rechecks);
+}
+
+/* Runs the recheck timer, every second, while a child needs it; it never keeps the loop alive. */
+static int addon_recheck_start(addon_env *ae) {
+  uv_loop_t *loop = NULL;
+  if (!ae->recheck_open) {
+    if (napi_get_uv_event_loop(ae->env, &loop) != napi_ok) return -EINVAL;
+    int r = uv_timer_init(loop, &ae->recheck);
+    if (r < 0) return r;
+    ae->recheck.data = ae;
+    ae->recheck_open = 1;
+    uv_unref((uv_handle_t *)&ae->recheck);
+  }
+  if (ae->recheck_count == 0) {
+    int r = uv_timer_start(&ae->recheck, addon_on_recheck, 1000, 1000);
+    if (r < 0) return r;
+  }
+  ae->recheck_count++;
+  return 0;
 }
 
 /* Starts the environment's SIGCHLD watcher, once, before its first such child is spawned. */
@@ -183,8 +219,10 @@ void pp_addon_handle_collected(napi_env env, void *data, void *hint) {
   free(h);
 }
 
-static void addon_sigchld_closed(uv_handle_t *signal) {
-  free(signal->data);
+/* The environment's state goes once each of its loop handles has closed. */
+static void addon_env_handle_closed(uv_handle_t *handle) {
+  addon_env *ae = handle->data;
+  if (--ae->closing == 0) free(ae);
 }
 
 /*
@@ -203,10 +241,10 @@ void pp_addon_env_cleanup(void *arg) {
   }
   ae->live = NULL;
   napi_async_destroy(ae->env, ae->async);
-  if (ae->sigchld_open)
-    uv_close((uv_handle_t *)&ae->sigchld, addon_sigchld_closed);
-  else
-    free(ae);
+  ae->closing = ae->sigchld_open + ae->recheck_open;
+  if (ae->sigchld_open) uv_close((uv_handle_t *)&ae->sigchld, addon_env_handle_closed);
+  if (ae->recheck_open) uv_close((uv_handle_t *)&ae->recheck, addon_env_handle_closed);
+  if (ae->closing == 0) free(ae);
 }
 
 pp_handle *pp_addon_get_handle(napi_env env, napi_value v) {
@@ -224,6 +262,8 @@ int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
   addon_env *ae = pp_addon_env_of(env);
   int fd = -1;
   h->kind = h->child.backend->watch(&h->child, &fd);
+  int recheck = h->kind == PP_WATCH_FD_RECHECK;
+  if (recheck) h->kind = PP_WATCH_FD;
   if (h->kind == PP_WATCH_FD) {
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) return -EINVAL;
     int r = uv_poll_init(loop, &h->poll, fd);
@@ -236,6 +276,11 @@ int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
     int r = addon_sigchld_start(ae);
     if (r < 0) return r;
     addon_sigchld_ref(ae, h, 1);
+  }
+  if (recheck) {
+    int r = addon_recheck_start(ae);
+    if (r < 0) return r;
+    h->recheck = 1;
   }
   h->watching = 1;
   napi_create_reference(env, on_exit, 1, &h->on_exit);

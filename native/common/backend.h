@@ -151,8 +151,9 @@ typedef struct pp_caps {
 
 /* How the event loop learns that a child may have exited. */
 enum pp_watch_kind {
-  PP_WATCH_FD = 1, /* poll the fd returned in *fd for readability */
-  PP_WATCH_SIGCHLD /* re-try try_reap on every SIGCHLD */
+  PP_WATCH_FD = 1,    /* poll the fd returned in *fd for readability */
+  PP_WATCH_SIGCHLD,   /* re-try try_reap on every SIGCHLD */
+  PP_WATCH_FD_RECHECK /* poll the fd, and re-try try_reap every second: the fd may miss the exit */
 };
 
 /*

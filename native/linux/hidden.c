@@ -220,7 +220,7 @@ int pp_linux_hidden_signal(pp_child *child, int sig, int flags) {
   long r = -ESRCH;
   hidden_lock(&h->lock);
   /* Reaped, or orphaned by an intermediate that was killed: the pid may be anyone's. */
-  if (!h->reaped && !hidden_intermediate_exited(child->reap_pid))
+  if (!h->reaped && !h->intermediate_gone && !hidden_intermediate_exited(child->reap_pid))
     r = pp_sys2(SYS_kill, (flags & PP_SIGNAL_GROUP) ? -h->cpid : h->cpid, sig);
   hidden_unlock(&h->lock);
   return (int)r;

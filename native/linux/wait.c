@@ -106,8 +106,14 @@ int pp_linux_reap(pp_child *child, pp_status *st) {
   }
 }
 
+/*
+ * An intermediate killed from outside never writes its eventfd (before
+ * Linux 5.3, where it has no pidfd): such a child is also tried on a timer.
+ */
 int pp_linux_watch(const pp_child *child, int *fd) {
   *fd = child->fd;
+  if (child->priv != NULL && ((pp_linux_region *)child->priv)->hidden.efd >= 0)
+    return PP_WATCH_FD_RECHECK;
   return PP_WATCH_FD;
 }
 

@@ -96,3 +96,21 @@ describe.skipIf(noHidden !== '' || !isRoot)(`what a hidden child starts with${no
     }
   });
 });
+
+describe.skipIf(noHidden !== '')(`a hidden child whose intermediate is killed from outside${noHidden}`, () => {
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    it.each(['wait', 'waitSync'])(
+      '%s() says the status is lost, never hangs; kill() then reaches nothing',
+      async (how) => {
+        const fixture = path.join(__dirname, '..', 'fixtures', 'killed-intermediate.cjs');
+        const r = await runUnderSeccomp(rules, fixture, [how], { timeout: 60_000 });
+        expect(r.stderr).toBe('');
+        const out = JSON.parse(r.stdout);
+        expect(out.intermediate).toBe(true); // the child's parent was not this process
+        expect(out.code).toBe('ERR_PRIVATE_STATUS_LOST');
+        expect(out.kill === 'ESRCH' || out.kill === false).toBe(true);
+        expect(out.orphanAlive).toBe(true); // the child itself lived on (and was then killed by pid)
+      },
+    );
+  });
+});
