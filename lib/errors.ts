@@ -60,7 +60,29 @@ export function errnoName(errno: number): string {
   return systemErrors.get(errno)?.[0] ?? osErrnoNames.get(errno) ?? `Unknown system error ${errno}`;
 }
 
-const extraMessages: Record<string, string> = { ECHILD: 'no child processes' };
+/*
+ * The messages of the errors libuv's table lacks, worded as libuv words
+ * the others: the C library's strerror() text in lower case.
+ */
+const extraMessages: Record<string, string> = {
+  EBADMSG: 'bad message',
+  ECHILD: 'no child processes',
+  EDEADLK: 'resource deadlock avoided',
+  EDOM: 'numerical argument out of domain',
+  EDQUOT: 'disk quota exceeded',
+  EIDRM: 'identifier removed',
+  EINPROGRESS: 'operation now in progress',
+  EMULTIHOP: 'multihop attempted',
+  ENETRESET: 'network dropped connection on reset',
+  ENOEXEC: 'exec format error',
+  ENOLCK: 'no locks available',
+  ENOLINK: 'link has been severed',
+  ENOMSG: 'no message of desired type',
+  ENOSR: 'out of streams resources',
+  ENOSTR: 'device not a stream',
+  ESTALE: 'stale file handle',
+  ETIME: 'timer expired',
+};
 
 function errnoMessage(errno: number): string {
   return systemErrors.get(errno)?.[1] ?? extraMessages[errnoName(errno)] ?? `unknown error ${errno}`;
@@ -185,9 +207,18 @@ export function esrch(pid: number): NodeJS.ErrnoException {
   });
 }
 
-/** formatCommand shows a command line for messages, quoting words that need it. */
+/** quoteWord quotes one word for a POSIX shell, with single quotes, when it needs them. */
+function quoteWord(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * formatCommand shows a command line for messages as a POSIX shell reads it:
+ * words that need it in single quotes, so that it can be pasted and run.
+ */
 export function formatCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ');
+  return [file, ...args].map(quoteWord).join(' ');
 }
 
 /** abortError is Node's AbortError (code 'ABORT_ERR') with the signal's reason as its cause. */

@@ -57,7 +57,9 @@ describe.each(modesHere())('spawn failures ($name)', ({ backend, isolation }) =>
     chmodSync(file, 0o755);
     const err = spawnError(() => spawnPrivate(file, [], { backend, isolation }));
     expect(err.code).toBe('ENOEXEC');
+    expect(err.errno).toBe(-8);
     expect(err.step).toBe('execve');
+    expect(err.message).toBe(`spawn ${file} ENOEXEC: exec format error (at execve)`);
   });
 
   it("reports a bad cwd at the 'chdir' step", () => {
