@@ -152,7 +152,7 @@ describe.each(modesHere())('runPrivate ($name)', ({ backend, isolation }) => {
       runPrivate(...sh('echo out; echo err >&2; exit 3'), { backend, isolation, reject: true }),
     );
     expect(err.code).toBe('ERR_PRIVATE_PROCESS_FAILED');
-    expect(err.message).toBe('Command failed: /bin/sh -c "echo out; echo err >&2; exit 3" (exit 3)');
+    expect(err.message).toBe("Command failed: /bin/sh -c 'echo out; echo err >&2; exit 3' (exit 3)");
     expect(err).toMatchObject({ stdout: 'out\n', stderr: 'err\n', exitCode: 3, signal: null });
     expect(err.spawnargs).toEqual(['/bin/sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(err.status).toBeInstanceOf(ProcessStatus);
