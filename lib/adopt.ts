@@ -5,7 +5,7 @@ import { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { backendReport } from './capabilities';
 import { invalidArgType, invalidArgValue, notSupported, systemError } from './errors';
-import { PrivateHandle } from './handle';
+import { createHandle, reapedByChildProcess, settle, type PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
 import type { BackendName } from './options';
 import { toSignal } from './signals';
@@ -62,21 +62,32 @@ export function adopt(pidOrChild: number | ChildProcess, options: AdoptOptions =
     throw adoptError(pid, -constants.errno.ESRCH, backend);
   }
   let handle: PrivateHandle | undefined;
-  const r = native.adopt(backend, pid, child === null, (result) => handle!._exited(result));
+  const r = native.adopt(backend, pid, child === null, (result) => settle(handle!, result));
   if (typeof r === 'number') throw adoptError(pid, r, backend);
   const [nativeHandle] = r;
   const file = child?.spawnfile ?? '';
-  handle = new PrivateHandle(nativeHandle, pid, [-1, -1, -1], file, child?.spawnargs ?? []);
+  handle = createHandle({
+    native: nativeHandle,
+    pid,
+    fds: [-1, -1, -1],
+    streams: true,
+    file,
+    argv: child?.spawnargs ?? [],
+    detached: false,
+    killSignal: toSignal('SIGTERM'),
+    killGraceMs: null,
+    isolation: 'direct',
+  });
   if (child !== null) {
     const h = handle;
-    h._reapedElsewhere();
+    reapedByChildProcess(h);
     child.once('exit', (code, signal) => {
       native.release(nativeHandle);
       const tuple: StatusTuple =
         code !== null
           ? [pid, CLD_EXITED, code, 0, 0, 0, 0]
           : [pid, CLD_KILLED, toSignal(signal ?? 'SIGKILL'), 0, 0, 0, 0];
-      h._exited(tuple);
+      settle(h, tuple);
     });
   }
   return handle;

@@ -18,6 +18,8 @@ export type CancelReason = 'abort' | 'timeout';
 /** CancelOptions are the normalized options armCancellation reads. */
 export interface CancelOptions {
   signal: AbortSignal | null;
+  /** detached children are stopped with their whole process group. */
+  detached: boolean;
   timeout: number;
   killSignal: number;
   /** killGraceMs is the delay before SIGKILL follows killSignal, or null for never. */
@@ -36,7 +38,8 @@ export interface Cancellation {
 }
 
 /**
- * armCancellation stops the child `h` with killSignal when `o.signal` aborts
+ * armCancellation stops the child `h` with killSignal (its whole process
+ * group when it is detached, while it is unreaped) when `o.signal` aborts
  * (at once if it already has) or `o.timeout` milliseconds pass, calling
  * `onCancel` first with the reason. When `o.killGraceMs` is set and the
  * child is still running that long after killSignal, it gets SIGKILL. The
@@ -55,19 +58,12 @@ export function armCancellation(
   const kill = (): void => {
     if (killed || !armed) return;
     killed = true;
-    try {
-      h.kill(o.killSignal);
-    } catch {
-      return; // Reaped already: there is nothing left to stop.
-    }
+    const group = { group: o.detached };
+    if (!h.kill(o.killSignal, group)) return; // Reaped already: there is nothing left to stop.
     if (o.killGraceMs === null || o.killSignal === SIGKILL) return;
     grace = setTimeout(() => {
       grace = null;
-      try {
-        h.kill(SIGKILL);
-      } catch {
-        // It died of killSignal meanwhile.
-      }
+      h.kill(SIGKILL, group); // false when it died of killSignal meanwhile
     }, o.killGraceMs);
     grace.unref();
   };

@@ -200,11 +200,23 @@ export function tableConflict(otherAbi: number): Error & { code: string } {
   );
 }
 
-/** esrch is the error kill() throws once the child has been reaped. */
-export function esrch(pid: number): NodeJS.ErrnoException {
-  return systemError('kill', -constants.errno.ESRCH, {
-    message: `kill ESRCH: private child ${pid} has already been reaped`,
-  });
+/** notDetached is thrown by kill(signal, { group: true }) for a child that has no process group of its own. */
+export function notDetached(pid: number): Error & { code: string } {
+  return withCode(
+    new Error(
+      `kill(signal, { group: true }) needs a child started with detached: true; private child ${pid} was not, ` +
+        "so its process group is this process's own. Signal the child alone, or start it detached",
+    ),
+    'ERR_PRIVATE_NOT_DETACHED',
+  );
+}
+
+/** illegalConstructor is thrown by a class whose objects only the package makes. */
+export function illegalConstructor(name: string): TypeError & { code: string } {
+  return withCode(
+    new TypeError(`Illegal constructor: ${name} objects are made by the package only`),
+    'ERR_ILLEGAL_CONSTRUCTOR',
+  );
 }
 
 /** quoteWord quotes one word for a POSIX shell, with single quotes, when it needs them. */

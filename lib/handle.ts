@@ -1,10 +1,16 @@
 /**
  * handle - PrivateHandle, the only way to wait on or signal a private child.
+ *
+ * What the rest of the package must do to a handle (deliver the reap, mark
+ * an adopted ChildProcess, run clean-ups when it settles) goes through the
+ * functions at the end of this file, which the package does not export: no
+ * member of the object lets its user forge a status.
  */
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { esrch, reapedElsewhere, statusLost, systemError } from './errors';
+import { illegalConstructor, invalidArgType, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
@@ -12,6 +18,37 @@ import type { BackendKey, Isolation } from './options';
 
 /** BackendKind names the implementation that spawned a child, as the backend option does. */
 export type BackendKind = BackendKey;
+
+/** KillOptions are the options of PrivateHandle.kill(). */
+export interface KillOptions {
+  /**
+   * group signals the child's whole process group instead of the child
+   * alone. It needs a child started with `detached: true` (the group is the
+   * child's own, its id the child's pid), and reaches the group only while
+   * the child is unreaped, so never a recycled group id.
+   */
+  group?: boolean;
+}
+
+/** A grace before SIGKILL for disposal when the spawn set no killGraceMs. */
+const DISPOSE_GRACE_MS = 5000;
+const SIGKILL = toSignal('SIGKILL');
+
+/** HandleInit is what the package knows of a child when it makes its handle. */
+interface HandleInit {
+  native: NativeHandle;
+  pid: number;
+  /** fds are the parent's ends of the stdio slots, -1 where a slot is not a pipe. */
+  fds: number[];
+  /** streams wraps the fds in Node streams; false leaves them raw, for a synchronous run. */
+  streams: boolean;
+  file: string;
+  argv: readonly string[];
+  detached: boolean;
+  killSignal: number;
+  killGraceMs: number | null;
+  isolation: Isolation;
+}
 
 type Stdio = Array<Readable | Writable | null>;
 
@@ -24,27 +61,42 @@ function makeStreams(fds: number[]): Stdio {
   });
 }
 
+let constructing = false;
+let settleHandle: (h: PrivateHandle, result: StatusTuple | number) => void;
+let markReapedElsewhere: (h: PrivateHandle) => void;
+let addSettleHook: (h: PrivateHandle, fn: () => void) => void;
+let takeRawFds: (h: PrivateHandle) => number[];
+
 /**
  * PrivateHandle is a private child: only this object can wait on it or
  * signal it. Another waitpid(-1) in the process cannot take its status, and
- * kill() can never reach another process that reused its pid.
+ * kill() can never reach another process that reused its pid. It is an
+ * EventEmitter with ChildProcess's 'exit' and 'close' events; wait() is the
+ * primary API. The type parameters are the streams of fds 0, 1 and 2:
+ * `Writable`/`Readable` for a 'pipe' slot, null for any other.
  */
-export class PrivateHandle implements Disposable, AsyncDisposable {
+export class PrivateHandle<
+  Stdin extends Writable | null = Writable | null,
+  Stdout extends Readable | null = Readable | null,
+  Stderr extends Readable | null = Readable | null,
+>
+  extends EventEmitter
+  implements Disposable, AsyncDisposable
+{
   /** pid is the child's process id. */
   readonly pid: number;
-  #backend: BackendKind | null = null;
   /** spawnfile is the file that was executed, as given. */
   readonly spawnfile: string;
   /** spawnargs is the child's full argv. */
   readonly spawnargs: readonly string[];
   /** stdin is a stream to the child's fd 0 when it is 'pipe', else null. */
-  readonly stdin: Writable | null;
+  readonly stdin: Stdin;
   /** stdout is a stream from the child's fd 1 when it is 'pipe', else null. */
-  readonly stdout: Readable | null;
+  readonly stdout: Stdout;
   /** stderr is a stream from the child's fd 2 when it is 'pipe', else null. */
-  readonly stderr: Readable | null;
+  readonly stderr: Stderr;
   /** stdio holds the streams of every fd, null where it is not 'pipe'. */
-  readonly stdio: ReadonlyArray<Readable | Writable | null>;
+  readonly stdio: readonly [Stdin, Stdout, Stderr, ...Array<Readable | Writable | null>];
   /**
    * isolation is 'hidden' when the child is not this process's child at all
    * (started by an intermediate task), 'direct' when it is (and for an
@@ -53,6 +105,11 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   readonly isolation: Isolation;
 
   #native: NativeHandle;
+  #backend: BackendKind | null = null;
+  #rawFds: number[];
+  #detached: boolean;
+  #killSignal: number;
+  #killGraceMs: number | null;
   #status: ProcessStatus | null = null;
   #lost: Error | null = null;
   #waiters: Array<{ resolve: (s: ProcessStatus) => void; reject: (e: Error) => void }> = [];
@@ -60,47 +117,62 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
   #onSettle: Array<() => void> = [];
   // True for an adopted ChildProcess: child_process reaps it, we only signal it.
   #reapedElsewhere = false;
+  // The event loop is kept alive while the child runs, unless unref() said
+  // otherwise, or close() did and no wait() is pending.
+  #refd = true;
+  #closed = false;
+  // Output streams still open: 'close' is emitted once the child is reaped and they are 0.
+  #openOutputs = 0;
+  #closeEmitted = false;
 
-  /** @internal */
-  constructor(
-    handle: NativeHandle,
-    pid: number,
-    fds: number[],
-    file: string,
-    argv: string[],
-    isolation: Isolation = 'direct',
-  ) {
-    this.#native = handle;
-    this.pid = pid;
-    this.isolation = isolation;
-    this.spawnfile = file;
-    this.spawnargs = Object.freeze([...argv]);
-    const stdio = makeStreams(fds);
-    this.stdio = Object.freeze(stdio);
-    this.stdin = (stdio[0] ?? null) as Writable | null;
-    this.stdout = (stdio[1] ?? null) as Readable | null;
-    this.stderr = (stdio[2] ?? null) as Readable | null;
+  /** @internal Handles are made by spawnPrivate, runPrivate and adopt only. */
+  private constructor(init: HandleInit) {
+    if (!constructing) throw illegalConstructor('PrivateHandle');
+    super();
+    this.#native = init.native;
+    this.pid = init.pid;
+    this.isolation = init.isolation;
+    this.spawnfile = init.file;
+    this.spawnargs = Object.freeze([...init.argv]);
+    this.#detached = init.detached;
+    this.#killSignal = init.killSignal;
+    this.#killGraceMs = init.killGraceMs;
+    this.#rawFds = init.streams ? [] : init.fds;
+    const stdio = init.streams ? makeStreams(init.fds) : init.fds.map(() => null);
+    while (stdio.length < 3) stdio.push(null);
+    this.stdio = Object.freeze(stdio) as never;
+    this.stdin = stdio[0] as Stdin;
+    this.stdout = stdio[1] as Stdout;
+    this.stderr = stdio[2] as Stderr;
+    stdio.forEach((s, i) => {
+      if (s === null || i === 0) return;
+      this.#openOutputs++;
+      s.once('close', () => {
+        this.#openOutputs--;
+        this.#maybeClose();
+      });
+    });
   }
 
-  /** @internal The addon calls this once the event loop has reaped the child. */
-  _exited(result: StatusTuple | number): void {
-    this.#settle(result);
+  static {
+    settleHandle = (h, result) => h.#settle(result);
+    markReapedElsewhere = (h) => {
+      h.#reapedElsewhere = true;
+    };
+    addSettleHook = (h, fn) => {
+      if (h.#settled) fn();
+      else h.#onSettle.push(fn);
+    };
+    takeRawFds = (h) => h.#rawFds.splice(0);
   }
 
-  /** @internal Marks an adopted ChildProcess: its status comes from child_process. */
-  _reapedElsewhere(): void {
-    this.#reapedElsewhere = true;
+  get #settled(): boolean {
+    return this.#status !== null || this.#lost !== null;
   }
 
-  /** @internal Runs fn once the child is reaped or lost (timers, abort listeners). */
-  _onSettle(fn: () => void): void {
-    if (this.#status !== null || this.#lost !== null) fn();
-    else this.#onSettle.push(fn);
-  }
-
-  /** Records the result of a reap once, and tells every waiter. */
+  /** Records the result of a reap once, tells every waiter, then emits 'exit' (or 'error'). */
   #settle(result: StatusTuple | number): void {
-    if (this.#status !== null || this.#lost !== null) return;
+    if (this.#settled) return;
     if (typeof result === 'number') {
       this.#lost =
         result === -constants.errno.ECHILD ? statusLost(this.pid, this.isolation) : systemError('waitid', result);
@@ -112,6 +184,15 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
       if (this.#status) w.resolve(this.#status);
       else w.reject(this.#lost as Error);
     }
+    if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
+    else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
+    this.#maybeClose();
+  }
+
+  #maybeClose(): void {
+    if (!this.#settled || this.#openOutputs > 0 || this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    this.emit('close', this.#status?.exitCode ?? null, this.#status?.signal ?? null);
   }
 
   /** The outcome for the synchronous waits: the status, null, or a throw. */
@@ -121,17 +202,25 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
     return this.#status;
   }
 
+  /** Keeps the event loop alive for a running child, as ref(), unref(), close() and wait() want. */
+  #applyRef(): void {
+    if (this.#settled) return;
+    native.ref(this.#native, this.#refd && (!this.#closed || this.#promise !== null));
+  }
+
   /**
    * wait resolves with the child's ProcessStatus once it has exited and been
-   * reaped; every call gets the same object. It rejects with
-   * ERR_PRIVATE_STATUS_LOST only where no mechanism could keep the status
-   * from another reaper (see capabilities()).
+   * reaped; every call gets the same object. While it is pending it keeps the
+   * event loop alive, even after close(), unless unref() was called. It
+   * rejects with ERR_PRIVATE_STATUS_LOST only where no mechanism could keep
+   * the status from another reaper (see capabilities()).
    */
   wait(): Promise<ProcessStatus> {
     if (this.#promise === null) {
       if (this.#status !== null) this.#promise = Promise.resolve(this.#status);
       else if (this.#lost !== null) this.#promise = Promise.reject(this.#lost);
       else this.#promise = new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+      this.#applyRef();
     }
     return this.#promise;
   }
@@ -167,62 +256,166 @@ export class PrivateHandle implements Disposable, AsyncDisposable {
 
   /**
    * kill sends a signal (default 'SIGTERM') to the child and returns true.
-   * Once the child has been reaped it throws an ESRCH error without making
-   * any system call: its pid may belong to another process by then.
+   * Once the child has exited it returns false, as ChildProcess's does,
+   * without any system call: its pid may belong to another process by then.
+   * With `{ group: true }` it signals the child's process group, which needs
+   * `detached: true`; see KillOptions.
    */
-  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+  kill(signal: NodeJS.Signals | number = 'SIGTERM', options?: KillOptions): boolean {
     const signo = toSignal(signal);
-    if (this.#status !== null || this.#lost !== null) throw esrch(this.pid);
-    const r = native.signal(this.#native, signo);
+    const group = checkGroup(options);
+    if (group && !this.#detached) throw notDetached(this.pid);
+    if (this.#settled) return false;
+    const r = native.signal(this.#native, signo, group);
     if (r === 0) return true;
-    if (r === -constants.errno.ESRCH) throw esrch(this.pid);
+    if (r === -constants.errno.ESRCH) return false;
     throw systemError('kill', r);
   }
 
   /** ref makes a running child keep the event loop alive (the default). */
   ref(): this {
-    native.ref(this.#native, true);
+    this.#refd = true;
+    this.#applyRef();
     return this;
   }
 
-  /** unref lets the event loop end while the child still runs. */
+  /** unref lets the event loop end while the child still runs, even with a wait() pending. */
   unref(): this {
-    native.ref(this.#native, false);
+    this.#refd = false;
+    this.#applyRef();
     return this;
   }
 
   /**
    * close releases the handle's stdio streams now and stops it from keeping
-   * the event loop alive. The child is not signalled; it is still reaped
-   * when it exits (its pidfd is closed then), so it never stays a zombie.
+   * the event loop alive, until wait() is called. The child is not
+   * signalled; it is still reaped when it exits (its pidfd is closed then),
+   * so it never stays a zombie.
    */
   close(): void {
     for (const s of this.stdio) s?.destroy();
-    this.unref();
+    this.#closed = true;
+    this.#applyRef();
   }
 
-  /** [Symbol.dispose] sends SIGTERM to a child still running, then closes the handle. */
-  [Symbol.dispose](): void {
-    if (this.#status === null && this.#lost === null) {
+  /**
+   * Sends killSignal (the whole group when detached) to a running child and
+   * arms SIGKILL for when it is still running `grace` ms later; returns the
+   * timer's clean-up.
+   */
+  #terminate(): () => void {
+    if (this.#settled) return () => undefined;
+    this.kill(this.#killSignal, { group: this.#detached });
+    if (this.#killSignal === SIGKILL) return () => undefined;
+    const escalate = (): void => {
       try {
-        this.kill('SIGTERM');
+        this.kill(SIGKILL, { group: this.#detached });
       } catch {
-        // It has exited meanwhile: nothing to signal.
+        // Nothing more can be done from a timer; the status will say how it ended.
       }
-    }
+    };
+    const timer = setTimeout(escalate, this.#killGraceMs ?? DISPOSE_GRACE_MS);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    addSettleHook(this, clear);
+    return clear;
+  }
+
+  /**
+   * [Symbol.dispose] sends killSignal (default SIGTERM; to the whole group
+   * when detached) to a child still running, then closes the handle. A child
+   * still running killGraceMs later (5 s when the spawn set none) gets
+   * SIGKILL, if this process still runs then.
+   */
+  [Symbol.dispose](): void {
+    this.#terminate();
     this.close();
   }
 
-  /** [Symbol.asyncDispose] sends SIGTERM to a child still running, waits for it, then closes. */
+  /**
+   * [Symbol.asyncDispose] does what [Symbol.dispose] does, then waits until
+   * the child has been reaped, keeping the event loop alive meanwhile (even
+   * after unref()): at most killGraceMs (5 s when the spawn set none) plus
+   * the time SIGKILL takes.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
-    this[Symbol.dispose]();
-    this.ref();
+    const clear = this.#terminate();
+    this.close();
+    this.#refd = true; // the await below must keep this process alive
     await this.wait().catch(() => undefined);
+    clear();
   }
 
   /** toString describes the handle: `PrivateHandle pid 1234 (running)`. */
-  toString(): string {
+  override toString(): string {
     const state = this.#status ? this.#status.toString() : this.#lost ? 'status lost' : 'running';
     return `PrivateHandle pid ${this.pid} (${state})`;
   }
+}
+
+/** The events of a PrivateHandle, as ChildProcess has them. */
+export interface PrivateHandle<
+  Stdin extends Writable | null = Writable | null,
+  Stdout extends Readable | null = Readable | null,
+  Stderr extends Readable | null = Readable | null,
+> {
+  /**
+   * 'exit' is emitted once the child has been reaped, with its exit code or
+   * the signal that killed it; 'close' once it has been reaped and its
+   * stdout, stderr and higher pipes have closed (with nulls when its status
+   * was lost); 'error' when the status was lost, only if someone listens.
+   */
+  on(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** once is `on` for one emission. */
+  once(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** addListener is `on`. */
+  addListener(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  addListener(event: 'error', listener: (err: Error) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** HandleWithoutNullStreams is a handle whose fds 0, 1 and 2 are all pipes (stdio 'pipe', the default). */
+export type PrivateHandleWithoutNullStreams = PrivateHandle<Writable, Readable, Readable>;
+
+function checkGroup(options: unknown): boolean {
+  if (options === undefined || options === null) return false;
+  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
+  const group = (options as KillOptions).group;
+  if (group === undefined) return false;
+  if (typeof group !== 'boolean') throw invalidArgType('options.group', 'boolean', group);
+  return group;
+}
+
+/** @internal createHandle makes the handle of a child that has started. */
+export function createHandle(init: HandleInit): PrivateHandle {
+  constructing = true;
+  try {
+    return new (PrivateHandle as unknown as new (init: HandleInit) => PrivateHandle)(init);
+  } finally {
+    constructing = false;
+  }
+}
+
+/** @internal settle delivers the result of the reap: a status tuple, or -errno when it was lost. */
+export function settle(h: PrivateHandle, result: StatusTuple | number): void {
+  settleHandle(h, result);
+}
+
+/** @internal reapedByChildProcess marks an adopted ChildProcess, whose status child_process reaps. */
+export function reapedByChildProcess(h: PrivateHandle): void {
+  markReapedElsewhere(h);
+}
+
+/** @internal onSettle runs fn once the child is reaped or lost (timers, abort listeners). */
+export function onSettle(h: PrivateHandle, fn: () => void): void {
+  addSettleHook(h, fn);
+}
+
+/** @internal rawFds hands over, once, the fds of a handle made with `streams: false`. */
+export function rawFds(h: PrivateHandle): number[] {
+  return takeRawFds(h);
 }

@@ -49,6 +49,7 @@ export interface Native {
   ): SpawnResult | SpawnFailure;
   tryReap(handle: NativeHandle): StatusTuple | null | number;
   reap(handle: NativeHandle): StatusTuple | null | number;
+  /** signal sends signo to the child, or with `group` to its process group (pgid = pid) while it is unreaped. */
   signal(handle: NativeHandle, signo: number, group?: boolean): number;
   ref(handle: NativeHandle, on: boolean): void;
   waitpid(pid: number, nohang: boolean): StatusTuple | null | number;

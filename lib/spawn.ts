@@ -3,7 +3,7 @@
  */
 import { constants } from 'node:os';
 import { notSupported, spawnError } from './errors';
-import { PrivateHandle } from './handle';
+import { createHandle, onSettle, settle, type PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
 import { normalizeOptions, type Normalized, type SpawnPrivateOptions } from './options';
 import { chooseBackend } from './capabilities';
@@ -26,16 +26,19 @@ const SPAWN_INHERIT_ENV = 0x100;
 export function spawnPrivate(file: string, args?: readonly string[], options?: SpawnPrivateOptions): PrivateHandle {
   const o = normalizeOptions(file, args, options);
   const handle = spawnNormalized(o);
-  handle._onSettle(armCancellation(handle, o).disarm);
+  onSettle(handle, armCancellation(handle, o).disarm);
   return handle;
 }
 
-/** @internal spawnNormalized starts a child from checked options, without cancellation. */
-export function spawnNormalized(o: Normalized): PrivateHandle {
+/**
+ * @internal spawnNormalized starts a child from checked options, without
+ * cancellation; with `streams` false its pipes stay raw fds (see rawFds).
+ */
+export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
   const chosen = chooseBackend(o.backend, o.isolation);
   // The addon calls onExit from the event loop only, so never before spawn returns.
   let handle: PrivateHandle | undefined;
-  const onExit = (result: StatusTuple | number): void => handle!._exited(result);
+  const onExit = (result: StatusTuple | number): void => settle(handle!, result);
   const env = o.env ?? [];
   const block = [...o.candidates, ...o.argv, ...env].join('\0') + '\0';
   const flags =
@@ -54,7 +57,18 @@ export function spawnNormalized(o: Normalized): PrivateHandle {
     throw spawnError(o.file, o.argv, r.errno, r.step);
   }
   const [nativeHandle, pid, ...fds] = r;
-  handle = new PrivateHandle(nativeHandle, pid, fds, o.file, o.argv, chosen.isolation);
+  handle = createHandle({
+    native: nativeHandle,
+    pid,
+    fds,
+    streams,
+    file: o.file,
+    argv: o.argv,
+    detached: o.detached,
+    killSignal: o.killSignal,
+    killGraceMs: o.killGraceMs,
+    isolation: chosen.isolation,
+  });
   return handle;
 }
 

@@ -85,6 +85,9 @@ describe('on kernels and sandboxes that refuse features', () => {
     expect(r.lost + r.wrong.length).toBeLessThanOrEqual(200);
     expect(r.wrong).toEqual([]);
     expect(r.errors).toEqual([]);
+    // A lost status is an 'error' event for whoever listens, and 'close' still comes.
+    expect(r.errorEvents).toBe(r.lost);
+    expect(r.closeEvents).toBe(200);
   });
 
   it('hidden: a thief takes nothing, and nothing is lost, when PIDFD_INFO_EXIT is missing', async () => {

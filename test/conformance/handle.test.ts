@@ -27,13 +27,15 @@ describe.each(modesHere())('PrivateHandle ($name)', ({ backend, isolation }) => 
     expect(s.toString()).toBe(`pid ${h.pid} exit 0`);
   });
 
-  it('kill() signals the running child, then throws ESRCH once it is reaped', async () => {
+  it('kill() signals the running child, then returns false once it is reaped, as ChildProcess does', async () => {
     const h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore' });
     expect(h.kill(0)).toBe(true);
     expect(h.kill('SIGUSR1')).toBe(true);
     const s = await h.wait();
     expect(s.signal).toBe('SIGUSR1');
-    expect(() => h.kill()).toThrow(expect.objectContaining({ code: 'ESRCH', syscall: 'kill' }));
+    expect(h.kill()).toBe(false);
+    expect(h.kill(0)).toBe(false);
+    expect(() => h.kill('SIGNOPE' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
   it('does not keep the event loop alive once unref’d', async () => {

@@ -25,7 +25,9 @@ describe('system errors', () => {
 describe('formatCommand', () => {
   it('quotes with single quotes only the words that need it, so the line can be pasted into a shell', () => {
     expect(errors.formatCommand('/bin/sh', ['-c', 'echo "hi"; exit 3'])).toBe(`/bin/sh -c 'echo "hi"; exit 3'`);
-    expect(errors.formatCommand('git', ['rev-parse', 'HEAD~1', 'a=b,c:d@e%f+g'])).toBe('git rev-parse \'HEAD~1\' a=b,c:d@e%f+g');
+    expect(errors.formatCommand('git', ['rev-parse', 'HEAD~1', 'a=b,c:d@e%f+g'])).toBe(
+      "git rev-parse 'HEAD~1' a=b,c:d@e%f+g",
+    );
     expect(errors.formatCommand('echo', ["it's", ''])).toBe(`echo 'it'\\''s' ''`);
     expect(errors.formatCommand('printf', ['a\nb'])).toBe(`printf 'a\nb'`);
   });

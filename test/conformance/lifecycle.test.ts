@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PrivateHandle, spawnPrivate } from '../../esm/index.mjs';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks, sh } from '../helpers/children.js';
+import { readAll } from '../helpers/stream.js';
+
+const loop = path.join(__dirname, '..', 'fixtures', 'loop.cjs');
+
+/** Runs the loop fixture in a fresh process: its stdout lines and exit code. */
+async function runLoop(mode: string, backend: string): Promise<{ lines: string[]; code: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [loop, mode], {
+    timeout: 20_000,
+    env: { ...process.env, PRIVATE_PROCESS_BACKEND: backend },
+  });
+  return { lines: stdout.trim().split('\n'), code: 0 };
+}
+
+describe.each(backendsHere())('the handle’s life (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it("emits 'exit' with the code once reaped, then 'close' once its output streams have closed", async () => {
+    const h = spawnPrivate(...sh('echo out; echo err >&2; exit 3'), { backend, stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: string[] = [];
+    h.on('exit', (code, signal) => events.push(`exit ${code} ${signal}`));
+    h.stdout.on('close', () => events.push('stdout closed'));
+    h.stderr.on('close', () => events.push('stderr closed'));
+    const closed = once(h, 'close');
+    const [out] = await Promise.all([readAll(h.stdout), readAll(h.stderr)]);
+    expect(out).toBe('out\n');
+    expect(await closed).toEqual([3, null]);
+    expect(events).toContain('exit 3 null');
+    expect(events.indexOf('stdout closed')).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf('stderr closed')).toBeGreaterThanOrEqual(0);
+    expect(h.listenerCount('close')).toBe(0);
+  });
+
+  it("emits 'exit' and 'close' with the signal of a killed child, without pipes", async () => {
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+    const exit = once(h, 'exit');
+    const close = once(h, 'close');
+    h.kill('SIGKILL');
+    expect(await exit).toEqual([null, 'SIGKILL']);
+    expect(await close).toEqual([null, 'SIGKILL']);
+    expect((await h.wait()).signal).toBe('SIGKILL');
+  });
+
+  it('[Symbol.asyncDispose] escalates to SIGKILL for a child that ignores SIGTERM', async () => {
+    let handle: PrivateHandle | undefined;
+    {
+      await using h = spawnPrivate(...sh('trap "" TERM; echo ready; exec sleep 30'), {
+        backend,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        killGraceMs: 50,
+      });
+      handle = h;
+      await once(h.stdout, 'data');
+    }
+    expect(handle.status?.signal).toBe('SIGKILL');
+  });
+
+  it('[Symbol.dispose] escalates to SIGKILL too, while this process runs', async () => {
+    let handle: PrivateHandle | undefined;
+    {
+      using h = spawnPrivate(...sh('trap "" TERM; echo ready; exec sleep 30'), {
+        backend,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        killGraceMs: 50,
+      });
+      handle = h;
+      await once(h.stdout, 'data');
+    }
+    expect((await handle.wait()).signal).toBe('SIGKILL');
+  });
+
+  it('[Symbol.asyncDispose] uses killSignal, and leaves an exited child alone', async () => {
+    let handle: PrivateHandle | undefined;
+    {
+      await using h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore', killSignal: 'SIGINT' });
+      handle = h;
+    }
+    expect(handle.status?.signal).toBe('SIGINT');
+    await handle[Symbol.asyncDispose]();
+    expect(handle.status?.signal).toBe('SIGINT');
+  });
+
+  it.each([
+    ['close()', 'close', 'exit 4'],
+    ['[Symbol.dispose]()', 'dispose', 'SIGTERM'],
+  ])('a wait() pending after %s keeps the process alive until the child ends', async (_, mode, ending) => {
+    const { lines } = await runLoop(mode, backend);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe(`pid ${lines[0]} ${ending}${ending === 'SIGTERM' ? ' (signal 15)' : ''}`);
+  });
+
+  it('a wait() pending after unref() lets the process end, as a pending ChildProcess exit does', async () => {
+    const { lines } = await runLoop('unref', backend);
+    expect(lines).toHaveLength(1);
+    const pid = Number(lines[0]);
+    expect(() => process.kill(pid, 0)).not.toThrow(); // it outlived the script, reparented
+    process.kill(pid, 'SIGKILL');
+  });
+});
+
+describe('what a handle does not let its users do', () => {
+  it('has no member that delivers a status or marks the handle', () => {
+    const h = spawnPrivate('/bin/true', [], { stdio: 'ignore' });
+    for (const name of ['_exited', '_onSettle', '_reapedElsewhere', 'settle', 'onSettle']) {
+      expect(name in h).toBe(false);
+    }
+    expect(Object.getOwnPropertySymbols(Object.getPrototypeOf(h))).toEqual([Symbol.dispose, Symbol.asyncDispose]);
+    return h.wait();
+  });
+
+  it('cannot be constructed: handles come from spawnPrivate, runPrivate and adopt', () => {
+    const Ctor = PrivateHandle as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor({}, 1, [], 'x', ['x'])).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_ILLEGAL_CONSTRUCTOR' }),
+    );
+  });
+});
