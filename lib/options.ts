@@ -5,17 +5,25 @@
  * returns plain data that spawn.ts hands to the addon. Nothing is spawned
  * before every argument has been checked.
  */
+import path from 'node:path';
+import type { Stream } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkCreds } from './creds';
 import { toSignal } from './signals';
+import { refuseUnsupported, type Api } from './unsupported';
 
-/** StdioSlot is what one child fd is connected to. */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+/**
+ * StdioSlot is what one child fd is connected to: 'pipe', 'inherit',
+ * 'ignore', a parent fd number, or a Node stream that has a file descriptor
+ * (a socket, a TTY, process.stdout, a file stream once it has emitted
+ * 'open'), which the child gets a copy of, as with child_process.
+ */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
 
 /** StdioOption is one StdioSlot for fds 0–2, or an array of them, one per fd. */
-export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | readonly StdioSlot[];
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | readonly StdioSlot[];
 
 /** BackendKey names one backend, the same everywhere: the option, capabilities(), the handle. */
 export type BackendKey = 'linux' | 'freebsd' | 'fallback';
@@ -41,10 +49,17 @@ export interface SpawnPrivateOptions {
   argv0?: string;
   /**
    * stdio connects the child's fds: 'pipe' (a stream on the handle), 'inherit'
-   * (the parent's same fd), 'ignore' (/dev/null) or a parent fd number; one
-   * value for fds 0–2 or an array, one per fd (default 'pipe').
+   * (the parent's same fd), 'ignore' (/dev/null), a parent fd number or a
+   * Node stream with a file descriptor (see StdioSlot); one value for fds
+   * 0–2 or an array, one per fd (default 'pipe').
    */
   stdio?: StdioOption;
+  /**
+   * preferLocal looks a `file` without a slash up in `node_modules/.bin` of
+   * `cwd` and of each directory above it, nearest first, before the PATH
+   * (default false). The child's own PATH is left as it is.
+   */
+  preferLocal?: boolean;
   /** detached starts the child in a new session (setsid), away from our terminal's signals. */
   detached?: boolean;
   /** signal aborts the child: it is sent `killSignal` when the signal aborts. */
@@ -164,11 +179,31 @@ function envBlock(env: Record<string, unknown>): string[] {
   return out;
 }
 
-/** Like execvp: a name without a slash is looked up in the child's PATH. */
-function pathCandidates(file: string, env: Record<string, unknown>): string[] {
+/** The node_modules/.bin folders of dir and of every folder above it, nearest first. */
+function localBins(dir: string): string[] {
+  const bins: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    bins.push(path.join(d, 'node_modules', '.bin'));
+    if (path.dirname(d) === d) return bins;
+  }
+}
+
+/**
+ * Like execvp: a name without a slash is looked up in the child's PATH,
+ * after the local bins when preferLocal (from cwd, or ours) asks for them.
+ */
+function pathCandidates(file: string, env: Record<string, unknown>, local: string | null): string[] {
   if (file.includes('/')) return [file];
   const searchPath = typeof env.PATH === 'string' ? env.PATH : '/bin:/usr/bin';
-  return searchPath.split(':').map((dir) => (dir === '' ? `./${file}` : `${dir.replace(/\/+$/, '')}/${file}`));
+  const dirs = [...(local === null ? [] : localBins(local)), ...searchPath.split(':')];
+  return dirs.map((dir) => (dir === '' ? `./${file}` : `${dir.replace(/\/+$/, '')}/${file}`));
+}
+
+/** The file descriptor under a Node stream: a file stream's fd, or a socket's, TTY's or pipe's handle's. */
+function streamFd(slot: object): number | null {
+  const s = slot as { fd?: unknown; _handle?: { fd?: unknown } | null };
+  const fd = typeof s.fd === 'number' ? s.fd : s._handle?.fd;
+  return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : null;
 }
 
 function checkSlot(slot: unknown, fd: number): number {
@@ -181,14 +216,24 @@ function checkSlot(slot: unknown, fd: number): number {
       throw outOfRange(`options.stdio[${fd}]`, 'a non-negative integer fd', slot);
     return slot;
   }
-  throw invalidArgValue(`options.stdio[${fd}]`, slot, "must be 'pipe', 'inherit', 'ignore' or an fd number");
+  if (typeof slot === 'object' && typeof (slot as Stream).pipe === 'function') {
+    const under = streamFd(slot);
+    if (under !== null) return under;
+    throw invalidArgValue(
+      `options.stdio[${fd}]`,
+      slot,
+      "must be a stream with a file descriptor (a file stream has one once it has emitted 'open')",
+    );
+  }
+  throw invalidArgValue(`options.stdio[${fd}]`, slot, "must be 'pipe', 'inherit', 'ignore', an fd number or a stream");
 }
 
 function checkStdio(stdio: unknown): number[] {
   if (stdio === undefined || stdio === null) stdio = 'pipe';
   if (!Array.isArray(stdio)) {
-    if (typeof stdio !== 'string' && typeof stdio !== 'number') {
-      throw invalidArgType('options.stdio', 'string, number or Array', stdio);
+    const isStream = typeof stdio === 'object' && typeof (stdio as Stream).pipe === 'function';
+    if (typeof stdio !== 'string' && typeof stdio !== 'number' && !isStream) {
+      throw invalidArgType('options.stdio', 'string, number, stream or Array', stdio);
     }
     stdio = [stdio, stdio, stdio];
   }
@@ -254,13 +299,28 @@ function checkIsolation(isolation: unknown): Isolation | null {
   return chosen as Isolation;
 }
 
-/** normalizeOptions checks every argument of spawnPrivate and prepares what the child needs. */
-export function normalizeOptions(file: unknown, args: unknown, options: unknown): Normalized {
+/**
+ * splitArgs lets options take the place of args, as child_process allows:
+ * `spawnPrivate('ls', { cwd })`. It returns [args, options].
+ */
+export function splitArgs(args: unknown, options: unknown): [unknown, unknown] {
+  const optionsFirst = typeof args === 'object' && args !== null && !Array.isArray(args);
+  if (optionsFirst && options === undefined) return [undefined, args];
+  return [args, options];
+}
+
+/**
+ * normalizeOptions checks every argument of spawnPrivate (or, by `api`, of
+ * runPrivate and runPrivateSync, which check their own options first) and
+ * prepares what the child needs.
+ */
+export function normalizeOptions(file: unknown, args: unknown, options: unknown, api: Api = 'spawn'): Normalized {
   checkString('file', file);
   if ((file as string).length === 0) throw invalidArgValue('file', file, 'cannot be empty');
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
   const o = options as Record<string, unknown>;
+  refuseUnsupported(o, api);
   const checkedArgs = checkArgs(args);
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
@@ -271,7 +331,11 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown)
     file: file as string,
     args: checkedArgs,
     argv: [argv0, ...checkedArgs],
-    candidates: pathCandidates(file as string, env),
+    candidates: pathCandidates(
+      file as string,
+      env,
+      checkBoolean('options.preferLocal', o.preferLocal) ? (checkCwd(o.cwd) ?? process.cwd()) : null,
+    ),
     env: inherit ? null : envBlock(env),
     cwd: checkCwd(o.cwd),
     stdio: checkStdio(o.stdio),

@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { notSupported, spawnError } from './errors';
 import { createHandle, onSettle, settle, type PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
-import { normalizeOptions, type Normalized, type SpawnPrivateOptions } from './options';
+import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
 import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
 
@@ -24,7 +24,7 @@ const SPAWN_INHERIT_ENV = 0x100;
  * (then SIGKILL after `killGraceMs`); wait() still resolves with the status.
  */
 export function spawnPrivate(file: string, args?: readonly string[], options?: SpawnPrivateOptions): PrivateHandle {
-  const o = normalizeOptions(file, args, options);
+  const o = normalizeOptions(file, ...splitArgs(args, options));
   const handle = spawnNormalized(o);
   onSettle(handle, armCancellation(handle, o).disarm);
   return handle;
@@ -81,6 +81,7 @@ export function forkPrivate(
   args?: readonly string[],
   options?: SpawnPrivateOptions,
 ): PrivateHandle {
+  [args, options] = splitArgs(args, options) as [readonly string[] | undefined, SpawnPrivateOptions | undefined];
   const checked = normalizeOptions(modulePath, args, undefined);
   return spawnPrivate(process.execPath, [...process.execArgv, checked.file, ...checked.args], options);
 }
