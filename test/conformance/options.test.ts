@@ -39,13 +39,16 @@ describe.each(backendsHere())('options (%s backend)', (backend) => {
     expect(readFileSync(file, 'utf8')).toBe('to-file\nto-err\n');
   });
 
-  it('refuses a stream that has no descriptor, before anything is spawned', () => {
+  it('refuses a stream that has no descriptor, before anything is spawned', async () => {
     const before = liveChildren();
-    for (const stream of [new PassThrough(), createWriteStream(path.join(dir, 'never-opened'))]) {
+    for (const stream of [new PassThrough(), createWriteStream(path.join(dir, 'not-opened-yet'))]) {
       expect(() => spawnPrivate('true', [], { backend, stdio: ['ignore', stream, 'ignore'] })).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('file descriptor') }),
       );
+      // A file stream opens its file in the background, and closes it only then.
+      const closed = once(stream, 'close');
       stream.destroy();
+      await closed;
     }
     expect(liveChildren()).toEqual(before);
   });
