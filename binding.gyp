@@ -6,6 +6,7 @@
         "native/common/addon.c",
         "native/common/addon_handle.c",
         "native/common/addon_spawn.c",
+        "native/common/addon_sync.c",
         "native/common/registry.c",
         "native/common/table.c",
         "native/common/host_wait.c",

@@ -7,6 +7,9 @@ export const {
   spawnPrivate,
   forkPrivate,
   runPrivate,
+  runPrivateSync,
+  isRunError,
+  isSpawnError,
   waitpid,
   adopt,
   capabilities,
@@ -14,3 +17,6 @@ export const {
   ProcessStatus,
   preloadPath,
 } = cjs;
+
+// `import pp from 'private-process'` gives the same object as require().
+export default cjs;

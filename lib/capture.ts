@@ -1,8 +1,9 @@
 /**
- * capture - collecting one output stream of a child for runPrivate, up to
- * maxBuffer bytes.
+ * capture - reading one output stream of a child into a run's Output, up
+ * to maxBuffer bytes.
  */
 import type { Readable } from 'node:stream';
+import type { Output, OutputName } from './output';
 
 /** CaptureEvents are what a Capture reports to the run that owns it. */
 export interface CaptureEvents {
@@ -15,34 +16,22 @@ export interface CaptureEvents {
 }
 
 /**
- * Capture reads a stream to its close, keeping its first `limit` bytes. It
- * keeps reading, and dropping, after an overflow: a pipe closed under a
- * child that is being killed would make it die of SIGPIPE, not of the
- * signal it was sent.
+ * Capture reads a stream to its close into `output`. It keeps reading, and
+ * dropping, after an overflow: a pipe closed under a child that is being
+ * killed would make it die of SIGPIPE, not of the signal it was sent.
  */
 export class Capture {
   #stream: Readable | null;
-  #chunks: Buffer[] = [];
-  #bytes = 0;
-  #limit: number;
   #overflowed = false;
   #closed: boolean;
 
   /** A null stream (a slot that is not 'pipe') captures nothing and is closed from the start. */
-  constructor(stream: Readable | null, limit: number, events: CaptureEvents) {
+  constructor(stream: Readable | null, name: OutputName, output: Output, events: CaptureEvents) {
     this.#stream = stream;
-    this.#limit = limit;
     this.#closed = stream === null;
     if (stream === null) return;
     stream.on('data', (chunk: Buffer) => {
-      if (this.#overflowed) return;
-      if (this.#bytes + chunk.length <= this.#limit) {
-        this.#chunks.push(chunk);
-        this.#bytes += chunk.length;
-        return;
-      }
-      this.#chunks.push(chunk.subarray(0, this.#limit - this.#bytes));
-      this.#bytes = this.#limit;
+      if (this.#overflowed || output.push(name, chunk)) return;
       this.#overflowed = true;
       events.overflow();
     });
@@ -61,11 +50,5 @@ export class Capture {
   /** destroy stops reading: for when a descendant of a stopped child holds the pipe open. */
   destroy(): void {
     this.#stream?.destroy();
-  }
-
-  /** result is what was kept, decoded with `encoding`, or a Buffer for null. */
-  result(encoding: BufferEncoding | null): string | Buffer {
-    const all = Buffer.concat(this.#chunks, this.#bytes);
-    return encoding === null ? all : all.toString(encoding);
   }
 }

@@ -98,6 +98,24 @@ export interface SpawnError extends Error {
   step: SpawnStep;
 }
 
+const spawnErrors = new WeakSet<Error>();
+
+/**
+ * isSpawnError is true for the error of a child that could not be started:
+ * what spawnPrivate throws, and what runPrivate rejects with (and
+ * runPrivateSync throws) for it. It has `code`, `errno`, `syscall`, `path`,
+ * `spawnargs` and `step`.
+ */
+export function isSpawnError(value: unknown): value is SpawnError {
+  return typeof value === 'object' && value !== null && spawnErrors.has(value as Error);
+}
+
+/** @internal markSpawnError makes isSpawnError true for err. */
+export function markSpawnError<E extends Error>(err: E): E {
+  spawnErrors.add(err);
+  return err;
+}
+
 /** spawnError builds the error for a child that failed at `step` with -errno. */
 export function spawnError(file: string, spawnargs: string[], errno: number, step: number): SpawnError {
   const code = errnoName(errno);
@@ -109,7 +127,7 @@ export function spawnError(file: string, spawnargs: string[], errno: number, ste
   err.path = file;
   err.spawnargs = spawnargs;
   err.step = stepName;
-  return err;
+  return markSpawnError(err);
 }
 
 /** systemError builds an error for a failed system call, as Node's own look. */
@@ -234,25 +252,10 @@ export function formatCommand(file: string, args: readonly string[]): string {
 }
 
 /** abortError is Node's AbortError (code 'ABORT_ERR') with the signal's reason as its cause. */
-export function abortError(reason: unknown): Error & { code: string } {
-  const err = withCode(new Error('The operation was aborted', { cause: reason }), 'ABORT_ERR');
+export function abortError(reason: unknown, message = 'The operation was aborted'): Error & { code: string } {
+  const err = withCode(new Error(message, { cause: reason }), 'ABORT_ERR');
   err.name = 'AbortError';
   return err;
-}
-
-/** timedOut is runPrivate's error for a child stopped by its timeout: code 'ETIMEDOUT'. */
-export function timedOut(command: string, timeout: number): Error & { code: string } {
-  return withCode(new Error(`Command timed out after ${timeout} ms: ${command}`), 'ETIMEDOUT');
-}
-
-/** maxBufferExceeded is Node's ERR_CHILD_PROCESS_STDIO_MAXBUFFER, a RangeError. */
-export function maxBufferExceeded(stream: 'stdout' | 'stderr'): RangeError & { code: string } {
-  return withCode(new RangeError(`${stream} maxBuffer length exceeded`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER');
-}
-
-/** commandFailed is runPrivate's error, with `reject: true`, for a child that did not exit 0. */
-export function commandFailed(command: string, outcome: string): Error & { code: string } {
-  return withCode(new Error(`Command failed: ${command} (${outcome})`), 'ERR_PRIVATE_PROCESS_FAILED');
 }
 
 /** reapedElsewhere is thrown by waitSync() on an adopted ChildProcess, which child_process reaps. */

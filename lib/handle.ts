@@ -65,7 +65,7 @@ let constructing = false;
 let settleHandle: (h: PrivateHandle, result: StatusTuple | number) => void;
 let markReapedElsewhere: (h: PrivateHandle) => void;
 let addSettleHook: (h: PrivateHandle, fn: () => void) => void;
-let takeRawFds: (h: PrivateHandle) => number[];
+let takeRaw: (h: PrivateHandle) => { native: NativeHandle; fds: number[] };
 
 /**
  * PrivateHandle is a private child: only this object can wait on it or
@@ -163,7 +163,7 @@ export class PrivateHandle<
       if (h.#settled) fn();
       else h.#onSettle.push(fn);
     };
-    takeRawFds = (h) => h.#rawFds.splice(0);
+    takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
   }
 
   get #settled(): boolean {
@@ -415,7 +415,10 @@ export function onSettle(h: PrivateHandle, fn: () => void): void {
   addSettleHook(h, fn);
 }
 
-/** @internal rawFds hands over, once, the fds of a handle made with `streams: false`. */
-export function rawFds(h: PrivateHandle): number[] {
-  return takeRawFds(h);
+/**
+ * @internal raw hands over, once, the fds of a handle made with `streams:
+ * false`, with its native handle, for a synchronous run to drive.
+ */
+export function raw(h: PrivateHandle): { native: NativeHandle; fds: number[] } {
+  return takeRaw(h);
 }

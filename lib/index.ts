@@ -2,14 +2,25 @@
  * private-process: private child processes for Node.js.
  */
 export { spawnPrivate, forkPrivate } from './spawn';
-export { runPrivate, type RunPrivateOptions, type RunResult, type RunError, type RunInput } from './run';
+export { runPrivate } from './run';
+export { runPrivateSync } from './run-sync';
+export { isRunError } from './run-end';
+export type {
+  RunPrivateOptions,
+  RunPrivateSyncOptions,
+  RunResult,
+  RunError,
+  RunInput,
+  RunOutput,
+  RunSignatures,
+} from './run-options';
 export { waitpid, type WaitpidOptions } from './waitpid';
 export { adopt, type AdoptOptions } from './adopt';
 export { capabilities, type Capabilities, type BackendAvailability } from './capabilities';
-export { PrivateHandle, type BackendKind } from './handle';
+export { PrivateHandle, type BackendKind, type KillOptions, type PrivateHandleWithoutNullStreams } from './handle';
 export { ProcessStatus, type ResourceUsage } from './status';
 export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName, BackendKey, Isolation } from './options';
-export type { SpawnError, SpawnStep } from './errors';
+export { isSpawnError, type SpawnError, type SpawnStep } from './errors';
 
 /**
  * preloadPath is the absolute path of the preload shim, to put in

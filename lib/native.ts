@@ -63,6 +63,20 @@ export interface Native {
     onExit: (result: StatusTuple | number) => void,
   ): [NativeHandle, number] | number;
   release(handle: NativeHandle): void;
+  /**
+   * pumpSync polls the child's stdin, stdout and stderr fds (-1: none) for
+   * up to timeoutMs (-1: no limit), and its exit with watchChild; it returns
+   * [bytes of input written from offset or -errno, what stdout gave, what
+   * stderr gave (a Buffer, null or -errno), PUMP_* flags]; see addon_sync.c.
+   */
+  pumpSync(
+    handle: NativeHandle,
+    fds: [number, number, number],
+    input: Buffer | null,
+    offset: number,
+    timeoutMs: number,
+    watchChild: boolean,
+  ): [number, Buffer | null | number, Buffer | null | number, number];
   shimActive(): boolean;
 }
 

@@ -133,6 +133,7 @@ static napi_value addon_init(napi_env env, napi_value exports) {
       {"adopt", NULL, pp_addon_adopt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shimActive", NULL, addon_shim_active, NULL, NULL, NULL, napi_enumerable, NULL},
       {"release", NULL, pp_addon_release, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pumpSync", NULL, pp_addon_pump_sync, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   /* The table is found now, on this thread, never first in a signal handler. */
   pp_table_get();

@@ -138,4 +138,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info);
 /* pp_addon_adopt is the binding adopt(...). */
 napi_value pp_addon_adopt(napi_env env, napi_callback_info info);
 
+/* pp_addon_pump_sync is the binding pumpSync(...) of runPrivateSync (addon_sync.c). */
+napi_value pp_addon_pump_sync(napi_env env, napi_callback_info info);
+
 #endif

@@ -90,7 +90,7 @@ export async function runResults(): Promise<void> {
 
   const options: RunPrivateOptions = { encoding: 'hex' };
   const unknown = await runPrivate('ls', [], options);
-  assertType<Equal<typeof unknown.stdout, string | Buffer>>();
+  assertType<Equal<typeof unknown.stdout, string | Buffer | string[]>>();
 
   // @ts-expect-error: not a Buffer encoding
   runPrivate('ls', [], { encoding: 'utf9' });

@@ -1,0 +1,249 @@
+/**
+ * run-options - the options, results and errors of runPrivate and
+ * runPrivateSync, and the one check of their options.
+ */
+import type { Readable } from 'node:stream';
+import { invalidArgType, invalidArgValue, outOfRange, type SpawnStep } from './errors';
+import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
+import type { RunOutput, Shaping } from './output';
+import type { ProcessStatus } from './status';
+
+export type { RunOutput } from './output';
+
+/** RunInput is what runPrivate can write to the child's stdin. */
+export type RunInput = string | Uint8Array | Readable;
+
+/** RunPrivateOptions are spawnPrivate's options plus those of the capture. */
+export interface RunPrivateOptions extends SpawnPrivateOptions {
+  /**
+   * encoding decodes stdout and stderr: any BufferEncoding gives strings
+   * (default 'utf8'); 'buffer' or null gives Buffers.
+   */
+  encoding?: BufferEncoding | 'buffer' | null;
+  /**
+   * input is written to the child's stdin, which is then closed: a string
+   * (as UTF-8), a Buffer or Uint8Array, or a Readable, piped and never
+   * destroyed by the run. Without it stdin is 'ignore' (/dev/null) unless
+   * `stdio` says otherwise; a stdin 'pipe' without input is closed at once.
+   */
+  input?: RunInput;
+  /**
+   * maxBuffer is the most bytes kept from stdout and from stderr, each
+   * (default 100 MiB; Infinity for no limit). One more byte stops the
+   * child with killSignal and rejects with ERR_CHILD_PROCESS_STDIO_MAXBUFFER.
+   */
+  maxBuffer?: number;
+  /**
+   * reject makes a child that did not exit 0 (a non-zero exit code, or a
+   * signal) reject with ERR_PRIVATE_PROCESS_FAILED (default true, as with
+   * execa and a promisified execFile). With false such a run resolves and
+   * its status says how the child ended; a run that could not start, was
+   * aborted, timed out or overflowed maxBuffer rejects either way.
+   */
+  reject?: boolean;
+  /**
+   * stripFinalNewline removes one final newline ('\n' or '\r\n') from text
+   * output, as a shell's `$(...)` does (default true, as with execa).
+   * Buffers are never changed.
+   */
+  stripFinalNewline?: boolean;
+  /**
+   * lines gives stdout, stderr and all as arrays of lines (without their
+   * newlines when stripFinalNewline, with them otherwise); it needs a text
+   * encoding (default false).
+   */
+  lines?: boolean;
+  /**
+   * all also gives `all`: stdout and stderr interleaved in the order their
+   * chunks were read (default false). Two pipes carry them, so writes the
+   * child made close together may come out in either order.
+   */
+  all?: boolean;
+}
+
+/**
+ * RunPrivateSyncOptions are runPrivate's, but `input` cannot be a stream
+ * and there is no `signal`: nothing can run while the thread is blocked.
+ */
+export interface RunPrivateSyncOptions extends Omit<RunPrivateOptions, 'input' | 'signal'> {
+  /** input is written to the child's stdin, which is then closed: a string (as UTF-8), a Buffer or a Uint8Array. */
+  input?: string | Uint8Array;
+}
+
+/** RunResult is a finished run: the captured output and how the child ended. */
+export interface RunResult<T extends RunOutput = RunOutput> {
+  /** pid is the child's pid, free for reuse by now. */
+  pid: number;
+  /** stdout is everything the child wrote to fd 1 ('' or empty when fd 1 was not 'pipe'). */
+  stdout: T;
+  /** stderr is everything the child wrote to fd 2 ('' or empty when fd 2 was not 'pipe'). */
+  stderr: T;
+  /** all is stdout and stderr interleaved when the `all` option was set, else undefined. */
+  all: T | undefined;
+  /** status is the child's ProcessStatus. */
+  status: ProcessStatus;
+  /** exitCode is status.exitCode. */
+  exitCode: number | null;
+  /** signal is status.signal. */
+  signal: NodeJS.Signals | null;
+  /** command is the command line, quoted for a POSIX shell so that it can be pasted. */
+  command: string;
+  /** durationMs is how long the run took, from before the spawn to the end, in milliseconds. */
+  durationMs: number;
+}
+
+/**
+ * RunError is how a run fails (see isRunError). `code` says why:
+ * 'ERR_PRIVATE_PROCESS_FAILED' (did not exit 0), an errno code such as
+ * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`),
+ * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason), 'ETIMEDOUT',
+ * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError),
+ * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
+ * `cause`) or 'ERR_PRIVATE_STATUS_LOST'. It carries what was captured
+ * ('' or empty Buffers when nothing was), and null status fields when the
+ * child never ran or its status was lost. The message is the
+ * shortMessage, then the last lines of stderr.
+ */
+export interface RunError<T extends RunOutput = RunOutput> extends Error {
+  code: string;
+  /** pid is the child's pid, or null when it never started. */
+  pid: number | null;
+  stdout: T;
+  stderr: T;
+  all: T | undefined;
+  status: ProcessStatus | null;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  spawnargs: readonly string[];
+  /** command is the command line, quoted for a POSIX shell so that it can be pasted. */
+  command: string;
+  /** shortMessage is the message without the stderr lines: what failed, and the command. */
+  shortMessage: string;
+  /** durationMs is how long the run took, in milliseconds. */
+  durationMs: number;
+  errno?: number;
+  syscall?: string;
+  path?: string;
+  step?: SpawnStep;
+}
+
+type Wrap<Sync extends boolean, T extends RunOutput> = Sync extends true ? RunResult<T> : Promise<RunResult<T>>;
+type Text<O> = O & { encoding?: BufferEncoding; lines?: false };
+type Bytes<O> = O & { encoding: 'buffer' | null; lines?: false };
+type Lines<O> = O & { encoding?: BufferEncoding; lines: true };
+
+/**
+ * RunSignatures types a run function by its options: strings by default or
+ * with a text encoding, Buffers with 'buffer' or null, arrays with `lines`.
+ * Options may take the place of args.
+ */
+export interface RunSignatures<Sync extends boolean, O> {
+  (file: string, args?: readonly string[], options?: Text<O>): Wrap<Sync, string>;
+  (file: string, options: Text<O>): Wrap<Sync, string>;
+  (file: string, args: readonly string[] | undefined, options: Bytes<O>): Wrap<Sync, Buffer>;
+  (file: string, options: Bytes<O>): Wrap<Sync, Buffer>;
+  (file: string, args: readonly string[] | undefined, options: Lines<O>): Wrap<Sync, string[]>;
+  (file: string, options: Lines<O>): Wrap<Sync, string[]>;
+  (file: string, args?: readonly string[], options?: O): Wrap<Sync, RunOutput>;
+  (file: string, options?: O): Wrap<Sync, RunOutput>;
+}
+
+/** RunChecked are the run options after their checks. */
+export interface RunChecked extends Shaping {
+  input: RunInput | undefined;
+  maxBuffer: number;
+  reject: boolean;
+}
+
+const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
+
+function checkEncoding(encoding: unknown): BufferEncoding | null {
+  if (encoding === undefined) return 'utf8';
+  if (encoding === null || encoding === 'buffer') return null;
+  if (typeof encoding !== 'string') throw invalidArgType('options.encoding', 'string', encoding);
+  if (!Buffer.isEncoding(encoding)) {
+    throw invalidArgValue('options.encoding', encoding, "must be a Buffer encoding such as 'utf8', or 'buffer'");
+  }
+  return encoding;
+}
+
+function checkInput(input: unknown, sync: boolean): RunInput | undefined {
+  if (input === undefined || typeof input === 'string' || input instanceof Uint8Array) return input;
+  const isStream = typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function';
+  if (isStream && sync) {
+    throw invalidArgValue('options.input', input, 'cannot be a stream in runPrivateSync: read it into a Buffer first');
+  }
+  if (isStream) return input as Readable;
+  throw invalidArgType(
+    'options.input',
+    sync ? 'string, Buffer or Uint8Array' : 'string, Buffer, Uint8Array or Readable',
+    input,
+  );
+}
+
+function checkMaxBuffer(max: unknown): number {
+  if (max === undefined) return DEFAULT_MAX_BUFFER;
+  if (typeof max !== 'number') throw invalidArgType('options.maxBuffer', 'number', max);
+  if (max < 0 || !(Number.isInteger(max) || max === Infinity)) {
+    throw outOfRange('options.maxBuffer', 'an integer >= 0 or Infinity', max);
+  }
+  return max;
+}
+
+function checkFlag(o: Record<string, unknown>, name: string, byDefault: boolean): boolean {
+  const value = o[name];
+  if (value === undefined) return byDefault;
+  if (typeof value !== 'boolean') throw invalidArgType(`options.${name}`, 'boolean', value);
+  return value;
+}
+
+/**
+ * The stdio a run asks for: fd 0 'pipe' with input, else 'ignore'; fds 1
+ * and 2 'pipe'; whatever the caller gave for a slot wins, but input needs
+ * fd 0 to be a pipe and fds 3 and up cannot be pipes nobody reads.
+ */
+function runStdio(stdio: unknown, hasInput: boolean): unknown {
+  if (stdio === undefined || stdio === null) stdio = [];
+  else if (!Array.isArray(stdio)) stdio = [stdio, stdio, stdio];
+  const slots = [...(stdio as unknown[])];
+  slots[0] ??= hasInput ? 'pipe' : 'ignore';
+  slots[1] ??= 'pipe';
+  slots[2] ??= 'pipe';
+  if (hasInput && slots[0] !== 'pipe') {
+    throw invalidArgValue('options.stdio[0]', slots[0], "must be 'pipe' when options.input is given");
+  }
+  slots.forEach((slot, fd) => {
+    if (fd > 2 && slot === 'pipe') {
+      throw invalidArgValue(`options.stdio[${fd}]`, slot, 'cannot be a pipe: a run captures fds 1 and 2 only');
+    }
+  });
+  return slots;
+}
+
+/** checkRunOptions checks every argument of a run, before anything is spawned. */
+export function checkRunOptions(
+  file: unknown,
+  args: unknown,
+  options: unknown,
+  sync: boolean,
+): [Normalized, RunChecked] {
+  [args, options] = splitArgs(args, options);
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
+  const o = options as Record<string, unknown>;
+  const input = checkInput(o.input, sync);
+  const run: RunChecked = {
+    encoding: checkEncoding(o.encoding),
+    input,
+    maxBuffer: checkMaxBuffer(o.maxBuffer),
+    reject: checkFlag(o, 'reject', true),
+    strip: checkFlag(o, 'stripFinalNewline', true),
+    lines: checkFlag(o, 'lines', false),
+    all: checkFlag(o, 'all', false),
+  };
+  if (run.lines && run.encoding === null) {
+    throw invalidArgValue('options.lines', true, "needs a text encoding, not 'buffer'");
+  }
+  const stdio = runStdio(o.stdio, input !== undefined);
+  return [normalizeOptions(file, args, { ...o, stdio }, sync ? 'sync' : 'run'), run];
+}
