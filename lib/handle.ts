@@ -14,7 +14,7 @@ import { illegalConstructor, invalidArgType, notDetached, reapedElsewhere, statu
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
-import type { BackendKey, Isolation } from './options';
+import type { BackendKey, Isolation, StdioOption } from './options';
 
 /** BackendKind names the implementation that spawned a child, as the backend option does. */
 export type BackendKind = BackendKey;
@@ -378,8 +378,32 @@ export interface PrivateHandle<
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
-/** HandleWithoutNullStreams is a handle whose fds 0, 1 and 2 are all pipes (stdio 'pipe', the default). */
+/**
+ * PrivateHandleWithoutNullStreams is a handle whose fds 0, 1 and 2 are all
+ * pipes (stdio 'pipe', the default), as ChildProcessWithoutNullStreams.
+ */
 export type PrivateHandleWithoutNullStreams = PrivateHandle<Writable, Readable, Readable>;
+
+/** A slot that gives the handle a stream: 'pipe', or nothing said (fds 0–2 default to 'pipe'). */
+type PipeSlot = 'pipe' | null | undefined;
+type SlotStream<Slot, T> = Slot extends PipeSlot ? T : null;
+type SlotOf<S, I extends number> = S extends undefined | 'pipe'
+  ? 'pipe'
+  : S extends readonly unknown[]
+    ? S[I]
+    : S extends PipeSlot
+      ? S
+      : 'other';
+
+/**
+ * PrivateHandleFor is the handle that a `stdio` option S gives: a stream for
+ * each of fds 0, 1 and 2 that is a pipe, null for the others.
+ */
+export type PrivateHandleFor<S extends StdioOption | undefined> = PrivateHandle<
+  SlotStream<SlotOf<S, 0>, Writable>,
+  SlotStream<SlotOf<S, 1>, Readable>,
+  SlotStream<SlotOf<S, 2>, Readable>
+>;
 
 function checkGroup(options: unknown): boolean {
   if (options === undefined || options === null) return false;

@@ -17,7 +17,13 @@ export type {
 export { waitpid, type WaitpidOptions } from './waitpid';
 export { adopt, type AdoptOptions } from './adopt';
 export { capabilities, type Capabilities, type BackendAvailability } from './capabilities';
-export { PrivateHandle, type BackendKind, type KillOptions, type PrivateHandleWithoutNullStreams } from './handle';
+export {
+  PrivateHandle,
+  type BackendKind,
+  type KillOptions,
+  type PrivateHandleFor,
+  type PrivateHandleWithoutNullStreams,
+} from './handle';
 export { ProcessStatus, type ResourceUsage } from './status';
 export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName, BackendKey, Isolation } from './options';
 export { isSpawnError, type SpawnError, type SpawnStep } from './errors';

@@ -3,9 +3,9 @@
  */
 import { constants } from 'node:os';
 import { notSupported, spawnError } from './errors';
-import { createHandle, onSettle, settle, type PrivateHandle } from './handle';
+import { createHandle, onSettle, settle, type PrivateHandle, type PrivateHandleFor } from './handle';
 import { native, type StatusTuple } from './native';
-import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
+import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions, type StdioOption } from './options';
 import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
 
@@ -23,7 +23,16 @@ const SPAWN_INHERIT_ENV = 0x100;
  * Aborting `options.signal` or passing `options.timeout` sends killSignal
  * (then SIGKILL after `killGraceMs`); wait() still resolves with the status.
  */
-export function spawnPrivate(file: string, args?: readonly string[], options?: SpawnPrivateOptions): PrivateHandle {
+export function spawnPrivate<const S extends StdioOption | undefined = undefined>(
+  file: string,
+  args?: readonly string[],
+  options?: SpawnPrivateOptions & { stdio?: S },
+): PrivateHandleFor<S>;
+export function spawnPrivate<const S extends StdioOption | undefined = undefined>(
+  file: string,
+  options: SpawnPrivateOptions & { stdio?: S },
+): PrivateHandleFor<S>;
+export function spawnPrivate(file: string, args?: unknown, options?: SpawnPrivateOptions): PrivateHandle {
   const o = normalizeOptions(file, ...splitArgs(args, options));
   const handle = spawnNormalized(o);
   onSettle(handle, armCancellation(handle, o).disarm);
@@ -76,12 +85,17 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
  * forkPrivate runs a Node.js module as a private child: exactly
  * spawnPrivate(process.execPath, [...process.execArgv, modulePath, ...args], options).
  */
-export function forkPrivate(
+export function forkPrivate<const S extends StdioOption | undefined = undefined>(
   modulePath: string,
   args?: readonly string[],
-  options?: SpawnPrivateOptions,
-): PrivateHandle {
-  [args, options] = splitArgs(args, options) as [readonly string[] | undefined, SpawnPrivateOptions | undefined];
+  options?: SpawnPrivateOptions & { stdio?: S },
+): PrivateHandleFor<S>;
+export function forkPrivate<const S extends StdioOption | undefined = undefined>(
+  modulePath: string,
+  options: SpawnPrivateOptions & { stdio?: S },
+): PrivateHandleFor<S>;
+export function forkPrivate(modulePath: string, args?: unknown, options?: SpawnPrivateOptions): PrivateHandle {
+  [args, options] = splitArgs(args, options) as [unknown, SpawnPrivateOptions | undefined];
   const checked = normalizeOptions(modulePath, args, undefined);
   return spawnPrivate(process.execPath, [...process.execArgv, checked.file, ...checked.args], options);
 }

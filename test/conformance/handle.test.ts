@@ -98,6 +98,13 @@ describe.each(modesHere())('PrivateHandle ($name)', ({ backend, isolation }) => 
 });
 
 describe('module formats', () => {
+  it('exports every name of the CommonJS build from the ES module, and the module itself as default', async () => {
+    const cjs = createRequire(import.meta.url)('private-process') as Record<string, unknown>;
+    const imported = (await import('private-process')) as Record<string, unknown>;
+    for (const name of Object.keys(cjs)) expect([name, imported[name]]).toEqual([name, cjs[name]]);
+    expect(imported.default).toBe(cjs);
+  });
+
   it('gives the same classes and functions through require() and import', async () => {
     const cjs = createRequire(import.meta.url)('private-process');
     expect(cjs.spawnPrivate).toBe(esm.spawnPrivate);

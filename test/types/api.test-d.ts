@@ -3,15 +3,21 @@
  * compiles, and every `@ts-expect-error` line must be an error — tsc fails
  * on an expect-error line that compiles.
  */
-import { Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { Readable, type Writable } from 'node:stream';
 import {
   capabilities,
   forkPrivate,
+  isRunError,
+  isSpawnError,
+  preloadPath,
   PrivateHandle,
   ProcessStatus,
   runPrivate,
+  runPrivateSync,
   spawnPrivate,
   waitpid,
+  type PrivateHandleWithoutNullStreams,
   type RunError,
   type RunPrivateOptions,
   type RunResult,
@@ -116,5 +122,84 @@ export async function runResults(): Promise<void> {
     assertType<Equal<typeof err.stdout, string>>();
     const code: string = err.code;
     void code;
+  }
+}
+
+export async function handleTypes(): Promise<void> {
+  // stdio 'pipe' (the default): every standard stream is there, as ChildProcessWithoutNullStreams.
+  const piped = spawnPrivate('ls');
+  assertType<Equal<typeof piped.stdout, Readable>>();
+  assertType<Equal<typeof piped.stdin, Writable>>();
+  const piped2: PrivateHandleWithoutNullStreams = spawnPrivate('ls', ['-l'], { stdio: 'pipe' });
+  piped2.stdout.setEncoding('utf8');
+  const mixed = spawnPrivate('ls', [], { stdio: ['ignore', 'pipe', 'inherit'] });
+  assertType<Equal<typeof mixed.stdin, null>>();
+  assertType<Equal<typeof mixed.stdout, Readable>>();
+  assertType<Equal<typeof mixed.stderr, null>>();
+  const ignored = spawnPrivate('ls', { stdio: 'ignore' }); // options in the place of args
+  assertType<Equal<typeof ignored.stdout, null>>();
+  const fromVariable: SpawnPrivateOptions = { stdio: 'inherit' };
+  const unknown = spawnPrivate('ls', [], fromVariable);
+  assertType<Equal<typeof unknown.stdout, Readable | null>>();
+  const general: PrivateHandle = mixed;
+  void general;
+  const forked = forkPrivate('./helper.js', { stdio: ['ignore', 'pipe', 'pipe'] });
+  assertType<Equal<typeof forked.stderr, Readable>>();
+  spawnPrivate('ls', [], { stdio: [process.stdin, 'pipe', process.stderr] });
+
+  assertType<Equal<ReturnType<typeof piped.kill>, boolean>>();
+  piped.kill('SIGTERM', { group: true });
+  // @ts-expect-error: group is a boolean
+  piped.kill('SIGTERM', { group: 1 });
+  piped.on('exit', (code, signal) => {
+    assertType<Equal<typeof code, number | null>>();
+    assertType<Equal<typeof signal, NodeJS.Signals | null>>();
+  });
+  piped.once('close', (code: number | null) => void code).on('error', (err: Error) => void err);
+  // @ts-expect-error: the handle's internals are not reachable
+  piped._exited([1, 1, 0, 0, 0, 0, 0]);
+  // @ts-expect-error: handles are made by the package only
+  new PrivateHandle();
+  // @ts-expect-error: there is no shell option
+  spawnPrivate('echo', ['$HOME'], { shell: true });
+  // @ts-expect-error: a misspelt option is caught too
+  spawnPrivate('ls', [], { stdio: 'pipe', detatched: true });
+  await piped.wait();
+}
+
+export async function runTypes(): Promise<void> {
+  const lines = await runPrivate('ls', { lines: true });
+  assertType<Equal<typeof lines.stdout, string[]>>();
+  assertType<Equal<typeof lines.all, string[] | undefined>>();
+  const sync = runPrivateSync('ls', ['-l'], { encoding: 'buffer', timeout: 1000 });
+  assertType<Equal<typeof sync, RunResult<Buffer>>>();
+  const text = runPrivateSync('ls');
+  assertType<Equal<typeof text.stdout, string>>();
+  assertType<Equal<typeof text.command, string>>();
+  assertType<Equal<typeof text.durationMs, number>>();
+  // @ts-expect-error: nothing could abort a synchronous run
+  runPrivateSync('ls', [], { signal: AbortSignal.timeout(10) });
+  // @ts-expect-error: a synchronous run cannot read a stream
+  runPrivateSync('cat', [], { input: Readable.from(['x']) });
+  try {
+    await runPrivate('ls');
+  } catch (e: unknown) {
+    if (isRunError(e)) {
+      assertType<Equal<typeof e.pid, number | null>>();
+      assertType<Equal<typeof e.shortMessage, string>>();
+      const len: number = e.stdout.length;
+      void len;
+    }
+    if (isSpawnError(e)) {
+      const step: string = e.step;
+      void step;
+    }
+  }
+}
+
+export function preloadExample(): void {
+  // The README's example, under strict: preloadPath is null where the shim is not built.
+  if (preloadPath !== null) {
+    spawn(process.execPath, ['server.js'], { env: { ...process.env, LD_PRELOAD: preloadPath }, stdio: 'inherit' });
   }
 }

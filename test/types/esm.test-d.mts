@@ -11,3 +11,11 @@ const text: RunResult<string> = await runPrivate('ls', [], { encoding: 'buffer' 
 void text;
 // @ts-expect-error: killSignal must be a signal name or number
 spawnPrivate('ls', [], { killSignal: 'TERM' });
+
+// The default import is the whole module, as require() gives it.
+import pp from 'private-process';
+const handle = pp.spawnPrivate('ls', [], { stdio: 'ignore' });
+const nothing: null = handle.stdout;
+void nothing;
+const sync: string = pp.runPrivateSync('ls').stdout;
+void sync;
