@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // demo.mjs: the problem of Ruby feature #19322, in Node.
 //
 // A SIGCHLD listener reaps every child it can with waitpid(-1, WNOHANG), as pre-forking servers

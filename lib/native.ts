@@ -88,11 +88,22 @@ const root = path.join(__dirname, '..', '..');
 export const native = gypBuild(root) as Native;
 
 /**
+ * shimBeside names the preload shim that goes with an addon: the one built
+ * with it (private_process_shim.so), or, for a prebuilt addon whose name
+ * says its C library (node.napi.glibc.node), the shim built against the
+ * same one (private_process_shim.glibc.so).
+ */
+export function shimBeside(addonPath: string): string {
+  const libc = /\.(glibc|musl)\.node$/.exec(addonPath)?.[1];
+  return path.join(path.dirname(addonPath), libc ? `private_process_shim.${libc}.so` : 'private_process_shim.so');
+}
+
+/**
  * shimPath is the preload shim, built or shipped beside the addon (a plain
  * shared object: not a .node file, which node-gyp-build could take for the
  * addon), or null where there is none.
  */
 export const shimPath: string | null = (() => {
-  const candidate = path.join(path.dirname(gypBuild.path(root)), 'private_process_shim.so');
+  const candidate = shimBeside(gypBuild.path(root));
   return existsSync(candidate) ? candidate : null;
 })();

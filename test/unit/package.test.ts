@@ -1,8 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { preloadPath } from '../../esm/index.mjs';
+
+// native.ts is internal: the unit test reads the CommonJS build directly.
+const { shimBeside } = createRequire(import.meta.url)('../../dist/cjs/native.js') as {
+  shimBeside(addon: string): string;
+};
 
 const release = path.join(__dirname, '..', '..', 'build', 'Release');
 
@@ -33,3 +49,79 @@ it.skipIf(preloadPath === null)(
     expect(r.status).toBe(0);
   },
 );
+
+const root = path.join(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+describe('the package as published', () => {
+  it('has a license file, its repository, homepage and bugs, and ships both', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} the private-process authors\n/,
+    );
+    expect(pkg.repository.url).toBe('git+https://github.com/private-process/private-process.git');
+    expect(pkg.homepage).toMatch(/^https:\/\/github\.com\/private-process\/private-process/);
+    expect(pkg.bugs.url).toBe('https://github.com/private-process/private-process/issues');
+    expect(pkg.files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'prebuilds/', 'demo/']));
+  });
+
+  it('ships the demo as a command, which runs from where the package is installed', () => {
+    const bin = path.join(root, pkg.bin['private-process-demo']);
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(bin).mode & 0o111).toBe(0o111);
+  });
+
+  it('names prebuilt addons by their C library, and takes the shim built against the same one', () => {
+    expect(pkg.scripts.prebuildify).toMatch(/prebuildify .*--tag-libc/);
+    expect(shimBeside('/p/prebuilds/linux-x64/node.napi.glibc.node')).toBe(
+      '/p/prebuilds/linux-x64/private_process_shim.glibc.so',
+    );
+    expect(shimBeside('/p/prebuilds/linux-x64/node.napi.musl.node')).toBe(
+      '/p/prebuilds/linux-x64/private_process_shim.musl.so',
+    );
+    expect(shimBeside('/p/build/Release/private_process.node')).toBe('/p/build/Release/private_process_shim.so');
+  });
+});
+
+describe('publishing refuses a package without its prebuilt binaries', () => {
+  const check = path.join(root, 'scripts', 'check-prebuilds.cjs');
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pp-prebuilds-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function runCheck(): { status: number | null; stderr: string } {
+    const r = spawnSync(process.execPath, [check, dir], { encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr };
+  }
+  function put(file: string): void {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), '');
+  }
+
+  it('is what prepublishOnly runs', () => {
+    expect(pkg.scripts.prepublishOnly).toBe('node scripts/check-prebuilds.cjs');
+  });
+
+  it('refuses without any prebuilds, or without the shim', () => {
+    expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('no glibc addon in linux-x64/') });
+    put('linux-x64/node.napi.glibc.node');
+    expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('no glibc preload shim') });
+  });
+
+  it('refuses an addon whose name does not say its C library', () => {
+    put('linux-x64/node.napi.glibc.node');
+    put('linux-x64/private_process_shim.glibc.so');
+    put('linux-arm64/node.napi.node');
+    expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('--tag-libc') });
+  });
+
+  it('lets a complete set through', () => {
+    put('linux-x64/node.napi.glibc.node');
+    put('linux-x64/private_process_shim.glibc.so');
+    put('linux-x64/node.napi.musl.node');
+    put('linux-x64/private_process_shim.musl.so');
+    expect(runCheck().status).toBe(0);
+  });
+});

@@ -1,0 +1,38 @@
+// check-prebuilds.cjs: `npm publish` runs it first (prepublishOnly) and it
+// refuses to go on unless the package carries its prebuilt binaries: a
+// package without them would make every user compile the addon, with
+// Python, make and a C compiler. What it wants, for each target below: an
+// addon whose name says which C library it was built against (prebuildify
+// --tag-libc: node.napi.glibc.node) and the preload shim beside it
+// (private_process_shim.glibc.so). Make them with `npm run prebuildify` on
+// each target. Usage: node scripts/check-prebuilds.cjs [prebuilds folder]
+const { existsSync, readdirSync } = require('node:fs');
+const path = require('node:path');
+
+/** The targets a published package must carry, as `<platform>-<arch>/<libc>`. */
+const required = ['linux-x64/glibc'];
+
+const dir = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'prebuilds'));
+const problems = [];
+const files = (sub) => (existsSync(path.join(dir, sub)) ? readdirSync(path.join(dir, sub)) : []);
+
+for (const target of required) {
+  const [sub, libc] = target.split('/');
+  const names = files(sub);
+  if (!names.some((f) => f.endsWith(`.${libc}.node`))) problems.push(`no ${libc} addon in ${sub}/`);
+  if (!names.includes(`private_process_shim.${libc}.so`)) problems.push(`no ${libc} preload shim in ${sub}/`);
+}
+for (const sub of existsSync(dir) ? readdirSync(dir) : []) {
+  for (const f of files(sub).filter((name) => name.endsWith('.node'))) {
+    const libc = /\.(glibc|musl)\.node$/.exec(f)?.[1];
+    if (libc === undefined) problems.push(`${sub}/${f} does not say its C library (build it with --tag-libc)`);
+    else if (!files(sub).includes(`private_process_shim.${libc}.so`)) problems.push(`no shim beside ${sub}/${f}`);
+  }
+}
+if (problems.length > 0) {
+  console.error(`Refusing to publish without the prebuilt binaries (${path.relative(process.cwd(), dir) || '.'}):`);
+  for (const p of problems) console.error(`  - ${p}`);
+  console.error('Run `npm run prebuildify` on each target, collect the prebuilds/ folders, then publish.');
+  process.exit(1);
+}
+console.log(`check-prebuilds: ${required.join(', ')} present`);
