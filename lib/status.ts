@@ -14,7 +14,16 @@ export interface ResourceUsage {
   readonly userCPUTime: number;
   /** systemCPUTime is the CPU time spent in the kernel, in microseconds. */
   readonly systemCPUTime: number;
-  /** maxRSS is the peak resident set size, in kibibytes. */
+  /**
+   * maxRSS is the kernel's peak resident set size of the child, in
+   * kibibytes. Linux folds into it, at exec, the peak of the memory the
+   * child had before exec: a child started with CLONE_VM (every backend
+   * here, as glibc's posix_spawn) shares this process's memory until then,
+   * so maxRSS is at least this process's own peak at the spawn
+   * (process.resourceUsage().maxRSS); a fork, as child_process makes, counts
+   * its copy of the parent. It is the child's own peak only when larger than
+   * that; to profile a child, read VmHWM in /proc/<pid>/status while it runs.
+   */
   readonly maxRSS: number;
 }
 
