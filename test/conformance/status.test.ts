@@ -74,4 +74,10 @@ describe.each(modesHere())('exit statuses ($name)', ({ backend, isolation }) => 
     expect(s.resourceUsage!.userCPUTime + s.resourceUsage!.systemCPUTime).toBeGreaterThan(0);
     expect(s.resourceUsage!.maxRSS).toBeGreaterThan(0);
   });
+
+  it('counts this process’s peak into maxRSS: the child shared its memory until exec (see ResourceUsage)', async () => {
+    const parentPeak = process.resourceUsage().maxRSS;
+    const s = await spawnPrivate('/bin/true', [], { backend, stdio: 'ignore' }).wait();
+    expect(s.resourceUsage!.maxRSS).toBeGreaterThanOrEqual(parentPeak);
+  });
 });
