@@ -90,7 +90,7 @@ export const native = gypBuild(root) as Native;
 /**
  * shimBeside names the preload shim that goes with an addon: the one built
  * with it (private_process_shim.so), or, for a prebuilt addon whose name
- * says its C library (node.napi.glibc.node), the shim built against the
+ * says its C library (private-process.glibc.node), the shim built against the
  * same one (private_process_shim.glibc.so).
  */
 export function shimBeside(addonPath: string): string {

@@ -3,7 +3,7 @@
 // package without them would make every user compile the addon, with
 // Python, make and a C compiler. What it wants, for each target below: an
 // addon whose name says which C library it was built against (prebuildify
-// --tag-libc: node.napi.glibc.node) and the preload shim beside it
+// --tag-libc: private-process.glibc.node) and the preload shim beside it
 // (private_process_shim.glibc.so). Make them with `npm run prebuildify` on
 // each target. Usage: node scripts/check-prebuilds.cjs [prebuilds folder]
 const { existsSync, readdirSync } = require('node:fs');

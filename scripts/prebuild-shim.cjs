@@ -1,6 +1,6 @@
 // prebuild-shim.cjs: after prebuildify, gives the preload shim beside the
 // prebuilt addon the name of the C library it was built against. The addon
-// says it (node.napi.glibc.node, --tag-libc); prebuildify copies the shim
+// says it (private-process.glibc.node, --tag-libc); prebuildify copies the shim
 // as it was built, untagged, so prebuilds for glibc and musl in one folder
 // would overwrite each other's shim. Renamed private_process_shim.glibc.so,
 // it sits beside its addon, and lib/native.ts picks the one that matches.

@@ -78,6 +78,8 @@ describe.each(modesHere())('exit statuses ($name)', ({ backend, isolation }) => 
   it('counts this process’s peak into maxRSS: the child shared its memory until exec (see ResourceUsage)', async () => {
     const parentPeak = process.resourceUsage().maxRSS;
     const s = await spawnPrivate('/bin/true', [], { backend, stdio: 'ignore' }).wait();
-    expect(s.resourceUsage!.maxRSS).toBeGreaterThanOrEqual(parentPeak);
+    // The kernel's RSS counters are per-CPU approximations, read at different moments: allow 10 %.
+    // /bin/true alone peaks at a few MiB, far below this Node process.
+    expect(s.resourceUsage!.maxRSS).toBeGreaterThan(parentPeak * 0.9);
   });
 });
