@@ -10,25 +10,15 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { illegalConstructor, invalidArgType, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
+import { illegalConstructor, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
+import { checkKillOptions, type KillOptions } from './handle-types';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
-import type { BackendKey, Isolation, StdioOption } from './options';
+import type { BackendKey, Isolation } from './options';
 
 /** BackendKind names the implementation that spawned a child, as the backend option does. */
 export type BackendKind = BackendKey;
-
-/** KillOptions are the options of PrivateHandle.kill(). */
-export interface KillOptions {
-  /**
-   * group signals the child's whole process group instead of the child
-   * alone. It needs a child started with `detached: true` (the group is the
-   * child's own, its id the child's pid), and reaches the group only while
-   * the child is unreaped, so never a recycled group id.
-   */
-  group?: boolean;
-}
 
 /** A grace before SIGKILL for disposal when the spawn set no killGraceMs. */
 const DISPOSE_GRACE_MS = 5000;
@@ -263,7 +253,7 @@ export class PrivateHandle<
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM', options?: KillOptions): boolean {
     const signo = toSignal(signal);
-    const group = checkGroup(options);
+    const group = checkKillOptions(options);
     if (group && !this.#detached) throw notDetached(this.pid);
     if (this.#settled) return false;
     const r = native.signal(this.#native, signo, group);
@@ -376,42 +366,6 @@ export interface PrivateHandle<
   addListener(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   addListener(event: 'error', listener: (err: Error) => void): this;
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;
-}
-
-/**
- * PrivateHandleWithoutNullStreams is a handle whose fds 0, 1 and 2 are all
- * pipes (stdio 'pipe', the default), as ChildProcessWithoutNullStreams.
- */
-export type PrivateHandleWithoutNullStreams = PrivateHandle<Writable, Readable, Readable>;
-
-/** A slot that gives the handle a stream: 'pipe', or nothing said (fds 0–2 default to 'pipe'). */
-type PipeSlot = 'pipe' | null | undefined;
-type SlotStream<Slot, T> = Slot extends PipeSlot ? T : null;
-type SlotOf<S, I extends number> = S extends undefined | 'pipe'
-  ? 'pipe'
-  : S extends readonly unknown[]
-    ? S[I]
-    : S extends PipeSlot
-      ? S
-      : 'other';
-
-/**
- * PrivateHandleFor is the handle that a `stdio` option S gives: a stream for
- * each of fds 0, 1 and 2 that is a pipe, null for the others.
- */
-export type PrivateHandleFor<S extends StdioOption | undefined> = PrivateHandle<
-  SlotStream<SlotOf<S, 0>, Writable>,
-  SlotStream<SlotOf<S, 1>, Readable>,
-  SlotStream<SlotOf<S, 2>, Readable>
->;
-
-function checkGroup(options: unknown): boolean {
-  if (options === undefined || options === null) return false;
-  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
-  const group = (options as KillOptions).group;
-  if (group === undefined) return false;
-  if (typeof group !== 'boolean') throw invalidArgType('options.group', 'boolean', group);
-  return group;
 }
 
 /** @internal createHandle makes the handle of a child that has started. */

@@ -17,13 +17,8 @@ export type {
 export { waitpid, type WaitpidOptions } from './waitpid';
 export { adopt, type AdoptOptions } from './adopt';
 export { capabilities, type Capabilities, type BackendAvailability } from './capabilities';
-export {
-  PrivateHandle,
-  type BackendKind,
-  type KillOptions,
-  type PrivateHandleFor,
-  type PrivateHandleWithoutNullStreams,
-} from './handle';
+export { PrivateHandle, type BackendKind } from './handle';
+export type { KillOptions, PrivateHandleFor, PrivateHandleWithoutNullStreams } from './handle-types';
 export { ProcessStatus, type ResourceUsage } from './status';
 export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName, BackendKey, Isolation } from './options';
 export { isSpawnError, type SpawnError, type SpawnStep } from './errors';

@@ -3,7 +3,8 @@
  */
 import { constants } from 'node:os';
 import { notSupported, spawnError } from './errors';
-import { createHandle, onSettle, settle, type PrivateHandle, type PrivateHandleFor } from './handle';
+import { createHandle, onSettle, settle, type PrivateHandle } from './handle';
+import type { PrivateHandleFor } from './handle-types';
 import { native, type StatusTuple } from './native';
 import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions, type StdioOption } from './options';
 import { chooseBackend } from './capabilities';
