@@ -4,26 +4,30 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PrivateHandle, spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { readAll } from '../helpers/stream.js';
 
 const loop = path.join(__dirname, '..', 'fixtures', 'loop.cjs');
 
 /** Runs the loop fixture in a fresh process: its stdout lines and exit code. */
-async function runLoop(mode: string, backend: string): Promise<{ lines: string[]; code: number }> {
+async function runLoop(mode: string, backend: string, isolation: string): Promise<{ lines: string[]; code: number }> {
   const { stdout } = await promisify(execFile)(process.execPath, [loop, mode], {
     timeout: 20_000,
-    env: { ...process.env, PRIVATE_PROCESS_BACKEND: backend },
+    env: { ...process.env, PRIVATE_PROCESS_BACKEND: backend, PRIVATE_PROCESS_ISOLATION: isolation },
   });
   return { lines: stdout.trim().split('\n'), code: 0 };
 }
 
-describe.each(backendsHere())('the handle’s life (%s backend)', (backend) => {
+describe.each(modesHere())('the handle’s life ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it("emits 'exit' with the code once reaped, then 'close' once its output streams have closed", async () => {
-    const h = spawnPrivate(...sh('echo out; echo err >&2; exit 3'), { backend, stdio: ['ignore', 'pipe', 'pipe'] });
+    const h = spawnPrivate(...sh('echo out; echo err >&2; exit 3'), {
+      backend,
+      isolation,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const events: string[] = [];
     h.on('exit', (code, signal) => events.push(`exit ${code} ${signal}`));
     h.stdout.on('close', () => events.push('stdout closed'));
@@ -39,7 +43,7 @@ describe.each(backendsHere())('the handle’s life (%s backend)', (backend) => {
   });
 
   it("emits 'exit' and 'close' with the signal of a killed child, without pipes", async () => {
-    const h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore' });
     const exit = once(h, 'exit');
     const close = once(h, 'close');
     h.kill('SIGKILL');
@@ -79,7 +83,7 @@ describe.each(backendsHere())('the handle’s life (%s backend)', (backend) => {
   it('[Symbol.asyncDispose] uses killSignal, and leaves an exited child alone', async () => {
     let handle: PrivateHandle | undefined;
     {
-      await using h = spawnPrivate('/bin/sleep', ['30'], { backend, stdio: 'ignore', killSignal: 'SIGINT' });
+      await using h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore', killSignal: 'SIGINT' });
       handle = h;
     }
     expect(handle.status?.signal).toBe('SIGINT');
@@ -91,13 +95,13 @@ describe.each(backendsHere())('the handle’s life (%s backend)', (backend) => {
     ['close()', 'close', 'exit 4'],
     ['[Symbol.dispose]()', 'dispose', 'SIGTERM'],
   ])('a wait() pending after %s keeps the process alive until the child ends', async (_, mode, ending) => {
-    const { lines } = await runLoop(mode, backend);
+    const { lines } = await runLoop(mode, backend, isolation);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe(`pid ${lines[0]} ${ending}${ending === 'SIGTERM' ? ' (signal 15)' : ''}`);
   });
 
   it('a wait() pending after unref() lets the process end, as a pending ChildProcess exit does', async () => {
-    const { lines } = await runLoop('unref', backend);
+    const { lines } = await runLoop('unref', backend, isolation);
     expect(lines).toHaveLength(1);
     const pid = Number(lines[0]);
     expect(() => process.kill(pid, 0)).not.toThrow(); // it outlived the script, reparented

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forkPrivate, spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { liveChildren } from '../helpers/leaks.js';
 import { readAll } from '../helpers/stream.js';
@@ -13,16 +13,16 @@ import { readAll } from '../helpers/stream.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'pp-options-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.each(backendsHere())('options (%s backend)', (backend) => {
+describe.each(modesHere())('options ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it('takes the options in the place of args, as child_process does', async () => {
-    const h = spawnPrivate('true', { backend, stdio: 'ignore' });
+    const h = spawnPrivate('true', { backend, isolation, stdio: 'ignore' });
     expect(h.stdout).toBeNull();
     expect(h.spawnargs).toEqual(['true']);
     expect((await h.wait()).success).toBe(true);
     const hello = path.join(__dirname, '..', 'fixtures', 'hello.cjs');
-    const f = forkPrivate(hello, { backend, stdio: ['ignore', 'pipe', 'inherit'] });
+    const f = forkPrivate(hello, { backend, isolation, stdio: ['ignore', 'pipe', 'inherit'] });
     expect(JSON.parse(await readAll(f.stdout))).toEqual({ hello: true, args: [] });
     await f.wait();
   });
@@ -31,7 +31,7 @@ describe.each(backendsHere())('options (%s backend)', (backend) => {
     const file = path.join(dir, `out-${backend}.txt`);
     const out = createWriteStream(file);
     await once(out, 'open');
-    const h = spawnPrivate(...sh('echo to-file; echo to-err >&2'), { backend, stdio: ['ignore', out, out] });
+    const h = spawnPrivate(...sh('echo to-file; echo to-err >&2'), { backend, isolation, stdio: ['ignore', out, out] });
     expect(h.stdout).toBeNull();
     await h.wait();
     out.close();
@@ -42,7 +42,7 @@ describe.each(backendsHere())('options (%s backend)', (backend) => {
   it('refuses a stream that has no descriptor, before anything is spawned', async () => {
     const before = liveChildren();
     for (const stream of [new PassThrough(), createWriteStream(path.join(dir, 'not-opened-yet'))]) {
-      expect(() => spawnPrivate('true', [], { backend, stdio: ['ignore', stream, 'ignore'] })).toThrow(
+      expect(() => spawnPrivate('true', [], { backend, isolation, stdio: ['ignore', stream, 'ignore'] })).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('file descriptor') }),
       );
       // A file stream opens its file in the background, and closes it only then.
@@ -69,7 +69,7 @@ describe.each(backendsHere())('options (%s backend)', (backend) => {
     });
     expect(await readAll(local.stdout)).toBe('local hi');
     await local.wait();
-    const plain = spawnPrivate('echo', ['hi'], { backend, cwd: sub, stdio: ['ignore', 'pipe', 'inherit'] });
+    const plain = spawnPrivate('echo', ['hi'], { backend, isolation, cwd: sub, stdio: ['ignore', 'pipe', 'inherit'] });
     expect(await readAll(plain.stdout)).toBe('hi\n');
     await plain.wait();
   });
