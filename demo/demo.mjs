@@ -3,13 +3,16 @@
 //
 // A SIGCHLD listener reaps every child it can with waitpid(-1, WNOHANG), as pre-forking servers
 // and init-style reapers do. Meanwhile the same command runs many times through
-// child_process.spawn and through spawnPrivate. An ordinary child whose status the listener took
-// never emits 'exit'; a private child's status still reaches its handle.
+// child_process.spawn, then through spawnPrivate. An ordinary child whose status the listener took
+// never emits 'exit'; a private child is not this process's child at all (hidden isolation, the
+// default on Linux): the listener is never woken for it, never reaps it, and its status reaches its
+// handle.
 //
-//   npm run demo [-- --count=200] [-- --parallel=8] [-- --cooperative]
+//   npm run demo [-- --count=200] [-- --parallel=8] [-- --cooperative] [-- --isolation=direct]
 //
 // By default the listener calls the raw libc waitpid, which knows nothing of private children.
 // With --cooperative it calls the package's own waitpid, which never returns a private status.
+// --isolation=direct shows private children that are this process's own.
 
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -28,6 +31,7 @@ const { values: opts } = parseArgs({
     count: { type: 'string', default: '200' },
     parallel: { type: 'string', default: '8' },
     cooperative: { type: 'boolean', default: false },
+    isolation: { type: 'string' },
   },
 });
 const count = Number(opts.count);
@@ -76,10 +80,19 @@ function rawPid(result) {
   return Array.isArray(result) ? result[0] : result.pid;
 }
 
-// Which API started each pid, and what the listener took from each kind.
+// Which API started each pid, what the listener took from each kind, and how often SIGCHLD woke it
+// while each kind ran.
 const kindOf = new Map();
 const stolen = { ordinary: 0, private: 0, unknown: 0 };
 const stolenPids = new Set();
+const woken = { ordinary: 0, private: 0 };
+let running = 'ordinary';
+
+/** onSigchld counts the signal for the kind of children running, then reaps. */
+function onSigchld() {
+  woken[running]++;
+  reap();
+}
 
 /** reap takes every exited child's status, as a hostile SIGCHLD handler would. */
 function reap() {
@@ -122,7 +135,10 @@ function runOrdinary() {
 
 /** runPrivate starts one child with spawnPrivate and waits for it through its handle. */
 async function runPrivate() {
-  const handle = spawnPrivate('/bin/sh', ['-c', SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const handle = spawnPrivate('/bin/sh', ['-c', SCRIPT], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    isolation: opts.isolation,
+  });
   kindOf.set(handle.pid, 'private');
   let stdout = '';
   handle.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
@@ -139,7 +155,7 @@ async function runPrivate() {
   }
   clearTimeout(timer);
   if (status === null && error === null) handle.unref();
-  return { pid: handle.pid, stdout, status, error };
+  return { pid: handle.pid, isolation: handle.isolation, stdout, status, error };
 }
 
 async function main() {
@@ -148,33 +164,44 @@ async function main() {
   console.log(`  ${reaperName}.`);
   console.log(
     `Running \`/bin/sh -c '${SCRIPT}'\` ${count} times with each API, ${parallel} at a time ` +
-      `(spawnPrivate backend: ${caps.backend}).\n`,
+      `(spawnPrivate backend: ${caps.backend}, isolation: ${opts.isolation ?? caps.isolation}).\n`,
   );
 
-  process.on('SIGCHLD', reap);
-  const verdicts = [];
-  const privates = [];
+  process.on('SIGCHLD', onSigchld);
+  // One kind of child at a time, so that each SIGCHLD is counted for the kind that caused it.
+  const ordinary = await inLanes(async () => {
+    const child = runOrdinary();
+    await child.done;
+    return child.verdict;
+  });
+  const ordinaryVerdicts = await Promise.all(ordinary);
+  reap();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  running = 'private';
+  const priv = await Promise.all(await inLanes(async () => runPrivate()));
+  // A last sweep, then the listener goes: every child has now been waited for or reaped.
+  reap();
+  process.off('SIGCHLD', onSigchld);
+
+  const report = summarize(ordinaryVerdicts, priv);
+  printReport(report, caps);
+  process.exitCode = report.private.lost === 0 && report.private.wrong.length === 0 ? 0 : 1;
+}
+
+/** inLanes runs `one` count times, parallel at a time, and returns what each call resolved with. */
+async function inLanes(one) {
+  const results = [];
   let next = 0;
   const lane = async () => {
     while (next < count) {
       next++;
-      const ordinary = runOrdinary();
-      verdicts.push(ordinary.verdict);
-      const priv = runPrivate();
-      privates.push(priv);
-      await Promise.all([ordinary.done, priv]);
+      const r = one();
+      results.push(r);
+      await r;
     }
   };
   await Promise.all(Array.from({ length: parallel }, lane));
-  const ordinary = await Promise.all(verdicts);
-  const priv = await Promise.all(privates);
-  // A last sweep, then the listener goes: every child has now been waited for or reaped.
-  reap();
-  process.off('SIGCHLD', reap);
-
-  const report = summarize(ordinary, priv);
-  printReport(report, caps);
-  process.exitCode = report.private.lost === 0 && report.private.wrong.length === 0 ? 0 : 1;
+  return results;
 }
 
 /** summarize counts, for each API, delivered and lost statuses and wrong output. */
@@ -190,6 +217,7 @@ function summarize(ordinary, priv) {
     .filter((r) => !isExpected(r.exit.code, r.exit.signal))
     .map((r) => `pid ${r.pid}: ${r.exit.code ?? r.exit.signal}`);
   const p = {
+    isolation: priv[0]?.isolation ?? 'n/a',
     delivered: priv.filter((r) => r.status),
     lost: priv.filter((r) => !r.status).length,
     stolen: stolen.private,
@@ -207,6 +235,7 @@ function printReport({ ordinary: o, private: p, lostUnseen }, caps) {
     ['status delivered', `${o.delivered.length}`, `${p.delivered.length}`],
     ['status lost', `${o.lost}`, `${p.lost}`],
     ['reaped by the listener', `${o.stolen}`, `${p.stolen}`],
+    ['SIGCHLD woke the listener', `${woken.ordinary}`, `${woken.private}`],
     ['stdout was "hello"', `${o.stdoutOk}`, `${p.stdoutOk}`],
     ['delivered status is exit 3', yesNo(o), yesNo(p)],
   ];
@@ -222,7 +251,12 @@ function printReport({ ordinary: o, private: p, lostUnseen }, caps) {
     console.log('No ordinary child lost its status in this run: libuv reaped each one before the listener could.');
   }
   if (lostUnseen > 0) console.log(`${lostUnseen} of them were not seen by the listener either (slow, not stolen).`);
-  if (p.stolen > 0 && p.lost === 0) {
+  if (p.stolen === 0 && woken.private === 0) {
+    console.log(
+      `The private children (isolation: ${p.isolation}) were not this process's children: the listener was never ` +
+        'woken for them and reaped none.',
+    );
+  } else if (p.stolen > 0 && p.lost === 0) {
     const how = caps.pidfdInfoExit ? ' (read back through the pidfd, PIDFD_INFO_EXIT)' : '';
     console.log(`The listener reaped ${p.stolen} private children too; their handles still got every status${how}.`);
   }
