@@ -77,9 +77,10 @@ long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg) {
 
 #endif
 
-long pp_clone_legacy(unsigned long flags, void *stack_top, int *pidfd, pp_child_fn fn, void *arg) {
+long pp_clone_legacy(unsigned long flags, void *stack_top, int *ptid, int *ctid, pp_child_fn fn,
+                     void *arg) {
   int saved = errno;
-  long pid = clone(fn, stack_top, (int)flags, arg, pidfd, NULL, NULL);
+  long pid = clone(fn, stack_top, (int)flags, arg, ptid, NULL, ctid);
   if (pid < 0) pid = -errno;
   errno = saved;
   return pid;

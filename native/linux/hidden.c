@@ -106,9 +106,12 @@ static int hidden_await(pp_linux_hidden *h) {
 }
 
 /*
- * The intermediate's whole life: start the child (the same clone and the
- * same pp_linux_child as a direct spawn), tell the spawning thread, wait,
- * report. Its SIGCHLD disposition is a copy of the host's: SIG_IGN or
+ * The intermediate's whole life: start the child (the same child-side code
+ * as a direct spawn), wait for it, report. The child is not started with
+ * CLONE_VFORK: the kernel itself tells the spawning thread when the child
+ * has exec'd (or exited), through CLONE_CHILD_CLEARTID on exec_word, so
+ * that the spawning thread does not wait for this task to be scheduled
+ * again first. Its SIGCHLD disposition is a copy of the host's: SIG_IGN or
  * SA_NOCLDWAIT there would have the kernel discard the child's exit, so it
  * goes back to the default first. Every other handler stays blocked.
  */
@@ -121,25 +124,28 @@ __attribute__((noinline)) static int hidden_intermediate(void *arg) {
   pp_sys2(SYS_prctl, PR_SET_PDEATHSIG, HIDDEN_PDEATH_SIGNAL);
   h->ctx.parent_pid = (int)pp_sys0(SYS_getpid);
 
-  long cpid = pp_linux_clone(h->use_clone3, CLONE_VFORK | h->child_extra, SIGCHLD,
-                             region->child_stack, PP_LINUX_CHILD_STACK, h->child_fn, &h->ctx, NULL);
-  if (h->use_clone3 && (cpid == -ENOSYS || cpid == -EPERM)) {
-    cpid = pp_linux_clone(0, CLONE_VFORK, SIGCHLD, region->child_stack, PP_LINUX_CHILD_STACK,
-                          h->child_fn, &h->ctx, NULL);
-  }
-  int failed = cpid < 0 || h->ctx.err.err != 0;
+  pp_linux_clone_req req = {
+      .flags = CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | h->child_extra,
+      .exit_signal = SIGCHLD,
+      .stack = region->child_stack,
+      .size = PP_LINUX_CHILD_STACK,
+      .fn = h->child_fn,
+      .arg = &h->ctx,
+      .parent_tid = &h->cpid,
+      .child_tid = &h->exec_word,
+  };
+  long cpid = pp_linux_clone(h->use_clone3, &req);
+  if (h->use_clone3 && (cpid == -ENOSYS || cpid == -EPERM)) cpid = pp_linux_clone(0, &req);
   if (cpid < 0) {
+    /* No child will clear exec_word: say so, and tell the spawning thread. */
     h->ctx.err.err = (int)cpid;
     h->ctx.err.step = PP_STEP_CLONE;
-  } else if (failed) {
-    siginfo_t info;
-    pp_sys5(SYS_waitid, P_PID, cpid, &info, WEXITED, NULL);
+    __atomic_store_n(&h->exec_word, 0, __ATOMIC_RELEASE);
+    pp_sys3(SYS_futex, &h->exec_word, PP_FUTEX_WAKE, 1);
+  } else if (hidden_await(h) == 0) {
+    /* A child that failed before exec is reaped here too; the spawning thread waits for it. */
+    hidden_report(h);
   }
-  h->cpid = (int)cpid;
-  /* From here on the spawning thread owns the request: it may be gone. */
-  __atomic_store_n(&h->started, 1, __ATOMIC_RELEASE);
-  pp_sys3(SYS_futex, &h->started, PP_FUTEX_WAKE_PRIVATE, 1);
-  if (!failed && hidden_await(h) == 0) hidden_report(h);
   pp_sys1(SYS_exit_group, 0);
   return 0;
 }
@@ -154,20 +160,29 @@ static int hidden_intermediate_exited(int ipid) {
 
 long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
   pp_linux_hidden *h = &region->hidden;
-  unsigned long long flags = CLONE_FILES | CLONE_FS | (pidfd != NULL ? CLONE_PIDFD : 0);
+  pp_linux_clone_req req = {
+      .flags = CLONE_FILES | CLONE_FS | (pidfd != NULL ? CLONE_PIDFD : 0),
+      .exit_signal = 0,
+      .stack = region->intermediate_stack,
+      .size = PP_LINUX_INTERMEDIATE_STACK,
+      .fn = hidden_intermediate,
+      .arg = region,
+      .pidfd = pidfd,
+  };
   int use_clone3 = pp_linux_features.clone3;
-  long ipid = pp_linux_clone(use_clone3, flags, 0, region->intermediate_stack,
-                             PP_LINUX_INTERMEDIATE_STACK, hidden_intermediate, region, pidfd);
-  if (use_clone3 && (ipid == -ENOSYS || ipid == -EPERM)) {
-    ipid = pp_linux_clone(0, flags, 0, region->intermediate_stack, PP_LINUX_INTERMEDIATE_STACK,
-                          hidden_intermediate, region, pidfd);
-  }
+  h->exec_word = -1;
+  long ipid = pp_linux_clone(use_clone3, &req);
+  if (use_clone3 && (ipid == -ENOSYS || ipid == -EPERM)) ipid = pp_linux_clone(0, &req);
   if (ipid < 0) return ipid;
-  /* A bounded wait, so that an intermediate killed before it reports is noticed. */
+  /*
+   * Until the child has exec'd or failed. The wait is bounded, so that an
+   * intermediate killed before its child starts is noticed. The kernel
+   * wakes a shared futex for CLONE_CHILD_CLEARTID: this wait is shared too.
+   */
   struct timespec tick = {0, 50 * 1000 * 1000};
-  while (__atomic_load_n(&h->started, __ATOMIC_ACQUIRE) == 0) {
-    pp_sys4(SYS_futex, &h->started, PP_FUTEX_WAIT_PRIVATE, 0, &tick);
-    if (__atomic_load_n(&h->started, __ATOMIC_ACQUIRE) == 0 &&
+  while (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0) {
+    pp_sys4(SYS_futex, &h->exec_word, PP_FUTEX_WAIT, -1, &tick);
+    if (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0 &&
         hidden_intermediate_exited((int)ipid)) {
       h->ctx.err.err = -ESRCH;
       h->ctx.err.step = PP_STEP_INTERMEDIATE;

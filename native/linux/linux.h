@@ -36,10 +36,11 @@ typedef struct pp_linux_ctx {
 
 /*
  * pp_linux_hidden is the memory the intermediate of a hidden spawn shares
- * with this process. The intermediate writes started (then the child's
- * pid or the failure is valid), then, under lock, reaped, then the status
- * and done. kill() signals the child only under lock and while reaped is
- * 0: the child's pid cannot have been reused then, on any kernel.
+ * with this process. The kernel writes cpid before the child runs, and
+ * clears exec_word when it execs or exits (the child's failure is in
+ * ctx.err then); the intermediate writes, under lock, reaped, then the
+ * status and done. kill() signals the child only under lock and while
+ * reaped is 0: the child's pid cannot have been reused then, on any kernel.
  */
 typedef struct pp_linux_hidden {
   pp_linux_ctx ctx;
@@ -49,8 +50,8 @@ typedef struct pp_linux_hidden {
   int host_pid;                   /* the process the intermediate serves */
   int die_signal;                 /* dieWithParent: sent when the spawning thread ends */
   int efd;                        /* written once done, where no pidfd tells of the exit; or -1 */
-  int cpid;                       /* the child */
-  int started;                    /* futex word: 1 once the child exec'd or failed */
+  int cpid;                       /* the child, written by the kernel before it runs */
+  int exec_word;                  /* shared futex: -1, then 0 once the child exec'd or failed */
   int lock;                       /* futex lock word: 0 free, 1 held, 2 held and waited for */
   int reaped;                     /* the child has been reaped, its pid is free */
   int done;                       /* 1 once st holds the child's status */
@@ -95,20 +96,38 @@ int pp_linux_probe(pp_caps *caps, const char **reason);
 int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err);
 
 /*
- * pp_linux_clone starts fn(arg) on the stack [stack, stack + size) with
- * CLONE_VM and flags, through clone3 or, when clone3 is not to be used,
- * legacy clone (flags above 32 bits are dropped there); the pidfd lands in
- * *pidfd with CLONE_PIDFD. Returns the pid or -errno.
+ * pp_linux_clone_req is one clone: fn(arg) on the stack [stack, stack +
+ * size), with CLONE_VM and flags. With CLONE_PIDFD the pidfd lands in
+ * *pidfd; with CLONE_PARENT_SETTID the child's pid in *parent_tid before
+ * the child runs; with CLONE_CHILD_CLEARTID the kernel writes 0 to
+ * *child_tid and wakes its (shared) futex when the child execs or exits.
+ * Legacy clone has one slot for pidfd and parent_tid: never both there.
  */
-long pp_linux_clone(int use_clone3, unsigned long long flags, int exit_signal, char *stack,
-                    size_t size, pp_child_fn fn, void *arg, int *pidfd);
+typedef struct pp_linux_clone_req {
+  unsigned long long flags;
+  int exit_signal;
+  char *stack;
+  size_t size;
+  pp_child_fn fn;
+  void *arg;
+  int *pidfd;
+  int *parent_tid;
+  int *child_tid;
+} pp_linux_clone_req;
+
+/*
+ * pp_linux_clone makes the clone through clone3 or, when clone3 is not to
+ * be used, legacy clone (flags above 32 bits are dropped there). Returns
+ * the pid or -errno.
+ */
+long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req);
 
 /*
  * pp_linux_hidden_start starts the intermediate of a hidden spawn, which
  * starts the child as h->ctx describes, and waits until the child has
  * exec'd or failed. Called with the table lock held. Returns the
  * intermediate's pid (its pidfd in *pidfd where pidfds work) or -errno;
- * h->ctx.err says whether the child started.
+ * h->ctx.err says whether the child exec'd.
  */
 long pp_linux_hidden_start(pp_linux_region *region, int *pidfd);
 

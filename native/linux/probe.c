@@ -63,9 +63,15 @@ typedef struct probe_clone_args {
 
 static long probe_clone_call(void *arg) {
   probe_clone_args *a = arg;
-  return pp_linux_clone(a->use_clone3, CLONE_PIDFD | CLONE_VFORK | a->extra, SIGCHLD,
-                        probe_region->child_stack, PP_LINUX_CHILD_STACK, probe_child, NULL,
-                        &a->pidfd);
+  pp_linux_clone_req req = {
+      .flags = CLONE_PIDFD | CLONE_VFORK | a->extra,
+      .exit_signal = SIGCHLD,
+      .stack = probe_region->child_stack,
+      .size = PP_LINUX_CHILD_STACK,
+      .fn = probe_child,
+      .pidfd = &a->pidfd,
+  };
+  return pp_linux_clone(a->use_clone3, &req);
 }
 
 /* Starts and reaps one probe child; returns the pidfd of the reaped child or -errno. */
@@ -139,7 +145,8 @@ static void probe_hidden(pp_caps *caps) {
   pp_linux_hidden *h = &probe_region->hidden;
   int use_pidfd = caps->waitid_pidfd && caps->clone_pidfd;
   int pidfd = use_pidfd ? 0 : -1;
-  *h = (pp_linux_hidden){.child_fn = probe_child, .use_clone3 = caps->clone3, .efd = -1};
+  *h = (pp_linux_hidden){
+      .child_fn = probe_child, .use_clone3 = caps->clone3, .efd = -1, .exec_word = -1};
   h->host_pid = (int)pp_sys0(SYS_getpid);
   long ipid = probe_unblocked_sigsys(probe_hidden_call, &pidfd);
   if (ipid < 0) return;

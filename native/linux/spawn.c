@@ -25,20 +25,23 @@
 
 #include "../common/table.h"
 
-long pp_linux_clone(int use_clone3, unsigned long long flags, int exit_signal, char *stack,
-                    size_t size, pp_child_fn fn, void *arg, int *pidfd) {
-  flags |= CLONE_VM;
+long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req) {
+  unsigned long long flags = req->flags | CLONE_VM;
   if (use_clone3) {
     struct pp_clone_args args = {0};
     args.flags = flags;
-    args.pidfd = (uint64_t)(uintptr_t)pidfd;
-    args.exit_signal = (uint64_t)exit_signal;
-    args.stack = (uint64_t)(uintptr_t)stack;
-    args.stack_size = size;
-    return pp_clone3(&args, fn, arg);
+    args.pidfd = (uint64_t)(uintptr_t)req->pidfd;
+    args.parent_tid = (uint64_t)(uintptr_t)req->parent_tid;
+    args.child_tid = (uint64_t)(uintptr_t)req->child_tid;
+    args.exit_signal = (uint64_t)req->exit_signal;
+    args.stack = (uint64_t)(uintptr_t)req->stack;
+    args.stack_size = req->size;
+    return pp_clone3(&args, req->fn, req->arg);
   }
-  return pp_clone_legacy((unsigned long)(flags & 0xffffffffULL) | (unsigned long)exit_signal,
-                         stack + size, pidfd, fn, arg);
+  flags &= 0xffffffffULL;
+  return pp_clone_legacy((unsigned long)flags | (unsigned long)req->exit_signal,
+                         req->stack + req->size, req->pidfd != NULL ? req->pidfd : req->parent_tid,
+                         req->child_tid, req->fn, req->arg);
 }
 
 /*
@@ -46,16 +49,14 @@ long pp_linux_clone(int use_clone3, unsigned long long flags, int exit_signal, c
  * is refused after all (a seccomp profile that allows it to the probe's
  * callers only): legacy clone from then on.
  */
-static long linux_clone(unsigned long long flags, int exit_signal, char *stack, size_t size,
-                        pp_child_fn fn, void *arg, int *pidfd) {
+static long linux_clone(pp_linux_clone_req *req) {
   int use_clone3 = pp_linux_features.clone3;
-  unsigned long long extra =
-      use_clone3 && pp_linux_features.clear_sighand ? CLONE_CLEAR_SIGHAND : 0;
-  long pid = pp_linux_clone(use_clone3, flags | extra, exit_signal, stack, size, fn, arg, pidfd);
+  if (use_clone3 && pp_linux_features.clear_sighand) req->flags |= CLONE_CLEAR_SIGHAND;
+  long pid = pp_linux_clone(use_clone3, req);
   if (use_clone3 && (pid == -ENOSYS || pid == -EPERM)) {
     pp_linux_features.clone3 = 0;
     pp_linux_features.clear_sighand = 0;
-    pid = pp_linux_clone(0, flags, exit_signal, stack, size, fn, arg, pidfd);
+    pid = pp_linux_clone(0, req);
   }
   return pid;
 }
@@ -79,8 +80,16 @@ static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, 
   ctx.parent_pid = (int)pp_sys0(SYS_getpid);
   /* Every signal stays blocked from here to the child's reset: see child.c. */
   pp_table_lock(&saved);
-  long pid = linux_clone(CLONE_PIDFD | CLONE_VFORK, SIGCHLD, region->child_stack,
-                         PP_LINUX_CHILD_STACK, pp_linux_child, &ctx, &pidfd);
+  pp_linux_clone_req clone_req = {
+      .flags = CLONE_PIDFD | CLONE_VFORK,
+      .exit_signal = SIGCHLD,
+      .stack = region->child_stack,
+      .size = PP_LINUX_CHILD_STACK,
+      .fn = pp_linux_child,
+      .arg = &ctx,
+      .pidfd = &pidfd,
+  };
+  long pid = linux_clone(&clone_req);
   if (pid < 0) {
     pp_table_unlock(&saved);
     *err = (pp_spawn_error){(int)pid, PP_STEP_CLONE};

@@ -90,7 +90,12 @@ struct pp_cap_data {
   uint32_t inheritable;
 };
 
-/* Futex operations on a word shared with a task of the same address space. */
+/*
+ * Futex operations on a word shared with a task of the same address space;
+ * the shared ones on a word the kernel wakes (CLONE_CHILD_CLEARTID).
+ */
+#define PP_FUTEX_WAIT 0
+#define PP_FUTEX_WAKE 1
 #define PP_FUTEX_WAIT_PRIVATE 128
 #define PP_FUTEX_WAKE_PRIVATE 129
 
@@ -199,9 +204,11 @@ typedef int (*pp_child_fn)(void *arg);
 long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg);
 
 /*
- * pp_clone_legacy does the same through clone(2); the pidfd lands in *pidfd.
- * The C library's wrapper may write errno on failure: it is put back.
+ * pp_clone_legacy does the same through clone(2): ptid is the pidfd's or
+ * the parent's copy of the child's tid, ctid the child's. The C library's
+ * wrapper may write errno on failure: it is put back.
  */
-long pp_clone_legacy(unsigned long flags, void *stack_top, int *pidfd, pp_child_fn fn, void *arg);
+long pp_clone_legacy(unsigned long flags, void *stack_top, int *ptid, int *ctid, pp_child_fn fn,
+                     void *arg);
 
 #endif
