@@ -193,6 +193,7 @@ typedef struct pp_backend {
 } pp_backend;
 
 extern const pp_backend pp_linux_backend;
+extern const pp_backend pp_freebsd_backend;
 extern const pp_backend pp_fallback_backend;
 
 /* pp_status_from_wait fills *st from a wait(2)-style status word, without rusage. */

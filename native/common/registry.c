@@ -10,6 +10,9 @@ const pp_backend *const pp_registry[] = {
 #ifdef PP_HAVE_LINUX
     &pp_linux_backend,
 #endif
+#ifdef PP_HAVE_FREEBSD
+    &pp_freebsd_backend,
+#endif
     &pp_fallback_backend,
     NULL,
 };
