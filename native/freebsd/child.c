@@ -70,21 +70,44 @@ static void child_close_fds(const pp_spawn_req *req, int report_fd) {
     child_fail(report_fd, -errno, PP_STEP_CLOSE_FDS);
 }
 
+/* 1 when the real, effective and saved uid (or gid) are all id already. */
+static int child_ids_are(int gid, long id) {
+  uid_t r, e, s;
+  gid_t gr, ge, gs;
+  if (gid) return getresgid(&gr, &ge, &gs) == 0 && gr == (gid_t)id && ge == gr && gs == gr;
+  return getresuid(&r, &e, &s) == 0 && r == (uid_t)id && e == r && s == r;
+}
+
+/* 1 when the supplementary groups are already exactly groups[0..n). */
+static int child_groups_are(int n, const unsigned *groups) {
+  gid_t now[64];
+  int have = getgroups(64, now);
+  if (have != n) return 0;
+  for (int i = 0; i < n; i++) {
+    if (now[i] != (gid_t)groups[i]) return 0;
+  }
+  return 1;
+}
+
 /*
  * Becomes who the request says, in the order that keeps the privilege to
- * finish: groups, gid, uid. The parent-death signal is armed last, then the
- * parent is checked again, in case it died before the signal was armed.
+ * finish: groups, gid, uid. What already is as asked is left alone (an
+ * unprivileged caller may name its own ids, as child_process allows); a
+ * real change that the kernel refuses fails the spawn. The parent-death
+ * signal is armed last, then the parent is checked again, in case it died
+ * before the signal was armed.
  */
 static void child_set_identity(const pp_creds *c, int report_fd, pid_t parent) {
-  int change_ids = c->uid != PP_UNCHANGED || c->gid != PP_UNCHANGED;
-  if (c->ngroups != PP_UNCHANGED || change_ids) {
+  int uid_changes = c->uid != PP_UNCHANGED && !child_ids_are(0, c->uid);
+  int gid_changes = c->gid != PP_UNCHANGED && !child_ids_are(1, c->gid);
+  if (c->ngroups != PP_UNCHANGED || uid_changes || gid_changes) {
     int n = c->ngroups == PP_UNCHANGED ? 0 : c->ngroups;
-    if (setgroups(n, (const gid_t *)c->groups) < 0)
+    if (!child_groups_are(n, c->groups) && setgroups(n, (const gid_t *)c->groups) < 0)
       child_fail(report_fd, -errno, PP_STEP_SETGROUPS);
   }
-  if (c->gid != PP_UNCHANGED && setresgid((gid_t)c->gid, (gid_t)c->gid, (gid_t)c->gid) < 0)
+  if (gid_changes && setresgid((gid_t)c->gid, (gid_t)c->gid, (gid_t)c->gid) < 0)
     child_fail(report_fd, -errno, PP_STEP_SETGID);
-  if (c->uid != PP_UNCHANGED && setresuid((uid_t)c->uid, (uid_t)c->uid, (uid_t)c->uid) < 0)
+  if (uid_changes && setresuid((uid_t)c->uid, (uid_t)c->uid, (uid_t)c->uid) < 0)
     child_fail(report_fd, -errno, PP_STEP_SETUID);
   if (c->umask != PP_UNCHANGED) umask((mode_t)c->umask);
   if (c->pdeathsig != 0) {
