@@ -1,10 +1,16 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The addon built with the FreeBSD backend's real sources over the Linux emulation of process
+// descriptors (test/helpers/build.ts builds it; node-gyp-build loads it from this directory).
+const freebsdEmulated = path.join(import.meta.dirname, 'build', 'test-helpers', 'freebsd-emulated');
+// The Linux backend's own probe on degraded kernels: not a behaviour of the other backends.
+const linuxOnly = ['test/conformance/degraded.test.ts'];
 
 // Every test file runs in its own forked process: the thief addon installs signal handlers and
 // reaper threads that must not outlive the file that started them, and leak checks read /proc/self.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     isolate: true,
@@ -13,5 +19,18 @@ export default defineConfig({
     // esm/index.mjs and the CommonJS build, never transformed.
     server: { deps: { external: [/\/dist\/cjs\//, /\/esm\/index\.mjs$/] } },
     hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
+      {
+        // The whole conformance suite again, against the FreeBSD backend emulated on Linux.
+        extends: true,
+        test: {
+          name: 'freebsd-emulated',
+          include: ['test/conformance/**/*.test.ts'],
+          exclude: linuxOnly,
+          env: { PRIVATE_PROCESS_PREBUILD: freebsdEmulated, PRIVATE_PROCESS_TEST_BACKENDS: 'freebsd' },
+        },
+      },
+    ],
   },
 });

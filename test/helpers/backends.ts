@@ -3,11 +3,24 @@
  * this machine, in every isolation it gives (linux-hidden, linux-direct,
  * fallback). A backend that cannot run here is reported, not silently
  * dropped, through capabilities().
+ *
+ * The vitest project `freebsd-emulated` loads the addon built with the
+ * FreeBSD backend's real sources over a Linux emulation of process
+ * descriptors (test/emulation/freebsd/), and sets
+ * PRIVATE_PROCESS_TEST_BACKENDS to the backends to run there: what only a
+ * FreeBSD kernel makes true is marked with `emulated()`.
  */
 import { capabilities } from '../../esm/index.mjs';
 import { native } from '../../dist/cjs/native.js';
 
-type Key = 'linux' | 'freebsd' | 'fallback';
+/** Key is a backend's name. */
+export type Key = 'linux' | 'freebsd' | 'fallback';
+
+const only = process.env.PRIVATE_PROCESS_TEST_BACKENDS?.split(',');
+
+function wanted(key: string): boolean {
+  return only === undefined || only.includes(key);
+}
 type Isolation = 'hidden' | 'direct';
 
 /** Mode is one way to spawn: a backend and an isolation, named for test titles. */
@@ -22,7 +35,7 @@ export interface Mode {
 export function modesHere(): Mode[] {
   const modes: Mode[] = [];
   for (const r of native.capabilities().backends) {
-    if (!r.available) continue;
+    if (!r.available || !wanted(r.key)) continue;
     const backend = r.key as Key;
     const both = r.features.hidden === true && r.features.direct === true;
     for (const isolation of ['hidden', 'direct'] as const) {
@@ -36,10 +49,26 @@ export function modesHere(): Mode[] {
 /** backendsHere lists the backends that can run on this machine, best first. */
 export function backendsHere(): Key[] {
   const caps = capabilities();
-  return (['linux', 'freebsd', 'fallback'] as const).filter((k) => caps.backends[k].available);
+  return (['linux', 'freebsd', 'fallback'] as const).filter((k) => caps.backends[k].available && wanted(k));
 }
 
 /** pidfdModesHere lists the modes whose children are this process's own and have a pidfd. */
 export function pidfdModesHere(): Mode[] {
   return modesHere().filter((m) => m.backend === 'linux' && m.isolation === 'direct');
+}
+
+/**
+ * emulated is true for a backend whose kernel is emulated here (FreeBSD on
+ * Linux): what only its real kernel makes true cannot be tested.
+ */
+export function emulated(key: string): boolean {
+  return key === 'freebsd' && process.platform !== 'freebsd';
+}
+
+/** kernelAtLeast tells whether this Linux kernel is at least major.minor. */
+export function kernelAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = capabilities()
+    .kernel.split('.')
+    .map((n) => parseInt(n, 10));
+  return a > major || (a === major && b >= minor);
 }

@@ -32,6 +32,12 @@ export interface HelperPaths {
    * (`test/unit/table-copy.c`): two of this version, and one of another table version.
    */
   tableCopies: [string, string, string];
+  /**
+   * freebsdEmulated is a directory holding `build/Release/private_process.node`: the addon with the
+   * FreeBSD backend's real sources built against the Linux emulation of process descriptors
+   * (`test/emulation/freebsd/`). Point `PRIVATE_PROCESS_PREBUILD` at it to load that addon.
+   */
+  freebsdEmulated: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
 }
@@ -85,6 +91,7 @@ export function helperPaths(): HelperPaths {
     backendTable: path.join(outDir, 'backend-table'),
     nativeUnits: path.join(outDir, 'native-units'),
     tableCopies: ['a', 'b', 'other'].map((n) => path.join(outDir, `table-copy-${n}.so`)) as [string, string, string],
+    freebsdEmulated: path.join(outDir, 'freebsd-emulated'),
     outDir,
   };
 }
@@ -162,15 +169,40 @@ function targetsOf(paths: HelperPaths): Target[] {
       flags: () => ['-std=gnu11', '-DPP_HAVE_LINUX=1', '-ldl'],
       more: backendSources(source),
     },
+    {
+      // The addon with the FreeBSD backend instead of the Linux one, over the emulation.
+      source: source('test/emulation/freebsd/backend.c'),
+      output: path.join(paths.freebsdEmulated, 'build', 'Release', 'private_process.node'),
+      flags: () => [
+        '-std=gnu11',
+        '-shared',
+        '-fPIC',
+        '-fvisibility=hidden',
+        '-DPP_HAVE_FREEBSD=1',
+        '-DNAPI_VERSION=8',
+        '-DNODE_GYP_MODULE_NAME=private_process',
+        `-I${nodeIncludeDir()}`,
+        `-I${source('test/emulation/freebsd/include')}`,
+        '-ldl',
+      ],
+      more: [
+        source('test/emulation/freebsd/emulation.c'),
+        ...['addon', 'addon_handle', 'addon_spawn', 'registry', 'table', 'host_wait', 'orphans', 'slots', 'status'].map(
+          (f) => source(`native/common/${f}.c`),
+        ),
+        ...['backend', 'spawn', 'wait', 'ident_linux'].map((f) => source(`native/fallback/${f}.c`)),
+      ],
+    },
   ];
 }
 
-/** The native headers every C target may include. */
+/** The native headers every C target may include, and the FreeBSD emulation's sources. */
 function nativeHeaders(): string[] {
-  return ['common', 'linux', 'fallback'].flatMap((dir) =>
-    readdirSync(path.join(repoRoot, 'native', dir))
-      .filter((f) => f.endsWith('.h'))
-      .map((f) => path.join(repoRoot, 'native', dir, f)),
+  const dirs = ['native/common', 'native/linux', 'native/fallback', 'native/freebsd', 'test/emulation/freebsd'];
+  return dirs.flatMap((dir) =>
+    readdirSync(path.join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.[ch]$/.test(f))
+      .map((f) => path.join(repoRoot, dir, f)),
   );
 }
 
@@ -191,6 +223,7 @@ function isUpToDate(target: Target, headers: string[]): boolean {
 function compile(target: Target): Promise<void> {
   const compiler = process.env.CC || 'cc';
   const temporary = `${target.output}.${process.pid}.tmp`;
+  mkdirSync(path.dirname(target.output), { recursive: true });
   return new Promise((resolve, reject) => {
     const args = [...COMMON_FLAGS, ...target.flags(), '-o', temporary, target.source, ...(target.more ?? [])];
     execFile(compiler, args, (error, _stdout, stderr) => {

@@ -1,0 +1,15 @@
+/*
+ * sys/procctl.h, emulated on Linux: PROC_PDEATHSIG_CTL as PR_SET_PDEATHSIG.
+ * See ../../emulation.c.
+ */
+#ifndef PP_EMU_SYS_PROCCTL_H
+#define PP_EMU_SYS_PROCCTL_H
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#define PROC_PDEATHSIG_CTL 11
+
+int procctl(idtype_t idtype, id_t id, int cmd, void *data);
+
+#endif
