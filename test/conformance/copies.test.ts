@@ -33,3 +33,8 @@ it.each(direct.map((m) => [m.name, m.backend]))(
     expect(r.b).toBe(`pid ${r.pid} exit 5`);
   },
 );
+
+it.skipIf(direct.length > 0)(
+  "one copy's waitpid(-1) never takes the other copy's private child (skipped: no backend here starts direct children)",
+  () => {},
+);

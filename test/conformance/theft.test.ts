@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { capabilities, spawnPrivate } from '../../esm/index.mjs';
-import { backendsHere, modesHere } from '../helpers/backends.js';
+import { backendsHere, emulated, kernelAtLeast, modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { thief } from '../helpers/thief.js';
 
@@ -14,6 +14,8 @@ const IN_FLIGHT = 32;
  */
 function recovers(backend: string, isolation: string): boolean {
   const caps = capabilities();
+  // The emulated FreeBSD descriptor's exit event reads a stolen status through PIDFD_INFO_EXIT.
+  if (emulated(backend)) return kernelAtLeast(6, 15);
   return isolation === 'hidden' || caps.shimActive || (backend === 'linux' && caps.pidfdInfoExit);
 }
 
@@ -70,7 +72,11 @@ describe.each(modesHere())('a hostile waitpid(-1) in the process ($name)', ({ ba
     ? `cannot make any of ${CHILDREN} private statuses wrong or missing`
     : `cannot make any of ${CHILDREN} private statuses wrong, and every loss says so (no shim, nothing kept a copy)`;
 
-  it.each(thieves)(`${promise}: %s`, async (_name, start, stop) => {
+  // No wait for any child sees a FreeBSD process descriptor's child: the kernel's doing, which
+  // the emulation's ordinary Linux children cannot show. There the thief does reap them, and the
+  // status comes back through the descriptor's exit event instead.
+  const unseen = emulated(backend) ? ' (the thief never seeing one: only a FreeBSD kernel makes it true)' : '';
+  it.each(thieves)(`${promise}${unseen}: %s`, async (_name, start, stop) => {
     start();
     const { wrong, lost, pids } = await runMany(backend, isolation, CHILDREN);
     stop();
@@ -78,7 +84,7 @@ describe.each(modesHere())('a hostile waitpid(-1) in the process ($name)', ({ ba
     expect(wrong).toEqual([]);
     // A hidden child is not ours to reap: the thief never sees one. A direct
     // one it does reap: the guarantee was exercised.
-    if (isolation === 'hidden') expect(stolen).toEqual([]);
+    if (isolation === 'hidden' && !emulated(backend)) expect(stolen).toEqual([]);
     else expect(stolen.length).toBeGreaterThan(0);
     if (recovers(backend, isolation)) expect(lost).toBe(0);
     else expect(lost).toBeGreaterThan(0);
