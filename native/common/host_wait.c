@@ -8,129 +8,46 @@
  * private child is never taken for an ordinary one.
  *
  * This file also runs inside the preload shim, in signal handlers: it makes
- * raw system calls (the shim interposes the C library's wait functions),
- * allocates nothing and uses no stdio.
+ * the kernel's waits (host_sys.h: the shim interposes the C library's wait
+ * functions), allocates nothing and uses no stdio.
  */
 #define _GNU_SOURCE
 #include "host_wait.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "host_sys.h"
 #include "table.h"
 
-/* The kernel's waitid takes a fifth argument, the rusage, that libc's lacks. */
+/* The kernel's waits, never an interposed one (see host_sys.h). */
 static long host_waitid(idtype_t type, id_t id, siginfo_t *info, int options, struct rusage *ru) {
-  int saved = errno;
-  long r = syscall(SYS_waitid, type, id, info, options, ru);
-  if (r < 0) r = -errno;
-  errno = saved;
-  return r;
+  return pp_sys_waitid(type, id, info, options, ru);
 }
 
-/* The kernel's linux_dirent64, read from /proc without opendir. */
-struct host_dirent64 {
-  uint64_t ino;
-  int64_t off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
+/* What host_has_ordinary asks of each child: its wait's type and id. */
+struct host_wanted {
+  idtype_t type;
+  id_t id;
 };
 
-/* Reads a small /proc file into buf, NUL-terminated; returns its length or -1. */
-static long host_read_file(const char *path, char *buf, size_t size) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  long n = read(fd, buf, size - 1);
-  close(fd);
-  if (n < 0) return -1;
-  buf[n] = '\0';
-  return n;
-}
-
-/* The process group of pid, from /proc/PID/stat; -1 when it cannot tell. */
-static long host_pgid_of(long pid) {
-  char path[48], buf[512];
-  int len = 0;
-  char digits[24];
-  for (long p = pid; p > 0; p /= 10) digits[len++] = (char)('0' + p % 10);
-  memcpy(path, "/proc/", 6);
-  for (int i = 0; i < len; i++) path[6 + i] = digits[len - 1 - i];
-  memcpy(path + 6 + len, "/stat", 6);
-  if (host_read_file(path, buf, sizeof(buf)) < 0) return -1;
-  /* pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses. */
-  char *p = strrchr(buf, ')');
-  if (p == NULL) return -1;
-  int field = 0;
-  for (; *p != '\0' && field < 3; p++) {
-    if (*p == ' ') field++;
-  }
-  long pgid = 0;
-  for (; *p >= '0' && *p <= '9'; p++) pgid = pgid * 10 + (*p - '0');
-  return pgid;
-}
-
 /* 1 when pid is an ordinary child of the kind the wait asks for (in the group for P_PGID). */
-static int host_is_ordinary(long pid, idtype_t type, id_t id) {
+static int host_is_ordinary(long pid, void *arg) {
+  const struct host_wanted *w = arg;
   if (pp_table_find_locked((int)pid) != NULL) return 0;
-  return type != P_PGID || host_pgid_of(pid) == (long)id;
-}
-
-/* host_any_ordinary_in checks the pids of one /proc children file: 1, 0, or -1 unreadable. */
-static int host_any_ordinary_in(const char *path, idtype_t type, id_t id) {
-  char buf[1024];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  long pid = -1;
-  int found = 0;
-  if (fd < 0) return -1;
-  while (!found) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n && !found; i++) {
-      if (buf[i] >= '0' && buf[i] <= '9') {
-        pid = (pid < 0 ? 0 : pid * 10) + (buf[i] - '0');
-      } else if (pid >= 0) {
-        found = host_is_ordinary(pid, type, id);
-        pid = -1;
-      }
-    }
-  }
-  if (!found && pid >= 0) found = host_is_ordinary(pid, type, id);
-  close(fd);
-  return found;
+  return w->type != P_PGID || pp_sys_pgid_of(pid) == (long)w->id;
 }
 
 /*
  * 1 when this process has an ordinary child the wait could report later,
- * 0 when all of its children of that kind are private, -1 when /proc
+ * 0 when all of its children of that kind are private, -1 when the system
  * cannot tell. Each child is checked against the table by pid: a count
  * would be wrong whenever a child was reaped by a wait that bypassed it.
  */
 static int host_has_ordinary(idtype_t type, id_t id) {
-  char buf[2048], path[64];
-  int result = 0;
-  int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return -1;
-  while (result == 0) {
-    long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
-    if (n <= 0) break;
-    for (long off = 0; off < n && result == 0;) {
-      struct host_dirent64 *d = (struct host_dirent64 *)(buf + off);
-      off += d->reclen;
-      size_t len = strlen(d->name);
-      if (d->name[0] < '0' || d->name[0] > '9' || len > 20) continue;
-      memcpy(path, "/proc/self/task/", 16);
-      memcpy(path + 16, d->name, len);
-      memcpy(path + 16 + len, "/children", 10);
-      result = host_any_ordinary_in(path, type, id);
-    }
-  }
-  close(dir);
-  return result;
+  struct host_wanted w = {type, id};
+  return pp_sys_each_child(host_is_ordinary, &w);
 }
 
 /* The wait(2) status word of the event waitid described. */
@@ -146,7 +63,7 @@ static int host_wstatus(const siginfo_t *info) {
     case CLD_TRAPPED:
       return ((info->si_status & 0xff) << 8) | 0x7f;
     case CLD_CONTINUED:
-      return 0xffff;
+      return PP_WSTATUS_CONTINUED;
     default:
       return 0;
   }
@@ -265,7 +182,7 @@ static int host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
   }
 }
 
-/* The /proc reads above may set errno: a signal handler's caller must not see it change. */
+/* The system calls above may set errno: a signal handler's caller must not see it change. */
 int pp_host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
   int saved = errno;
   int r = host_wait(type, id, options, out);

@@ -10,15 +10,16 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "host_sys.h"
 #include "table.h"
 
 static pthread_mutex_t orphans_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pp_child **orphans;
 static int orphans_count, orphans_capacity;
-static int orphans_wake = -1;
+/* The thread's wake-up channel (host_sys.h): the read side is polled. */
+static int orphans_wake = -1, orphans_wake_write = -1;
 
 /*
  * Reaps every orphan that has exited. Each is tried on every round: a
@@ -64,10 +65,7 @@ static void *orphans_main(void *arg) {
     }
     /* A ready descriptor wakes the thread at once; every orphan is also tried every 100 ms. */
     if (poll(fds, (nfds_t)n, count > 0 ? 100 : -1) < 0) continue;
-    if (fds[0].revents != 0) {
-      uint64_t drain;
-      if (read(orphans_wake, &drain, sizeof(drain)) < 0) (void)0;
-    }
+    if (fds[0].revents != 0) pp_sys_wake_drain(orphans_wake);
     orphans_reap();
   }
   return NULL;
@@ -78,8 +76,8 @@ static int orphans_start(void) {
   sigset_t all, saved;
   pthread_t thread;
   pthread_attr_t attr;
-  orphans_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (orphans_wake < 0) return -errno;
+  int err = pp_sys_wake_open(&orphans_wake, &orphans_wake_write);
+  if (err < 0) return err;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   sigfillset(&all);
@@ -88,8 +86,9 @@ static int orphans_start(void) {
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   pthread_attr_destroy(&attr);
   if (r != 0) {
+    if (orphans_wake_write != orphans_wake) close(orphans_wake_write);
     close(orphans_wake);
-    orphans_wake = -1;
+    orphans_wake = orphans_wake_write = -1;
     return -r;
   }
   return 0;
@@ -128,8 +127,7 @@ int pp_orphans_adopt(pp_child *child) {
     child->fd = -1;
     child->aux_fd = -1;
     child->priv = NULL;
-    uint64_t one = 1;
-    if (write(orphans_wake, &one, sizeof(one)) < 0) (void)0;
+    pp_sys_wake(orphans_wake_write);
   }
   pthread_mutex_unlock(&orphans_mutex);
   if (r != 0) free(copy);

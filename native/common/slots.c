@@ -8,14 +8,14 @@
 #include "slots.h"
 
 #include "backend.h"
+#include "host_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 int pp_stdio_open(const int *spec, int n, int *child_fds, int *parent_fds) {
-  int devnull = -1;
+  int devnull = -1, err = 0;
   for (int i = 0; i < n; i++) {
     parent_fds[i] = -1;
     child_fds[i] = PP_FD_CLOSED;
@@ -26,21 +26,23 @@ int pp_stdio_open(const int *spec, int n, int *child_fds, int *parent_fds) {
       child_fds[i] = spec[i];
     } else if (spec[i] == PP_STDIO_IGNORE) {
       if (devnull < 0) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-      if (devnull < 0) goto fail;
+      if (devnull < 0) {
+        err = -errno;
+        goto fail;
+      }
       child_fds[i] = devnull;
     } else if (spec[i] == PP_STDIO_PIPE && i < 3) {
-      if (pipe2(pair, O_CLOEXEC) < 0) goto fail;
+      if ((err = pp_sys_pipe(pair)) < 0) goto fail;
       child_fds[i] = i == 0 ? pair[0] : pair[1];
       parent_fds[i] = i == 0 ? pair[1] : pair[0];
     } else if (spec[i] == PP_STDIO_PIPE) {
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) goto fail;
+      if ((err = pp_sys_socketpair(pair)) < 0) goto fail;
       child_fds[i] = pair[1];
       parent_fds[i] = pair[0];
     }
   }
   return 0;
-fail:;
-  int err = -errno;
+fail:
   pp_stdio_close_child(spec, n, child_fds);
   pp_stdio_close_parent(n, parent_fds);
   return err;

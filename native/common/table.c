@@ -25,9 +25,17 @@ static pp_table table_own = {.once = PTHREAD_ONCE_INIT};
  * as an alias, since a reference to an exported name may bind to another
  * object's definition of it (the shim's, loaded first).
  */
+#if defined(__APPLE__)
+/* Mach-O has no aliases, and binds an image's references to its own definitions: export it as is.
+ */
+__attribute__((visibility("default")))
+const pp_table_ref private_process_table = {PP_TABLE_ABI, &table_own};
+#define table_own_ref private_process_table
+#else
 static const pp_table_ref table_own_ref = {PP_TABLE_ABI, &table_own};
 extern const pp_table_ref private_process_table
     __attribute__((alias("table_own_ref"), visibility("default")));
+#endif
 
 static pp_table *table_used = &table_own;
 static int table_conflict;

@@ -14,12 +14,6 @@ static int fallback_probe(pp_caps *caps, const char **reason) {
   return 0;
 }
 
-static int fallback_watch(const pp_child *child, int *fd) {
-  (void)child;
-  *fd = -1;
-  return PP_WATCH_SIGCHLD;
-}
-
 static int fallback_adopt(int pid, pp_child *child) {
   (void)pid;
   (void)child;
@@ -30,7 +24,7 @@ const pp_backend pp_fallback_backend = {
     .key = "fallback",
     .probe = fallback_probe,
     .spawn = pp_fallback_spawn,
-    .watch = fallback_watch,
+    .watch = pp_fallback_notify_watch,
     .try_reap = pp_fallback_try_reap,
     .reap = pp_fallback_reap,
     .signal = pp_fallback_signal,

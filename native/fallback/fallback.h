@@ -26,7 +26,22 @@ int pp_fallback_signal(pp_child *child, int sig, int flags);
 /* pp_fallback_release takes the child out of the table and drops its identity. */
 void pp_fallback_release(pp_child *child);
 
-/* pp_fallback_sys_wait4 is the kernel's wait4, never an interposed one. */
-long pp_fallback_sys_wait4(int pid, int *wstatus, int options, void *ru);
+/*
+ * How the event loop learns of a fallback child's exit, one way per kernel:
+ * notify_sigchld.c (Linux: the loop's SIGCHLD watcher) or notify_kqueue.c
+ * (macOS, FreeBSD: a kqueue EVFILT_PROC watch per child, the child's fd,
+ * which also keeps the exit status when another reaper takes the child).
+ *
+ * pp_fallback_notify_arm starts watching a child just spawned, under the
+ * table lock; a child that has already exited is left to the SIGCHLD
+ * watcher. pp_fallback_notify_watch says how the loop waits for it.
+ * pp_fallback_notify_recover gives the status of a child someone else
+ * reaped, if the watch kept it: 0, else -ECHILD.
+ * pp_fallback_notify_release closes what arm opened.
+ */
+void pp_fallback_notify_arm(pp_child *child);
+int pp_fallback_notify_watch(const pp_child *child, int *fd);
+int pp_fallback_notify_recover(pp_child *child, pp_status *st);
+void pp_fallback_notify_release(pp_child *child);
 
 #endif

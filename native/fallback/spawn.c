@@ -23,10 +23,11 @@
 
 #include "../common/table.h"
 #include "ident.h"
+#include "spawn_sys.h"
 
 /* Puts every slot's source where no dup2 of another slot can overwrite it. */
-static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actions_t *fa,
-                                 int *temp) {
+static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actions_t *fa, int *temp,
+                                 short *flags) {
   for (int i = 0; i < req->nfds; i++) temp[i] = -1;
   for (int i = 0; i < req->nfds; i++) {
     int src = req->fds[i];
@@ -38,11 +39,10 @@ static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actio
   }
   for (int i = 0; i < req->nfds; i++) {
     int src = temp[i] >= 0 ? temp[i] : req->fds[i];
-    int r = src == PP_FD_CLOSED ? posix_spawn_file_actions_addclose(fa, i)
-                                : posix_spawn_file_actions_adddup2(fa, src, i);
+    int r = src == PP_FD_CLOSED ? pp_spawn_slot_closed(fa, i) : pp_spawn_slot_dup(fa, src, i);
     if (r != 0) return -r;
   }
-  int r = posix_spawn_file_actions_addclosefrom_np(fa, req->nfds);
+  int r = pp_spawn_close_above(fa, req->nfds, flags);
   if (r == 0 && req->cwd != NULL) r = posix_spawn_file_actions_addchdir_np(fa, req->cwd);
   return -r;
 }
@@ -102,15 +102,20 @@ int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *
     *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
     return -EINVAL;
   }
+  if ((req->flags & PP_SPAWN_SETSID) && PP_SPAWN_SETSID_FLAG == 0) {
+    *err = (pp_spawn_error){-ENOTSUP, PP_STEP_SETSID};
+    return -ENOTSUP;
+  }
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                (req->flags & PP_SPAWN_SETSID ? PP_SPAWN_SETSID_FLAG : 0);
   sigfillset(&all);
   sigemptyset(&none);
   posix_spawnattr_init(&attr);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                                      (req->flags & PP_SPAWN_SETSID ? POSIX_SPAWN_SETSID : 0));
   posix_spawn_file_actions_init(&fa);
-  r = fallback_file_actions(req, &fa, temp);
+  r = fallback_file_actions(req, &fa, temp, &flags);
+  posix_spawnattr_setflags(&attr, flags);
   if (r == 0) r = fallback_search(req->candidates, &file);
   if (r == 0) {
     /* No wait of ours may see the pid before it is in the table. */
@@ -123,6 +128,7 @@ int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *
       child->aux_fd = pp_fallback_ident_open(pid);
       child->backend = &pp_fallback_backend;
       pp_table_insert_locked(child);
+      pp_fallback_notify_arm(child);
     }
     pp_table_unlock(&saved);
   }

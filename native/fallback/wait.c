@@ -12,34 +12,18 @@
 #include "fallback.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/host_sys.h"
 #include "../common/table.h"
 #include "ident.h"
 
-/* Raw system calls: with the shim loaded, the C library's names lead to it. */
-static long fallback_sys(long r) {
-  return r < 0 ? -errno : r;
-}
-
-long pp_fallback_sys_wait4(int pid, int *wstatus, int options, void *ru) {
-  int saved = errno;
-  long r = fallback_sys(syscall(SYS_wait4, pid, wstatus, options, ru));
-  errno = saved;
-  return r;
-}
-
 static long fallback_sys_waitid(int pid, siginfo_t *info, int options) {
-  int saved = errno;
-  long r = fallback_sys(syscall(SYS_waitid, P_PID, pid, info, options, NULL));
-  errno = saved;
-  return r;
+  return pp_sys_waitid(P_PID, (id_t)pid, info, options, NULL);
 }
 
 /* 1 while the pid still names the child spawned (its identity has not been reaped). */
@@ -57,12 +41,13 @@ int pp_fallback_try_reap(pp_child *child, pp_status *st) {
     child->stashed = 0;
     r = 0;
   } else if (!fallback_still_ours(child)) {
-    /* Reaped by a wait that bypassed the table: the status is gone. */
+    /* Reaped by a wait that bypassed the table: the status is gone, unless the exit watch kept it.
+     */
     pp_table_remove_locked(child);
-    r = -ECHILD;
+    r = pp_fallback_notify_recover(child, st);
   } else {
     memset(&ru, 0, sizeof(ru));
-    long got = pp_fallback_sys_wait4(child->pid, &wstatus, WNOHANG, &ru);
+    long got = pp_sys_wait4(child->pid, &wstatus, WNOHANG, &ru);
     if (got == child->pid) {
       pp_table_remove_locked(child);
       pp_status_from_wait(st, child->pid, wstatus);
@@ -72,7 +57,7 @@ int pp_fallback_try_reap(pp_child *child, pp_status *st) {
       r = -EAGAIN;
     } else {
       pp_table_remove_locked(child);
-      r = (int)got;
+      r = got == -ECHILD ? pp_fallback_notify_recover(child, st) : (int)got;
     }
   }
   pp_table_unlock(&saved);
@@ -111,4 +96,5 @@ void pp_fallback_release(pp_child *child) {
   pp_table_unlock(&saved);
   if (child->aux_fd >= 0) close(child->aux_fd);
   child->aux_fd = -1;
+  pp_fallback_notify_release(child);
 }

@@ -1,8 +1,8 @@
 /*
  * shim.c - the preload shim: the C library's wait family, made private-aware.
  *
- * Loaded with LD_PRELOAD (DYLD_INSERT_LIBRARIES on macOS), it interposes
- * wait, waitpid, wait3, wait4 and waitid for all native code in the
+ * Loaded with LD_PRELOAD (DYLD_INSERT_LIBRARIES on macOS: see shim.h), it
+ * interposes wait, waitpid, wait3, wait4 and waitid for all native code in the
  * process, and owns the process's table of private children: loaded
  * first, its table (table.c, PP_TABLE_SYMBOL) is the one every copy of the
  * addon finds and uses. A foreign waitpid(-1) then
@@ -22,8 +22,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "../common/host_sys.h"
 #include "../common/host_wait.h"
 #include "../common/table.h"
+#include "shim.h"
 
 #define PP_EXPORT __attribute__((visibility("default")))
 
@@ -44,7 +46,7 @@ static int shim_waitpid_options(int options) {
   if (options & WUNTRACED) out |= WSTOPPED;
   if (options & WCONTINUED) out |= WCONTINUED;
   if (options & WNOHANG) out |= WNOHANG;
-  return out | (options & (__WALL | __WCLONE | __WNOTHREAD));
+  return out | (options & PP_WAIT_LINUX_OPTIONS);
 }
 
 /* The common body of waitpid, wait3 and wait4. */
@@ -64,23 +66,23 @@ static pid_t shim_wait4(pid_t pid, int *status, int options, struct rusage *ru) 
   return w.info.si_pid;
 }
 
-PP_EXPORT pid_t waitpid(pid_t pid, int *status, int options) {
+pid_t PP_SHIM_FN(waitpid)(pid_t pid, int *status, int options) {
   return shim_wait4(pid, status, options, NULL);
 }
 
-PP_EXPORT pid_t wait(int *status) {
+pid_t PP_SHIM_FN(wait)(int *status) {
   return shim_wait4(-1, status, 0, NULL);
 }
 
-PP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru) {
+pid_t PP_SHIM_FN(wait3)(int *status, int options, struct rusage *ru) {
   return shim_wait4(-1, status, options, ru);
 }
 
-PP_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
+pid_t PP_SHIM_FN(wait4)(pid_t pid, int *status, int options, struct rusage *ru) {
   return shim_wait4(pid, status, options, ru);
 }
 
-PP_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options) {
+int PP_SHIM_FN(waitid)(idtype_t type, id_t id, siginfo_t *info, int options) {
   pp_wait_result w;
   int r = pp_host_wait(type, id, options, &w);
   if (r < 0) {

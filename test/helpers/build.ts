@@ -66,11 +66,13 @@ interface Target {
 /** The addon's C sources without its Node-API glue: every backend, the table and the host's waits. */
 function backendSources(source: (relative: string) => string): string[] {
   return [
-    ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans'].map((f) => source(`native/common/${f}.c`)),
-    ...['backend', 'child', 'clone', 'hidden', 'probe', 'spawn', 'stack', 'wait'].map((f) =>
+    ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans', 'fds'].map((f) =>
+      source(`native/common/${f}.c`),
+    ),
+    ...['backend', 'child', 'clone', 'hidden', 'host_sys', 'probe', 'spawn', 'stack', 'wait'].map((f) =>
       source(`native/linux/${f}.c`),
     ),
-    ...['backend', 'spawn', 'wait', 'ident_linux'].map((f) => source(`native/fallback/${f}.c`)),
+    ...['backend', 'spawn', 'wait', 'ident_linux', 'notify_sigchld'].map((f) => source(`native/fallback/${f}.c`)),
   ];
 }
 
@@ -187,9 +189,21 @@ function targetsOf(paths: HelperPaths): Target[] {
       ],
       more: [
         source('test/emulation/freebsd/emulation.c'),
-        ...['addon', 'addon_handle', 'addon_spawn', 'registry', 'table', 'host_wait', 'orphans', 'slots', 'status'].map(
-          (f) => source(`native/common/${f}.c`),
-        ),
+        ...[
+          'addon',
+          'addon_handle',
+          'addon_spawn',
+          'registry',
+          'table',
+          'host_wait',
+          'orphans',
+          'slots',
+          'status',
+          'fds',
+        ].map((f) => source(`native/common/${f}.c`)),
+        source('native/linux/host_sys.c'),
+        // The fallback as on FreeBSD and macOS: exits watched through the emulated kqueue.
+        source('test/emulation/freebsd/notify.c'),
         ...['backend', 'spawn', 'wait', 'ident_linux'].map((f) => source(`native/fallback/${f}.c`)),
       ],
     },
