@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# cross-build.sh: compiles and links the native code for the platforms that cannot run here, against
+# their real system headers and libraries, with warnings as errors:
+#
+#   x86_64-freebsd, aarch64-freebsd   the addon: native/common, native/fallback, native/freebsd
+#   x86_64-macos, aarch64-macos       the addon: native/common, native/fallback, native/macos;
+#                                     the preload shim as a dylib
+#
+# The toolchain is zig's clang (pinned, installed from PyPI into build/cross/ when missing), which
+# bundles FreeBSD 14's libc headers and stub libraries and the macOS SDK's headers and libSystem
+# stubs. Every link makes an undefined symbol an error (lld's -z defs; zig's Mach-O linker always
+# does), and the script fails on any that the platform's system libraries do not export. The only
+# ones allowed are what Node itself exports to addons, napi_* and libuv's uv_*, and, on FreeBSD,
+# environ (defined by every executable's start-up code, crt1.o, not by libc). Node-API's headers
+# come from the node-api-headers package, libuv's from the running Node's headers.
+#
+# Usage: scripts/cross-build.sh [target...]   (default: all four; outputs in build/cross/<target>/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ZIG_VERSION=0.15.2
+OUT=build/cross
+ZIG_DIR=$OUT/zig-$ZIG_VERSION
+ZIG=$ZIG_DIR/ziglang/zig
+
+if [ ! -x "$ZIG" ]; then
+  echo "cross-build: installing ziglang==$ZIG_VERSION from PyPI into $ZIG_DIR"
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    --target "$ZIG_DIR" "ziglang==$ZIG_VERSION"
+fi
+echo "cross-build: zig $("$ZIG" version)"
+
+NAPI_INCLUDE=node_modules/node-api-headers/include
+[ -f "$NAPI_INCLUDE/node_api.h" ] || { echo "cross-build: $NAPI_INCLUDE missing: run npm ci first" >&2; exit 1; }
+UV_INCLUDE=$(node -e '
+  const fs = require("fs"), os = require("os"), path = require("path");
+  const dirs = [path.resolve(process.execPath, "..", "..", "include", "node"),
+    path.join(os.homedir(), ".cache", "node-gyp", process.versions.node, "include", "node")];
+  const found = dirs.find((d) => fs.existsSync(path.join(d, "uv.h")));
+  if (!found) { console.error("cross-build: uv.h not found in " + dirs.join(", ")); process.exit(1); }
+  console.log(found);')
+
+CFLAGS=(-std=gnu11 -O2 -fno-sanitize=all -Wall -Wextra -Werror -fPIC -fvisibility=hidden
+  -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=private_process -I"$NAPI_INCLUDE" -idirafter "$UV_INCLUDE")
+
+COMMON=(native/common/addon.c native/common/addon_handle.c native/common/addon_spawn.c
+  native/common/registry.c native/common/table.c native/common/host_wait.c native/common/orphans.c
+  native/common/slots.c native/common/status.c
+  native/fallback/backend.c native/fallback/spawn.c native/fallback/wait.c native/fallback/notify_kqueue.c
+  native/fallback/ident_none.c)
+FREEBSD=(native/common/fds.c native/freebsd/backend.c native/freebsd/child.c native/freebsd/host_sys.c native/freebsd/raw.c
+  native/freebsd/spawn.c native/freebsd/wait.c)
+MACOS=(native/macos/fds.c native/macos/host_sys.c)
+SHIM_MACOS=(native/shim/shim.c native/shim/interpose_macos.c native/common/table.c
+  native/common/host_wait.c native/common/status.c native/macos/host_sys.c)
+
+# compile TARGET DIR SOURCE... -- EXTRA_FLAGS...: one object per source, in DIR; prints the objects.
+compile() {
+  local target=$1 dir=$2
+  shift 2
+  local sources=() extra=() obj
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do sources+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  extra=("$@")
+  mkdir -p "$dir"
+  for src in "${sources[@]}"; do
+    obj=$dir/$(echo "$src" | tr / _).o
+    "$ZIG" cc -target "$target" "${CFLAGS[@]}" "${extra[@]}" -c -o "$obj" "$src" >&2
+    echo "$obj"
+  done
+}
+
+# link TARGET OUTPUT ALLOWED STRICT_FLAG LOOSE_FLAG OBJECT...: links OUTPUT with undefined symbols
+# as errors, fails on any not matching the extended regex ALLOWED, then links it for real letting
+# the allowed ones be resolved at load time.
+link() {
+  local target=$1 output=$2 allowed=$3 strict=$4 loose=$5
+  shift 5
+  local log=$output.link.log
+  if ! "$ZIG" cc -target "$target" -shared -o "$output" "$@" -lpthread ${strict:+"$strict"} >"$log" 2>&1; then
+    if grep -v 'undefined symbol' "$log" | grep -q 'error:'; then
+      cat "$log" >&2
+      echo "cross-build: $target: $output failed to link" >&2
+      return 1
+    fi
+  fi
+  local undefined
+  undefined=$( (grep -oE 'undefined symbol: [A-Za-z0-9_$.]+' "$log" || true) | sed 's/^undefined symbol: _\{0,1\}//' | sort -u)
+  local disallowed
+  disallowed=$(echo "$undefined" | grep -vE "^($allowed)" | grep -v '^$' || true)
+  if [ -n "$disallowed" ]; then
+    echo "cross-build: $target: $output needs symbols the system libraries do not export:" >&2
+    echo "$disallowed" | sed 's/^/  /' >&2
+    return 1
+  fi
+  "$ZIG" cc -target "$target" -shared -o "$output" "$@" -lpthread ${loose:+"$loose"}
+  echo "cross-build: $target: $output links; left to the loading process: $(echo "$undefined" | grep -c . || true) symbols ($allowed)"
+}
+
+# A failed compile stops the script: the object list goes through a file, not a subshell.
+build_freebsd() {
+  local target=$1 dir=$OUT/$1 objs
+  mkdir -p "$dir"
+  compile "$target" "$dir/obj" "${COMMON[@]}" "${FREEBSD[@]}" -- -DPP_HAVE_FREEBSD=1 >"$dir/objs"
+  mapfile -t objs <"$dir/objs"
+  link "$target" "$dir/private_process.node" 'napi_|uv_|environ$' -Wl,-z,defs '' "${objs[@]}"
+}
+
+build_macos() {
+  local target=$1 dir=$OUT/$1 objs shim
+  mkdir -p "$dir"
+  compile "$target" "$dir/obj" "${COMMON[@]}" "${MACOS[@]}" -- >"$dir/objs"
+  mapfile -t objs <"$dir/objs"
+  link "$target" "$dir/private_process.node" 'napi_|uv_' '' -Wl,-undefined,dynamic_lookup "${objs[@]}"
+  compile "$target" "$dir/shim-obj" "${SHIM_MACOS[@]}" -- >"$dir/shim-objs"
+  mapfile -t shim <"$dir/shim-objs"
+  link "$target" "$dir/private_process_shim.dylib" '^$' '' '' "${shim[@]}"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(x86_64-freebsd.14.0 aarch64-freebsd.14.0 x86_64-macos.10.15 aarch64-macos.11.0)
+for t in "${targets[@]}"; do
+  case $t in
+    *-freebsd*) build_freebsd "$t" ;;
+    *-macos*) build_macos "$t" ;;
+    *) echo "cross-build: unknown target $t" >&2; exit 1 ;;
+  esac
+done
+echo "cross-build: ok"
