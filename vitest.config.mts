@@ -22,13 +22,14 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
       {
-        // The whole conformance suite again, against the FreeBSD backend emulated on Linux.
+        // The whole conformance suite again, against the FreeBSD backend emulated on Linux, and the
+        // fallback as it is built there and on macOS (exits watched through a kqueue).
         extends: true,
         test: {
           name: 'freebsd-emulated',
           include: ['test/conformance/**/*.test.ts'],
           exclude: linuxOnly,
-          env: { PRIVATE_PROCESS_PREBUILD: freebsdEmulated, PRIVATE_PROCESS_TEST_BACKENDS: 'freebsd' },
+          env: { PRIVATE_PROCESS_PREBUILD: freebsdEmulated, PRIVATE_PROCESS_TEST_BACKENDS: 'freebsd,fallback' },
         },
       },
     ],

@@ -7,8 +7,10 @@
  * The vitest project `freebsd-emulated` loads the addon built with the
  * FreeBSD backend's real sources over a Linux emulation of process
  * descriptors (test/emulation/freebsd/), and sets
- * PRIVATE_PROCESS_TEST_BACKENDS to the backends to run there: what only a
- * FreeBSD kernel makes true is marked with `emulated()`.
+ * PRIVATE_PROCESS_TEST_BACKENDS to the backends to run there (the FreeBSD
+ * backend, and the fallback as built there and on macOS: exits watched by
+ * a kqueue): what only a FreeBSD kernel makes true is marked with
+ * `emulated()`.
  */
 import { capabilities } from '../../esm/index.mjs';
 import { native } from '../../dist/cjs/native.js';
@@ -71,4 +73,13 @@ export function kernelAtLeast(major: number, minor: number): boolean {
     .kernel.split('.')
     .map((n) => parseInt(n, 10));
   return a > major || (a === major && b >= minor);
+}
+
+/**
+ * kqueueExitWatch is true where the fallback learns of exits through a
+ * kqueue per child (macOS, FreeBSD, and the build emulating FreeBSD here)
+ * rather than SIGCHLD.
+ */
+export function kqueueExitWatch(): boolean {
+  return process.platform !== 'linux' || capabilities().backends.freebsd.available;
 }
