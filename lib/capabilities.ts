@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import { backendUnavailable, notSupported, tableConflict } from './errors';
-import { native, shimPath, type BackendReport } from './native';
+import { addonError, native, shimPath, type BackendReport } from './native';
 import type { BackendKey, BackendName, Isolation } from './options';
 
 /** BackendAvailability says whether a backend (or an isolation) can be had here, and if not, why. */
@@ -53,8 +53,9 @@ export interface Capabilities {
   readonly shimActive: boolean;
 }
 
-const keys: readonly BackendKey[] = ['linux', 'freebsd', 'fallback'];
-const notCompiled = 'not compiled in on this platform';
+const keys: readonly BackendKey[] = ['linux', 'freebsd', 'fallback', 'portable'];
+const notCompiled =
+  addonError === null ? 'not compiled in on this platform' : `no native build could be loaded (${addonError})`;
 let cached: Capabilities | null = null;
 let addonReport: ReturnType<typeof native.capabilities> | null = null;
 

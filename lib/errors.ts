@@ -116,6 +116,11 @@ export function markSpawnError<E extends Error>(err: E): E {
   return err;
 }
 
+/** @internal stepNumber is a step's number in enum pp_step, for the backends written in TypeScript. */
+export function stepNumber(step: SpawnStep): number {
+  return steps.indexOf(step);
+}
+
 /** spawnError builds the error for a child that failed at `step` with -errno. */
 export function spawnError(file: string, spawnargs: string[], errno: number, step: number): SpawnError {
   const code = errnoName(errno);

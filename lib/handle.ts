@@ -28,8 +28,11 @@ const SIGKILL = toSignal('SIGKILL');
 interface HandleInit {
   native: NativeHandle;
   pid: number;
-  /** fds are the parent's ends of the stdio slots, -1 where a slot is not a pipe. */
-  fds: number[];
+  /**
+   * fds are the parent's ends of the stdio slots, -1 where a slot is not a
+   * pipe; the portable backend gives child_process's streams instead.
+   */
+  fds: Array<number | Readable | Writable | null>;
   /** streams wraps the fds in Node streams; false leaves them raw, for a synchronous run. */
   streams: boolean;
   file: string;
@@ -42,8 +45,10 @@ interface HandleInit {
 
 type Stdio = Array<Readable | Writable | null>;
 
-function makeStreams(fds: number[]): Stdio {
+function makeStreams(fds: Array<number | Readable | Writable | null>): Stdio {
   return fds.map((fd, i) => {
+    // The portable backend hands over child_process's own streams.
+    if (typeof fd !== 'number') return fd;
     if (fd < 0) return null;
     // fd 0 is the child's input: we write. 1 and 2 are its output: we read.
     // Higher slots are socket pairs, both ways.
@@ -127,7 +132,7 @@ export class PrivateHandle<
     this.#detached = init.detached;
     this.#killSignal = init.killSignal;
     this.#killGraceMs = init.killGraceMs;
-    this.#rawFds = init.streams ? [] : init.fds;
+    this.#rawFds = init.streams ? [] : init.fds.map((fd) => (typeof fd === 'number' ? fd : -1));
     const stdio = init.streams ? makeStreams(init.fds) : init.fds.map(() => null);
     while (stdio.length < 3) stdio.push(null);
     this.stdio = Object.freeze(stdio) as never;

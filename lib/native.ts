@@ -2,10 +2,15 @@
  * native - the only place that loads the addon, typed.
  *
  * The addon is found by node-gyp-build: a prebuilt binary shipped in the
- * package's prebuilds/ folder, else the one `npm install` compiled.
+ * package's prebuilds/ folder, else the one `npm install` compiled. Where
+ * there is neither (a platform without a native backend, or a build that
+ * failed), the portable backend (portable.ts) stands in, and
+ * capabilities() says why.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { isPortableHandle, portable, portableReport } from './portable';
 
 /** StatusTuple is a reaped child: pid, si_code, status, hasRusage, user µs, system µs, max RSS KiB. */
 export type StatusTuple = [number, number, number, number, number, number, number];
@@ -13,8 +18,12 @@ export type StatusTuple = [number, number, number, number, number, number, numbe
 /** NativeHandle is the addon's opaque handle on one child. */
 export type NativeHandle = { readonly __brand: 'NativeHandle' };
 
-/** SpawnResult is what the addon's spawn returns when the child started: the handle, the pid, then the parent's end of each stdio slot (-1 when none). */
-export type SpawnResult = [NativeHandle, number, ...number[]];
+/**
+ * SpawnResult is what the addon's spawn returns when the child started: the
+ * handle, the pid, then the parent's end of each stdio slot (-1 when none);
+ * the portable backend gives the streams themselves.
+ */
+export type SpawnResult = [NativeHandle, number, ...Array<number | Readable | Writable | null>];
 
 /** SpawnFailure is what the addon's spawn returns when it did not. */
 export interface SpawnFailure {
@@ -84,8 +93,51 @@ export interface Native {
 const gypBuild = require('node-gyp-build') as { (dir: string): unknown; path(dir: string): string };
 const root = path.join(__dirname, '..', '..');
 
-/** native is the loaded addon. */
-export const native = gypBuild(root) as Native;
+/** The addon, or why it could not be loaded (no native build for this platform, or a failed one). */
+function loadAddon(): { addon: Native | null; path: string | null; error: string | null } {
+  try {
+    return { addon: gypBuild(root) as Native, path: gypBuild.path(root), error: null };
+  } catch (e) {
+    return { addon: null, path: null, error: (e as Error).message.split('\n')[0] ?? 'no native build' };
+  }
+}
+
+const loaded = loadAddon();
+
+/** addonError says why no addon was loaded, or null when one was. */
+export const addonError: string | null = loaded.error;
+
+/**
+ * withPortable puts the portable backend beside the addon's, last: spawns
+ * that ask for it, and calls on its handles, go to it; everything else
+ * (whatever the addon exports) to the addon.
+ */
+function withPortable(addon: Native): Native {
+  const pick = (handle: NativeHandle): Native => (isPortableHandle(handle) ? portable : addon);
+  return {
+    ...addon,
+    spawn: (backend, ...rest) => (backend === 'portable' ? portable : addon).spawn(backend, ...rest),
+    tryReap: (h) => pick(h).tryReap(h),
+    reap: (h) => pick(h).reap(h),
+    // The addon reads a third argument only when one is passed.
+    signal: (h, signo, group) => (group === undefined ? pick(h).signal(h, signo) : pick(h).signal(h, signo, group)),
+    ref: (h, on) => pick(h).ref(h, on),
+    capabilities: () => {
+      const r = addon.capabilities();
+      return { ...r, backends: [...r.backends, portableReport()] };
+    },
+    backendName: (h) => pick(h).backendName(h),
+    adopt: (backend, ...rest) => (backend === 'portable' ? portable : addon).adopt(backend, ...rest),
+    release: (h) => pick(h).release(h),
+    pumpSync: (h, ...rest) => pick(h).pumpSync(h, ...rest),
+  };
+}
+
+/**
+ * native is the addon with the portable backend after its own; where no
+ * addon could be loaded, the portable backend alone.
+ */
+export const native: Native = loaded.addon === null ? portable : withPortable(loaded.addon);
 
 /**
  * shimBeside names the preload shim that goes with an addon: the one built
@@ -104,6 +156,8 @@ export function shimBeside(addonPath: string): string {
  * addon), or null where there is none.
  */
 export const shimPath: string | null = (() => {
-  const candidate = shimBeside(gypBuild.path(root));
-  return existsSync(candidate) ? candidate : null;
+  if (loaded.path === null) return null;
+  const candidate = shimBeside(loaded.path);
+  // On macOS the shim is a dylib.
+  return [candidate, candidate.replace(/\.so$/, '.dylib')].find((file) => existsSync(file)) ?? null;
 })();

@@ -26,7 +26,7 @@ export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | Stream | null |
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | readonly StdioSlot[];
 
 /** BackendKey names one backend, the same everywhere: the option, capabilities(), the handle. */
-export type BackendKey = 'linux' | 'freebsd' | 'fallback';
+export type BackendKey = 'linux' | 'freebsd' | 'fallback' | 'portable';
 
 /** BackendName is a backend the `backend` option can ask for: one of them, or 'auto'. */
 export type BackendName = 'auto' | BackendKey;
@@ -76,7 +76,9 @@ export interface SpawnPrivateOptions {
   killGraceMs?: number;
   /**
    * backend picks the implementation: 'auto' (default, or the environment
-   * variable PRIVATE_PROCESS_BACKEND) takes the best one available.
+   * variable PRIVATE_PROCESS_BACKEND) takes the best one available;
+   * 'portable' is child_process's libuv process handle, the backend of a
+   * platform without a native build (Windows), usable everywhere.
    */
   backend?: BackendName;
   /**
@@ -138,7 +140,7 @@ const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
 const STDIO_NONE = -3;
 const MAX_SLOTS = 1024;
-const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback'];
+const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback', 'portable'];
 const isolations: readonly Isolation[] = ['hidden', 'direct'];
 
 function checkString(name: string, value: unknown): string {
@@ -191,12 +193,14 @@ function localBins(dir: string): string[] {
 /**
  * Like execvp: a name without a slash is looked up in the child's PATH,
  * after the local bins when preferLocal (from cwd, or ours) asks for them.
+ * PATH is split at path.delimiter (';' on Windows, where libuv then tries
+ * the executable extensions).
  */
 function pathCandidates(file: string, env: Record<string, unknown>, local: string | null): string[] {
-  if (file.includes('/')) return [file];
+  if (file.includes('/') || file.includes(path.sep)) return [file];
   const searchPath = typeof env.PATH === 'string' ? env.PATH : '/bin:/usr/bin';
-  const dirs = [...(local === null ? [] : localBins(local)), ...searchPath.split(':')];
-  return dirs.map((dir) => (dir === '' ? `./${file}` : `${dir.replace(/\/+$/, '')}/${file}`));
+  const dirs = [...(local === null ? [] : localBins(local)), ...searchPath.split(path.delimiter)];
+  return dirs.map((dir) => (dir === '' ? `.${path.sep}${file}` : `${dir.replace(/[\\/]+$/, '')}${path.sep}${file}`));
 }
 
 /** The file descriptor under a Node stream: a file stream's fd, or a socket's, TTY's or pipe's handle's. */

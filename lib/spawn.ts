@@ -61,7 +61,7 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
     if (r.errno === -constants.errno.ENOTSUP && o.creds !== null) {
       throw notSupported(
         'uid, gid, groups, umask and dieWithParent',
-        `the ${chosen.backend} backend starts children with posix_spawn, which cannot set them`,
+        `the ${chosen.backend} backend starts children with posix_spawn or child_process, which cannot set them`,
       );
     }
     throw spawnError(o.file, o.argv, r.errno, r.step);
