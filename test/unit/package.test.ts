@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { preloadPath } from '../../esm/index.mjs';
@@ -124,4 +125,53 @@ describe('publishing refuses a package without its prebuilt binaries', () => {
     put('linux-x64/private_process_shim.musl.so');
     expect(runCheck().status).toBe(0);
   });
+});
+
+it('lists every platform Node runs on in "os", each with a backend: native where binding.gyp builds one, portable elsewhere', () => {
+  const { NATIVE, plan } = createRequire(import.meta.url)('../../scripts/install.cjs');
+  expect([...pkg.os].sort()).toEqual(['aix', 'android', 'darwin', 'freebsd', 'linux', 'openbsd', 'sunos', 'win32']);
+  expect(pkg.scripts.install).toBe('node scripts/install.cjs');
+  expect(pkg.files).toContain('scripts/install.cjs');
+  const gyp = readFileSync(path.join(root, 'binding.gyp'), 'utf8');
+  for (const os of pkg.os) {
+    const gypName = os === 'darwin' ? 'mac' : os;
+    expect(plan(os)).toBe(NATIVE.includes(os) ? 'native' : 'portable');
+    expect(gyp.includes(`OS=='${gypName}'`)).toBe(plan(os) === 'native');
+  }
+});
+
+it('runs the whole API on the portable backend where no native build loads, and capabilities() says why', async () => {
+  const empty = mkdtempSync(path.join(tmpdir(), 'pp-no-native-'));
+  try {
+    const script = `
+      const pp = require(${JSON.stringify(root)});
+      const caps = pp.capabilities();
+      const h = pp.spawnPrivate('/bin/sh', ['-c', 'exit 5'], { stdio: 'ignore' });
+      h.wait().then((s) => console.log(JSON.stringify({ caps, backend: h.backend, code: s.exitCode })));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+      env: { ...process.env, PRIVATE_PROCESS_PREBUILD: empty, PRIVATE_PROCESS_BACKEND: 'auto' },
+    });
+    const r = JSON.parse(stdout);
+    expect(r.caps.backend).toBe('portable');
+    expect(r.caps.backends.linux.reason).toMatch(/^no native build could be loaded/);
+    expect(r.caps.preloadPath).toBeNull();
+    expect(r.backend).toBe('portable');
+    expect(r.code).toBe(5);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+it("makes compiler warnings errors only with PRIVATE_PROCESS_WERROR=1, never in a user's install", () => {
+  const gyp = readFileSync(path.join(root, 'binding.gyp'), 'utf8');
+  const command = /"pp_werror%": "<!\(node -p \\"(.*)\\"\)"/.exec(gyp)?.[1]?.replace(/\\"/g, '"');
+  expect(command).toBeDefined();
+  const flag = (werror: string | undefined): string =>
+    execFileSync(process.execPath, ['-p', command!], {
+      env: { ...process.env, PRIVATE_PROCESS_WERROR: werror },
+      encoding: 'utf8',
+    }).trim();
+  expect(flag('1')).toBe('-Werror');
+  expect(flag(undefined)).toBe('-Wno-error');
+  expect(gyp.match(/"-Werror"/g)).toBeNull();
 });
