@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // The addon built with the FreeBSD backend's real sources over the Linux emulation of process
 // descriptors (test/helpers/build.ts builds it; node-gyp-build loads it from this directory).
 const freebsdEmulated = path.join(import.meta.dirname, 'build', 'test-helpers', 'freebsd-emulated');
+const noNativeBuild = path.join(import.meta.dirname, 'build', 'test-helpers', 'no-native-build');
 // The Linux backend's own probe on degraded kernels: not a behaviour of the other backends.
 const linuxOnly = ['test/conformance/degraded.test.ts'];
 
@@ -30,6 +31,17 @@ export default defineConfig({
           include: ['test/conformance/**/*.test.ts'],
           exclude: linuxOnly,
           env: { PRIVATE_PROCESS_PREBUILD: freebsdEmulated, PRIVATE_PROCESS_TEST_BACKENDS: 'freebsd,fallback' },
+        },
+      },
+      {
+        // And against the portable backend (the one Windows gets), with no addon loaded at all, as on
+        // a platform without a native build: node-gyp-build is pointed at a directory with none.
+        extends: true,
+        test: {
+          name: 'portable',
+          include: ['test/conformance/**/*.test.ts'],
+          exclude: linuxOnly,
+          env: { PRIVATE_PROCESS_PREBUILD: noNativeBuild, PRIVATE_PROCESS_TEST_BACKENDS: 'portable' },
         },
       },
     ],

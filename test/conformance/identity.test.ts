@@ -34,7 +34,7 @@ async function output(file: string, args: string[], options: object): Promise<st
   return out;
 }
 
-describe.each(modesHere().filter((m) => m.backend !== 'fallback'))(
+describe.each(modesHere().filter((m) => m.backend !== 'fallback' && m.backend !== 'portable'))(
   'who the child is ($name)',
   ({ backend, isolation }) => {
     checkNoLeaks();
@@ -87,7 +87,7 @@ describe.each(modesHere().filter((m) => m.backend !== 'fallback'))(
   },
 );
 
-describe.each(modesHere().filter((m) => m.backend !== 'fallback'))(
+describe.each(modesHere().filter((m) => m.backend !== 'fallback' && m.backend !== 'portable'))(
   'an unprivileged parent ($name)',
   ({ backend, isolation }) => {
     it.skipIf(!isRoot)(`may name its own uid and gid, as child_process allows${needsRoot}`, async () => {
@@ -121,10 +121,10 @@ describe.each(modesHere().filter((m) => m.backend !== 'fallback'))(
   },
 );
 
-// posix_spawn, which the fallback backend is built on, cannot change the identity.
-it.skipIf(!backendsHere().includes('fallback'))(
-  `the fallback backend refuses identity options with ERR_NOT_SUPPORTED${backendsHere().includes('fallback') ? '' : ' (skipped: no fallback backend here)'}`,
-  () => {
+// posix_spawn (the fallback backend) and child_process (the portable one) cannot change the identity.
+describe.each(['fallback', 'portable'] as const)('the %s backend', (backend) => {
+  const why = backendsHere().includes(backend) ? '' : ` (skipped: no ${backend} backend in this run)`;
+  it.skipIf(why !== '')(`refuses identity options with ERR_NOT_SUPPORTED${why}`, () => {
     for (const options of [
       { uid: NOBODY },
       { gid: NOBODY },
@@ -132,12 +132,12 @@ it.skipIf(!backendsHere().includes('fallback'))(
       { umask: 0o22 },
       { dieWithParent: true },
     ]) {
-      expect(() => spawnPrivate('/bin/true', [], { backend: 'fallback', ...options })).toThrow(
+      expect(() => spawnPrivate('/bin/true', [], { backend, ...options })).toThrow(
         expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }),
       );
     }
-  },
-);
+  });
+});
 
 describe('identity options are checked before anything is spawned', () => {
   it.each([

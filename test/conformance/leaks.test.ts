@@ -1,30 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
-import { modesHere } from '../helpers/backends.js';
+import { modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { openFds, zombieChildren } from '../helpers/leaks.js';
 
 const SPAWNS = 2000;
 
 describe.each(modesHere())('resources ($name)', ({ backend, isolation }) => {
+  const sync = unlessPortable(backend, 'waitSync() is not supported');
+  const later = unlessPortable(backend, 'it closes the pipes of a start that failed on the next turn of the loop');
   checkNoLeaks();
 
-  it(`leaves no fd and no zombie after ${SPAWNS} spawns with pipes, waited every way`, async () => {
-    const before = openFds();
-    for (let i = 0; i < SPAWNS; i++) {
-      const h = spawnPrivate('/bin/true', [], { backend, isolation });
-      if (i % 3 === 0) await h.wait();
-      else if (i % 3 === 1) h.waitSync();
-      else while (h.waitNonblock() === null) await new Promise((r) => setImmediate(r));
-      for (const s of h.stdio) s?.destroy();
-    }
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(zombieChildren()).toEqual([]);
-    expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
-  });
+  it.skipIf(sync !== '')(
+    `leaves no fd and no zombie after ${SPAWNS} spawns with pipes, waited every way${sync}`,
+    async () => {
+      const before = openFds();
+      for (let i = 0; i < SPAWNS; i++) {
+        const h = spawnPrivate('/bin/true', [], { backend, isolation });
+        if (i % 3 === 0) await h.wait();
+        else if (i % 3 === 1) h.waitSync();
+        else while (h.waitNonblock() === null) await new Promise((r) => setImmediate(r));
+        for (const s of h.stdio) s?.destroy();
+      }
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      expect(zombieChildren()).toEqual([]);
+      expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
+    },
+  );
 
-  it('leaves nothing behind when spawns fail', () => {
+  it.skipIf(later !== '')(`leaves nothing behind when spawns fail${later}`, () => {
     const before = openFds();
     for (let i = 0; i < 200; i++) {
       expect(() => spawnPrivate('/nonexistent/tool', [], { backend, isolation })).toThrow();

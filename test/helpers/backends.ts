@@ -10,18 +10,22 @@
  * PRIVATE_PROCESS_TEST_BACKENDS to the backends to run there (the FreeBSD
  * backend, and the fallback as built there and on macOS: exits watched by
  * a kqueue): what only a FreeBSD kernel makes true is marked with
- * `emulated()`.
+ * `emulated()`. The project `portable` loads no addon at all, as on a
+ * platform without a native build, and runs the suite against the portable
+ * backend (the one Windows gets), here on Linux; `unlessPortable()` marks
+ * what child_process cannot give on this kernel.
  */
 import { capabilities } from '../../esm/index.mjs';
 import { native } from '../../dist/cjs/native.js';
 
 /** Key is a backend's name. */
-export type Key = 'linux' | 'freebsd' | 'fallback';
+export type Key = 'linux' | 'freebsd' | 'fallback' | 'portable';
 
 const only = process.env.PRIVATE_PROCESS_TEST_BACKENDS?.split(',');
 
+/** The portable backend runs in its own vitest project only, where no addon is loaded. */
 function wanted(key: string): boolean {
-  return only === undefined || only.includes(key);
+  return only === undefined ? key !== 'portable' : only.includes(key);
 }
 type Isolation = 'hidden' | 'direct';
 
@@ -51,7 +55,7 @@ export function modesHere(): Mode[] {
 /** backendsHere lists the backends that can run on this machine, best first. */
 export function backendsHere(): Key[] {
   const caps = capabilities();
-  return (['linux', 'freebsd', 'fallback'] as const).filter((k) => caps.backends[k].available && wanted(k));
+  return (['linux', 'freebsd', 'fallback', 'portable'] as const).filter((k) => caps.backends[k].available && wanted(k));
 }
 
 /** pidfdModesHere lists the modes whose children are this process's own and have a pidfd. */
@@ -82,4 +86,12 @@ export function kernelAtLeast(major: number, minor: number): boolean {
  */
 export function kqueueExitWatch(): boolean {
   return process.platform !== 'linux' || capabilities().backends.freebsd.available;
+}
+
+/**
+ * unlessPortable is the title suffix that skips a test for the portable
+ * backend (child_process) on this kernel, saying why; '' for any other.
+ */
+export function unlessPortable(backend: string, why: string): string {
+  return backend === 'portable' ? ` (skipped: the portable backend is child_process here: ${why})` : '';
 }
