@@ -43,16 +43,22 @@ UV_INCLUDE=$(node -e '
 CFLAGS=(-std=gnu11 -O2 -fno-sanitize=all -Wall -Wextra -Werror -fPIC -fvisibility=hidden
   -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=private_process -I"$NAPI_INCLUDE" -idirafter "$UV_INCLUDE")
 
-COMMON=(native/common/addon.c native/common/addon_handle.c native/common/addon_spawn.c
-  native/common/registry.c native/common/table.c native/common/host_wait.c native/common/orphans.c
-  native/common/slots.c native/common/status.c
-  native/fallback/backend.c native/fallback/spawn.c native/fallback/wait.c native/fallback/notify_kqueue.c
-  native/fallback/ident_none.c)
-FREEBSD=(native/common/fds.c native/freebsd/backend.c native/freebsd/child.c native/freebsd/host_sys.c native/freebsd/raw.c
-  native/freebsd/spawn.c native/freebsd/wait.c)
-MACOS=(native/macos/fds.c native/macos/host_sys.c)
-SHIM_MACOS=(native/shim/shim.c native/shim/interpose_macos.c native/common/table.c
-  native/common/host_wait.c native/common/status.c native/macos/host_sys.c)
+# sources TARGET_NAME OS: the C sources binding.gyp gives that target on that OS (gyp's "OS"
+# values: freebsd, mac), so that the lists live in one place.
+sources() {
+  node -e '
+    const [name, os] = process.argv.slice(1);
+    const text = require("fs").readFileSync("binding.gyp", "utf8").replace(/^\s*#.*$/gm, "");
+    const target = JSON.parse(text).targets.find((t) => t.target_name === name);
+    const holds = (cond) => {
+      const m = /^OS(==|!=)\x27(\w+)\x27$/.exec(cond);
+      if (!m) throw new Error("binding.gyp: a condition this script cannot read: " + cond);
+      return (m[1] === "==") === (m[2] === os);
+    };
+    const out = [...target.sources];
+    for (const [cond, then] of target.conditions ?? []) if (holds(cond)) out.push(...(then.sources ?? []));
+    console.log(out.filter((f) => f.endsWith(".c")).join("\n"));' "$1" "$2"
+}
 
 # compile TARGET DIR SOURCE... -- EXTRA_FLAGS...: one object per source, in DIR; prints the objects.
 compile() {
@@ -99,20 +105,23 @@ link() {
 
 # A failed compile stops the script: the object list goes through a file, not a subshell.
 build_freebsd() {
-  local target=$1 dir=$OUT/$1 objs
+  local target=$1 dir=$OUT/$1 objs srcs
   mkdir -p "$dir"
-  compile "$target" "$dir/obj" "${COMMON[@]}" "${FREEBSD[@]}" -- -DPP_HAVE_FREEBSD=1 >"$dir/objs"
+  mapfile -t srcs < <(sources private_process freebsd)
+  compile "$target" "$dir/obj" "${srcs[@]}" -- -DPP_HAVE_FREEBSD=1 >"$dir/objs"
   mapfile -t objs <"$dir/objs"
   link "$target" "$dir/private_process.node" 'napi_|uv_|environ$' -Wl,-z,defs '' "${objs[@]}"
 }
 
 build_macos() {
-  local target=$1 dir=$OUT/$1 objs shim
+  local target=$1 dir=$OUT/$1 objs shim srcs
   mkdir -p "$dir"
-  compile "$target" "$dir/obj" "${COMMON[@]}" "${MACOS[@]}" -- >"$dir/objs"
+  mapfile -t srcs < <(sources private_process mac)
+  compile "$target" "$dir/obj" "${srcs[@]}" -- >"$dir/objs"
   mapfile -t objs <"$dir/objs"
   link "$target" "$dir/private_process.node" 'napi_|uv_' '' -Wl,-undefined,dynamic_lookup "${objs[@]}"
-  compile "$target" "$dir/shim-obj" "${SHIM_MACOS[@]}" -- >"$dir/shim-objs"
+  mapfile -t srcs < <(sources private_process_shim mac)
+  compile "$target" "$dir/shim-obj" "${srcs[@]}" -- >"$dir/shim-objs"
   mapfile -t shim <"$dir/shim-objs"
   link "$target" "$dir/private_process_shim.dylib" '^$' '' '' "${shim[@]}"
 }

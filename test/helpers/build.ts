@@ -4,7 +4,7 @@
  * call it too, or only compute the paths with `helperPaths()`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,25 +189,21 @@ function targetsOf(paths: HelperPaths): Target[] {
       ],
       more: [
         source('test/emulation/freebsd/emulation.c'),
-        ...[
-          'addon',
-          'addon_handle',
-          'addon_spawn',
-          'registry',
-          'table',
-          'host_wait',
-          'orphans',
-          'slots',
-          'status',
-          'fds',
-        ].map((f) => source(`native/common/${f}.c`)),
-        source('native/linux/host_sys.c'),
+        // Everything binding.gyp builds on every system, and the Linux system layer under it.
+        ...gypBaseSources().map(source),
+        ...['native/common/fds.c', 'native/linux/host_sys.c', 'native/fallback/ident_linux.c'].map(source),
         // The fallback as on FreeBSD and macOS: exits watched through the emulated kqueue.
         source('test/emulation/freebsd/notify.c'),
-        ...['backend', 'spawn', 'wait', 'ident_linux'].map((f) => source(`native/fallback/${f}.c`)),
       ],
     },
   ];
+}
+
+/** gypBaseSources lists the addon's sources that binding.gyp compiles on every system. */
+function gypBaseSources(): string[] {
+  const text = readFileSync(path.join(repoRoot, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, '');
+  const targets = JSON.parse(text).targets as Array<{ target_name: string; sources: string[] }>;
+  return targets.find((t) => t.target_name === 'private_process')!.sources;
 }
 
 /** The native headers every C target may include, and the FreeBSD emulation's sources. */
