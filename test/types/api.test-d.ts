@@ -41,7 +41,7 @@ export async function spawnOptions(): Promise<void> {
     isolation: 'hidden',
   });
   assertType<Equal<typeof h.isolation, 'hidden' | 'direct'>>();
-  assertType<Equal<typeof h.backend, 'linux' | 'freebsd' | 'fallback'>>();
+  assertType<Equal<typeof h.backend, 'linux' | 'freebsd' | 'fallback' | 'portable'>>();
   // @ts-expect-error: no such isolation
   spawnPrivate('ls', [], { isolation: 'shepherd' });
   const status: ProcessStatus = await h.wait();
@@ -68,7 +68,7 @@ export async function spawnOptions(): Promise<void> {
   assertType<Equal<typeof caps.pidfdOpen, boolean>>();
   assertType<Equal<typeof caps.isolation, 'hidden' | 'direct' | null>>();
   assertType<Equal<typeof caps.isolations.hidden.available, boolean>>();
-  assertType<Equal<typeof caps.backend, 'linux' | 'freebsd' | 'fallback' | null>>();
+  assertType<Equal<typeof caps.backend, 'linux' | 'freebsd' | 'fallback' | 'portable' | null>>();
   const reaped: ProcessStatus | null = waitpid(-1, { nohang: true });
   void reaped;
 }
