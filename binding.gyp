@@ -48,6 +48,7 @@
         ["OS=='freebsd'", {
           "defines": ["PP_HAVE_FREEBSD=1"],
           "sources": [
+            "native/common/children_none.c",
             "native/common/fds.c",
             "native/fallback/notify_kqueue.c",
             "native/freebsd/backend.c",
@@ -60,6 +61,7 @@
         }],
         ["OS=='mac'", {
           "sources": [
+            "native/common/children_none.c",
             "native/fallback/notify_kqueue.c",
             "native/macos/fds.c",
             "native/macos/host_sys.c"
@@ -96,6 +98,7 @@
             "native/common/table.c",
             "native/common/host_wait.c",
             "native/common/status.c",
+            "native/common/children_none.c",
             "native/macos/host_sys.c"
           ],
           "xcode_settings": {

@@ -19,7 +19,7 @@ import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { notSupported, stepNumber } from './errors';
-import type { BackendReport, Native, NativeHandle, SpawnFailure, SpawnResult, StatusTuple } from './native';
+import type { BackendReport, Native, NativeHandle, StatusTuple } from './native';
 
 // As in native/common/slots.h and lib/spawn.ts.
 const SPAWN_SETSID = 0x1;
@@ -124,16 +124,7 @@ function startChild(
   return { cp: null, err: err === -errno.ENOENT && sawEacces ? -errno.EACCES : err };
 }
 
-function spawn(
-  backend: string,
-  block: string,
-  counts: [number, number, number],
-  cwd: string | null,
-  stdio: number[],
-  flags: number,
-  onExit: (result: StatusTuple | number) => void,
-  creds: number[] | null,
-): SpawnResult | SpawnFailure {
+const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExit, creds) => {
   if (backend !== 'auto' && backend !== 'portable') return { errno: -errno.ENOSYS, step: STEP_NONE };
   if (creds !== null) return { errno: -errno.ENOTSUP, step: STEP_SETUID };
   const [candidates, argv, env] = splitBlock(block, counts);
@@ -158,7 +149,7 @@ function spawn(
   const child = new PortableChild(cp, onExit);
   const streams = cp.stdio.map((s) => s as Readable | Writable | null);
   return [child as unknown as NativeHandle, cp.pid ?? 0, ...streams];
-}
+};
 
 const esrch = -errno.ESRCH;
 

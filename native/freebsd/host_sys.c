@@ -1,9 +1,9 @@
 /*
  * host_sys.c - the host's system calls on FreeBSD: wait6 gives waitid's
  * information and the child's usage at once. No shim is built for FreeBSD,
- * so the C library's waits are the kernel's. Listing children would take
- * a sysctl of the whole process table: it is not done (a pdfork child is
- * never seen by a wait for any child anyway).
+ * so the C library's waits are the kernel's. Its children are not
+ * listed (children_none.c): a pdfork child is never seen by a wait for any
+ * child anyway.
  */
 #include "../common/host_sys.h"
 
@@ -31,17 +31,4 @@ long pp_sys_wait4(int pid, int *wstatus, int options, struct rusage *ru) {
   if (r < 0) r = -errno;
   errno = saved;
   return r;
-}
-
-int pp_sys_each_child(int (*fn)(long pid, void *arg), void *arg) {
-  (void)fn;
-  (void)arg;
-  return -1;
-}
-
-long pp_sys_pgid_of(long pid) {
-  int saved = errno;
-  long pgid = getpgid((pid_t)pid);
-  errno = saved;
-  return pgid;
 }

@@ -6,7 +6,7 @@
  * system call stubs under those names, which libSystem exports and no one
  * interposes: __wait4 (with the usage) and __waitid_nocancel. waitid gives
  * no usage, so a reap that wants it goes through __wait4 and rebuilds the
- * siginfo. Listing children cheaply is not possible: -1.
+ * siginfo. Its children are not listed (children_none.c).
  */
 #include "../common/host_sys.h"
 
@@ -56,17 +56,4 @@ long pp_sys_wait4(int pid, int *wstatus, int options, struct rusage *ru) {
   if (r < 0) r = -errno;
   errno = saved;
   return r;
-}
-
-int pp_sys_each_child(int (*fn)(long pid, void *arg), void *arg) {
-  (void)fn;
-  (void)arg;
-  return -1;
-}
-
-long pp_sys_pgid_of(long pid) {
-  int saved = errno;
-  long pgid = getpgid((pid_t)pid);
-  errno = saved;
-  return pgid;
 }
