@@ -192,6 +192,11 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
   long r;
 
   child_reset_signals();
+  /* The spawning thread's CPU mask, where it pinned itself for the clone (spawn.c). */
+  if (ctx->affinity != NULL) {
+    r = pp_sys3(SYS_sched_setaffinity, 0, ctx->affinity_size, ctx->affinity);
+    if (r < 0) child_fail(ctx, r, PP_STEP_INTERMEDIATE);
+  }
   if (req->flags & PP_SPAWN_SETSID) {
     r = pp_sys0(SYS_setsid);
     if (r < 0) child_fail(ctx, r, PP_STEP_SETSID);

@@ -171,8 +171,16 @@ long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
   };
   int use_clone3 = pp_linux_features.clone3;
   h->exec_word = -1;
+  /*
+   * Pinned to this CPU for the clone, the intermediate, and the child it
+   * starts, run here as soon as this thread waits, instead of queueing each
+   * behind a busy CPU's tasks; the child takes the thread's mask back
+   * before exec.
+   */
+  int pinned = pp_linux_pin(&h->ctx, h->affinity, sizeof(h->affinity));
   long ipid = pp_linux_clone(use_clone3, &req);
   if (use_clone3 && (ipid == -ENOSYS || ipid == -EPERM)) ipid = pp_linux_clone(0, &req);
+  if (pinned) pp_linux_unpin(&h->ctx);
   if (ipid < 0) return ipid;
   /*
    * Until the child has exec'd or failed. The wait is bounded, so that an

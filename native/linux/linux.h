@@ -30,7 +30,9 @@
 typedef struct pp_linux_ctx {
   const pp_spawn_req *req;
   int close_range;
-  int parent_pid; /* the child's parent: this process, or the intermediate */
+  int parent_pid;       /* the child's parent: this process, or the intermediate */
+  const void *affinity; /* the CPU mask to take back before exec, or NULL */
+  unsigned affinity_size;
   volatile pp_spawn_error err;
 } pp_linux_ctx;
 
@@ -56,7 +58,8 @@ typedef struct pp_linux_hidden {
   int reaped;                     /* the child has been reaped, its pid is free */
   int done;                       /* 1 once st holds the child's status */
   pp_status st;
-  int intermediate_gone; /* this process's side: the intermediate has been reaped */
+  int intermediate_gone;      /* this process's side: the intermediate has been reaped */
+  unsigned long affinity[16]; /* the spawning thread's CPU mask, which the child takes back */
 } pp_linux_hidden;
 
 /*
@@ -85,6 +88,17 @@ pp_linux_region *pp_linux_region_get(void);
 
 /* pp_linux_region_put gives a region back once no task runs on its stacks. */
 void pp_linux_region_put(pp_linux_region *region);
+
+/*
+ * pp_linux_pin pins the calling thread to the CPU it runs on, so that a
+ * task it clones next runs there as soon as the thread waits, keeping its
+ * mask in saved (size bytes) and, in ctx, for the child to take back
+ * before exec. Returns 1, or 0 when it could not (nothing changed then).
+ */
+int pp_linux_pin(pp_linux_ctx *ctx, unsigned long *saved, size_t size);
+
+/* pp_linux_unpin gives the calling thread back the mask pp_linux_pin saved. */
+void pp_linux_unpin(const pp_linux_ctx *ctx);
 
 /* pp_linux_child runs in the child between clone and execve. */
 int pp_linux_child(void *arg);
