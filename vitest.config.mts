@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { scaled } from './test/helpers/time.mts';
 
 // The addon built with the FreeBSD backend's real sources over the Linux emulation of process
 // descriptors (test/helpers/build.ts builds it; node-gyp-build loads it from this directory).
@@ -15,11 +16,12 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     isolate: true,
-    testTimeout: 60_000,
+    // Stretched under emulation (PP_TEST_TIME_SCALE, set by the kernel runner).
+    testTimeout: scaled(60_000),
     // The package is loaded by Node itself, as its users load it: through
     // esm/index.mjs and the CommonJS build, never transformed.
     server: { deps: { external: [/\/dist\/cjs\//, /\/esm\/index\.mjs$/] } },
-    hookTimeout: 120_000,
+    hookTimeout: scaled(120_000),
     projects: [
       { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
       {

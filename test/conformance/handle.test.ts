@@ -7,6 +7,7 @@ import * as esm from '../../esm/index.mjs';
 import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { readAll } from '../helpers/stream.js';
+import { scaled } from '../helpers/time.mjs';
 
 const { spawnPrivate, forkPrivate, PrivateHandle } = esm;
 
@@ -40,7 +41,7 @@ describe.each(modesHere())('PrivateHandle ($name)', ({ backend, isolation }) => 
 
   it('does not keep the event loop alive once unref’d', async () => {
     const fixture = path.join(__dirname, '..', 'fixtures', 'unref.cjs');
-    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { timeout: 20_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { timeout: scaled(20_000) });
     const pid = Number(stdout.trim());
     // The script ended while its child still ran (it was reparented when we exited).
     expect(() => process.kill(pid, 0)).not.toThrow();

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { backendsHere, kqueueExitWatch, pidfdModesHere } from '../helpers/backends.js';
+import { scaled } from '../helpers/time.mjs';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'recycle.cjs');
 const isRoot = process.getuid?.() === 0;
@@ -13,7 +14,7 @@ async function inPidNamespace(mode: string): Promise<any> {
   const { stdout } = await promisify(execFile)(
     'unshare',
     ['--pid', '--fork', '--mount-proc', process.execPath, fixture, mode, inject('helpers').thief],
-    { timeout: 60_000 },
+    { timeout: scaled(60_000) },
   );
   return JSON.parse(stdout.trim());
 }

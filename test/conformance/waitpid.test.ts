@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnPrivate, waitpid } from '../../esm/index.mjs';
 import { backendsHere, modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
+import { scaled } from '../helpers/time.mjs';
 
 /** 1 for a zombie, 0 for a live process, -1 for one that is gone (reaped). */
 function stateOf(pid: number): number {
@@ -22,7 +23,7 @@ function stateOf(pid: number): number {
  * its intermediate reaps, is gone.
  */
 function untilZombies(...pids: number[]): void {
-  const stop = Date.now() + 10_000;
+  const stop = Date.now() + scaled(10_000);
   while (!pids.every((pid) => stateOf(pid) !== 0)) {
     if (Date.now() > stop) throw new Error(`children ${pids} did not exit`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);

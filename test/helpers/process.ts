@@ -2,6 +2,7 @@
  * Watching processes that are not our children, by pid, in tests.
  */
 import { readFileSync } from 'node:fs';
+import { scaled } from './time.mjs';
 
 /** processState is the state letter of /proc/<pid>/stat ('S', 'Z', ...), or null when it is gone. */
 export function processState(pid: number): string | null {
@@ -15,10 +16,10 @@ export function processState(pid: number): string | null {
 
 /**
  * untilGone resolves true once pid no longer exists, or false after a
- * generous deadline (a safety net against hanging, not a timing assertion).
+ * generous deadline, stretched by `scaled()` (a safety net against hanging, not a timing assertion).
  */
 export async function untilGone(pid: number, deadlineMs = 20_000): Promise<boolean> {
-  const stop = Date.now() + deadlineMs;
+  const stop = Date.now() + scaled(deadlineMs);
   while (Date.now() < stop) {
     if (processState(pid) === null) return true;
     await new Promise((r) => setTimeout(r, 20));

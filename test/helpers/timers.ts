@@ -3,6 +3,7 @@
  */
 import { createHook } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
+import { scaled } from './time.mjs';
 
 /** Node's Timeout object, with the two internal fields the check reads. */
 interface TimeoutInternals {
@@ -42,10 +43,11 @@ export function watchTimers(...delays: number[]): TimerWatch {
 
 /**
  * untilExists resolves once `file` exists: how a test learns that a child has
- * reached a point in its script. The deadline is a safety net, not a timing assertion.
+ * reached a point in its script. The deadline, stretched by `scaled()`, is a safety net, not a
+ * timing assertion.
  */
 export async function untilExists(file: string, deadlineMs = 20_000): Promise<void> {
-  const stop = Date.now() + deadlineMs;
+  const stop = Date.now() + scaled(deadlineMs);
   while (!existsSync(file)) {
     if (Date.now() > stop) throw new Error(`${file} did not appear`);
     await new Promise((r) => setTimeout(r, 10));

@@ -1,0 +1,21 @@
+/**
+ * The one place where tests stretch their own deadlines. Under emulation (the kernel runner boots
+ * a real older kernel under qemu without hardware acceleration, where spawning is 30-45x slower)
+ * every internal timeout and safety deadline must grow with the machine's slowness, and vitest's
+ * `--testTimeout` does not reach them. The runner sets `PP_TEST_TIME_SCALE`; nothing else does.
+ */
+
+/** timeScale is `PP_TEST_TIME_SCALE` as a number >= 1, or 1 when it is unset or not a number. */
+export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
+  const scale = Number(env.PP_TEST_TIME_SCALE);
+  return Number.isFinite(scale) && scale >= 1 ? scale : 1;
+}
+
+/**
+ * scaled stretches a deadline in milliseconds by `timeScale()`. Use it for every safety net that
+ * guards against a hang (a child's own timeout, a polling deadline): never for a timing assertion,
+ * which no test may make.
+ */
+export function scaled(ms: number): number {
+  return Math.round(ms * timeScale());
+}
