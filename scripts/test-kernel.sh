@@ -16,7 +16,8 @@
 # on the host, so PP_TEST_TIME_SCALE (default 10) stretches the tests' own deadlines, and qemu runs
 # under `nice -n 10`.
 #
-# Environment: PP_KERNEL_CACHE (default build/kernel: downloads, unpacked kernels, initramfs),
+# Environment: PP_KERNEL_CACHE (downloads, unpacked kernels, initramfs and the guest's command
+# files; default ~/.cache/private-process-kernel, outside build/, which node-gyp rebuild wipes),
 # PP_TEST_TIME_SCALE, PP_KERNEL_ACCEL (default tcg,thread=multi,tb-size=1024).
 # Needs: qemu-system-x86 (x86_64 hosts), busybox-static, kmod (depmod), cpio, dpkg-deb, apt-get.
 set -euo pipefail
@@ -47,7 +48,7 @@ for tool in qemu-system-x86_64 busybox cpio depmod dpkg-deb apt-get; do
 done
 ! ldd "$(command -v busybox)" >/dev/null 2>&1 || die "busybox is not static: apt-get install busybox-static"
 
-cache=${PP_KERNEL_CACHE:-$repo/build/kernel}
+cache=${PP_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/private-process-kernel}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
@@ -110,9 +111,10 @@ npm run --silent build:ts
 node_modules/.bin/vitest run test/unit/backend-table.test.ts >/dev/null ||
   die "building the C test helpers failed: run npx vitest run test/unit/backend-table.test.ts"
 
-# 4. The command file: the guest reads it through the share, so it lives in the repository's build
-#    directory, never under /tmp (the guest mounts a fresh /tmp).
-run=$(mktemp -d "$repo/build/kernel-run.XXXXXX")
+# 4. The command file: the guest reads it through the share, so it must not be under /tmp (the
+#    guest mounts a fresh /tmp).
+case $cache in /tmp/* | /tmp) die "PP_KERNEL_CACHE must not be under /tmp: the guest cannot see it" ;; esac
+run=$(mktemp -d "$cache/run.XXXXXX")
 trap 'rm -rf "$run"' EXIT
 scale=${PP_TEST_TIME_SCALE:-10}
 {
