@@ -6,6 +6,10 @@
  * there is neither (a platform without a native backend, or a build that
  * failed), the portable backend (portable.ts) stands in, and
  * capabilities() says why.
+ *
+ * Test-only: PRIVATE_PROCESS_TEST_ADDON, when set, is the absolute path of
+ * another build of the addon to load instead (the sanitizer build of
+ * `npm run test:sanitize`). It is not a supported way to load the package.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -87,6 +91,8 @@ export interface Native {
     watchChild: boolean,
   ): [number, Buffer | null | number, Buffer | null | number, number];
   shimActive(): boolean;
+  /** tableCount is the number of unreaped private children (test-only; see lib/testing.ts). */
+  tableCount(): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -95,7 +101,13 @@ const root = path.join(__dirname, '..', '..');
 
 /** The addon, or why it could not be loaded (no native build for this platform, or a failed one). */
 function loadAddon(): { addon: Native | null; path: string | null; error: string | null } {
+  const testAddon = process.env.PRIVATE_PROCESS_TEST_ADDON;
   try {
+    if (testAddon) {
+      const file = path.resolve(testAddon);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { addon: require(file) as Native, path: file, error: null };
+    }
     return { addon: gypBuild(root) as Native, path: gypBuild.path(root), error: null };
   } catch (e) {
     return { addon: null, path: null, error: (e as Error).message.split('\n')[0] ?? 'no native build' };

@@ -119,6 +119,20 @@ static napi_value addon_backend_name(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * tableCount() is the number of unreaped private children in the table: a
+ * test-only binding, reached through lib/testing.ts, which the package does
+ * not export.
+ */
+static napi_value addon_table_count(napi_env env, napi_callback_info info) {
+  sigset_t saved;
+  (void)info;
+  pp_table_lock(&saved);
+  int count = pp_table_count_locked();
+  pp_table_unlock(&saved);
+  return pp_addon_int(env, count);
+}
+
 static napi_value addon_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, pp_addon_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -134,6 +148,7 @@ static napi_value addon_init(napi_env env, napi_value exports) {
       {"shimActive", NULL, addon_shim_active, NULL, NULL, NULL, napi_enumerable, NULL},
       {"release", NULL, pp_addon_release, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pumpSync", NULL, pp_addon_pump_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tableCount", NULL, addon_table_count, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   /* The table is found now, on this thread, never first in a signal handler. */
   pp_table_get();
