@@ -38,6 +38,12 @@ export interface HelperPaths {
    * (`test/emulation/freebsd/`). Point `PRIVATE_PROCESS_PREBUILD` at it to load that addon.
    */
   freebsdEmulated: string;
+   * echo prints its argv, environment and working directory, NUL-separated, for the byte-exact
+   * property tests (`test/fixtures/echo.c`, linked statically).
+   */
+  echo: string;
+  /** limits is the Node-API addon that reads and sets resource limits (`test/helpers/native/limits.c`). */
+  limits: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
 }
@@ -94,6 +100,8 @@ export function helperPaths(): HelperPaths {
     nativeUnits: path.join(outDir, 'native-units'),
     tableCopies: ['a', 'b', 'other'].map((n) => path.join(outDir, `table-copy-${n}.so`)) as [string, string, string],
     freebsdEmulated: path.join(outDir, 'freebsd-emulated'),
+    echo: path.join(outDir, 'echo'),
+    limits: path.join(outDir, 'limits.node'),
     outDir,
   };
 }
@@ -145,6 +153,12 @@ function targetsOf(paths: HelperPaths): Target[] {
       source: source('test/fixtures/syscall-probe.c'),
       output: paths.syscallProbe,
       flags: () => [],
+    },
+    { source: source('test/fixtures/echo.c'), output: paths.echo, flags: () => ['-static'] },
+    {
+      source: source('test/helpers/native/limits.c'),
+      output: paths.limits,
+      flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
     },
     {
       // The addon's backends without Node-API: the registry and every Linux file.
