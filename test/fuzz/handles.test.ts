@@ -1,0 +1,201 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { spawnPrivate, type PrivateHandle, type ProcessStatus } from '../../esm/index.mjs';
+import { tableCount } from '../../dist/cjs/testing.js';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks, sh } from '../helpers/children.js';
+import { fuzzRuns } from '../helpers/fuzz.js';
+import { zombieChildren } from '../helpers/leaks.js';
+import { processState } from '../helpers/process.js';
+import { scaled } from '../helpers/time.mjs';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** A child: one that exits at once with a code, one that lives a moment, one that runs until stopped. */
+type Kind = { exit: number } | 'brief' | 'long';
+const kind: fc.Arbitrary<Kind> = fc.oneof(
+  fc.integer({ min: 0, max: 255 }).map((exit) => ({ exit })),
+  fc.constant('brief' as const),
+  fc.constant('long' as const),
+);
+
+const signals = ['SIGTERM', 'SIGKILL', 'SIGUSR1', 0] as const;
+type Op =
+  | { op: 'wait' | 'waitSync' | 'waitNonblock' | 'close' | 'dispose' | 'asyncDispose' | 'ref' | 'unref' | 'drop' }
+  | { op: 'kill'; signal: (typeof signals)[number] }
+  | { op: 'gc' | 'tick' };
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc
+    .constantFrom('wait', 'waitSync', 'waitNonblock', 'close', 'dispose', 'asyncDispose', 'ref', 'unref', 'drop')
+    .map((name) => ({ op: name }) as Op),
+  fc.constantFrom(...signals).map((signal) => ({ op: 'kill', signal }) as Op),
+  fc.constantFrom('gc', 'tick').map((name) => ({ op: name }) as Op),
+);
+
+/** What the test knows of one child while the operations run. */
+interface Child {
+  kind: Kind;
+  handle: PrivateHandle | null;
+  pid: number;
+  /** seen holds every status object a wait returned. */
+  seen: ProcessStatus[];
+  /** fatal holds the signals sent that end it (SIGTERM, SIGKILL, SIGUSR1). */
+  fatal: Set<string>;
+  settles: number;
+}
+
+function start(backend: string, k: Kind): Child {
+  const [file, args] = k === 'long' ? ['/bin/sleep', ['30']] : k === 'brief' ? sh('sleep 0.01') : sh(`exit ${k.exit}`);
+  const handle = spawnPrivate(file as string, args as string[], { backend, stdio: 'ignore' });
+  const child: Child = { kind: k, handle, pid: handle.pid, seen: [], fatal: new Set(), settles: 0 };
+  handle._onSettle(() => child.settles++);
+  return child;
+}
+
+/** Sends a signal, as a caller would: ESRCH once reaped is the documented answer. */
+function kill(c: Child, signal: (typeof signals)[number]): void {
+  try {
+    expect(c.handle!.kill(signal)).toBe(true);
+    if (signal !== 0) c.fatal.add(signal);
+  } catch (err) {
+    expect((err as NodeJS.ErrnoException).code).toBe('ESRCH');
+    expect(c.handle!.status).not.toBeNull();
+  }
+}
+
+/** Waiting 30 s for a long child is the caller's choice, not a property: it is stopped first. */
+function stopLong(c: Child): void {
+  if (c.kind === 'long' && c.fatal.size === 0) kill(c, 'SIGKILL');
+}
+
+async function apply(c: Child, o: Op): Promise<void> {
+  const h = c.handle;
+  if (o.op === 'gc') return gc();
+  if (o.op === 'tick') return void (await new Promise((r) => setImmediate(r)));
+  if (h === null) return;
+  switch (o.op) {
+    case 'wait':
+      stopLong(c);
+      c.seen.push(await h.wait());
+      return;
+    case 'waitSync':
+      stopLong(c);
+      c.seen.push(h.waitSync());
+      return;
+    case 'waitNonblock': {
+      const s = h.waitNonblock();
+      if (s !== null) c.seen.push(s);
+      return;
+    }
+    case 'kill':
+      return kill(c, o.signal);
+    case 'close':
+      return h.close();
+    case 'dispose':
+      if (h.status === null) c.fatal.add('SIGTERM');
+      return h[Symbol.dispose]();
+    case 'asyncDispose':
+      if (h.status === null) c.fatal.add('SIGTERM');
+      return h[Symbol.asyncDispose]();
+    case 'ref':
+      return void h.ref();
+    case 'unref':
+      return void h.unref();
+    case 'drop':
+      // Nothing here holds the handle any more: the package alone must see the child reaped (a
+      // long one is stopped first, through its handle, so that nothing signals its pid later).
+      stopLong(c);
+      c.handle = null;
+      return;
+  }
+}
+
+/** Every wait of a kept handle gave one status object, and that status is one the child could end with. */
+async function check(c: Child): Promise<void> {
+  const h = c.handle!;
+  stopLong(c);
+  const s = await h.wait();
+  expect(h.waitSync()).toBe(s);
+  expect(h.waitNonblock()).toBe(s);
+  expect(h.status).toBe(s);
+  for (const seen of c.seen) expect(seen).toBe(s);
+  expect(() => h.kill(0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  expect(c.settles).toBe(1);
+  expect(s.pid).toBe(c.pid);
+  if (s.signal !== null) expect(c.fatal).toContain(s.signal);
+  else if (typeof c.kind === 'object') expect(s.exitCode).toBe(c.kind.exit);
+  else expect(s.exitCode).toBe(0);
+}
+
+/** Resolves once no private child is left unreaped, dropped ones included; the deadline only guards a hang. */
+async function untilAllReaped(): Promise<void> {
+  const stop = Date.now() + scaled(20_000);
+  while (tableCount() !== 0 || zombieChildren().length !== 0) {
+    if (Date.now() > stop) throw new Error(`${tableCount()} private children never reaped`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe.each(backendsHere())('any interleaving of waits, kills, closes, disposal and GC (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it('settles every handle exactly once, with one status object, and leaves nothing behind', async () => {
+    const scenario = fc.record({
+      kinds: fc.array(kind, { minLength: 1, maxLength: 4 }),
+      ops: fc.array(fc.tuple(fc.nat(3), op), { maxLength: 12 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ kinds, ops }) => {
+        const children = kinds.map((k) => start(backend, k));
+        try {
+          for (const [i, o] of ops) {
+            await apply(children[i % children.length]!, o);
+            // The fallback backend delivers the exits one SIGCHLD reaped together one by one, and
+            // code resumed by the first runs before the others are delivered: the defect the
+            // it.fails test below shows. Until it is fixed, the next operation waits for the rest.
+            if (backend === 'fallback' && (o.op === 'wait' || o.op === 'asyncDispose')) {
+              await new Promise((r) => setImmediate(r));
+            }
+          }
+          for (const c of children) if (c.handle !== null) await check(c);
+        } finally {
+          gc();
+          await untilAllReaped();
+        }
+      }),
+      { numRuns: fuzzRuns(2) },
+    );
+  });
+});
+
+// Known defect, for the lead (native/common/addon_handle.c): when one SIGCHLD lets the fallback
+// backend reap several children, each is marked done at once but their exits are delivered one by
+// one, and each delivery runs the microtasks it resolved. Code resumed by the first (here `await
+// a.wait()`) that calls waitSync(), waitNonblock() or kill() on a second finds it done and not yet
+// delivered: the addon answers -ECHILD, and waitSync() throws ERR_PRIVATE_STATUS_LOST although
+// nothing else reaped it (kill() throws ESRCH while status is still null). Returning the status the
+// handle holds for delivery, instead of -ECHILD, would fix it. This test passes while the defect is
+// there (it.fails); once fixed, make it a plain it() and drop the workaround in the property above.
+describe.skipIf(!backendsHere().includes('fallback'))('exits reaped together (fallback backend)', () => {
+  checkNoLeaks();
+
+  it.fails('waitSync() in code resumed by one exit still gets the status of another reaped with it', async () => {
+    for (let i = 0; i < 20; i++) {
+      const a = spawnPrivate(...sh('exit 1'), { backend: 'fallback', stdio: 'ignore' });
+      const b = spawnPrivate(...sh('exit 2'), { backend: 'fallback', stdio: 'ignore' });
+      // Both exit before the event loop runs again, so that one SIGCHLD pass reaps both.
+      while (processState(a.pid) !== 'Z' || processState(b.pid) !== 'Z') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+      await a.wait();
+      try {
+        expect(b.waitSync().exitCode).toBe(2);
+      } finally {
+        await b.wait().catch(() => undefined);
+      }
+    }
+  });
+});
