@@ -1,0 +1,259 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants, tmpdir } from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
+import { tableCount } from '../../dist/cjs/testing.js';
+import { backendsHere } from '../helpers/backends.js';
+import { checkNoLeaks, sh } from '../helpers/children.js';
+import { openFds, zombieChildren } from '../helpers/leaks.js';
+import { processState, untilGone } from '../helpers/process.js';
+import { scaled } from '../helpers/time.mjs';
+
+const repo = path.join(__dirname, '..', '..');
+const fixtures = path.join(__dirname, '..', 'fixtures');
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** Limits is the test addon of test/helpers/native/limits.c. */
+interface Limits {
+  getrlimit(name: 'nofile' | 'nproc'): [number, number];
+  setrlimit(name: 'nofile' | 'nproc', soft: number, hard: number): void;
+  refuseInThisThread(syscalls: string[], errno: number): void;
+}
+const limits = (): Limits => createRequire(__filename)(inject('helpers').limits) as Limits;
+
+/** Spawn errors of a refused resource: the errno, and the step of the set-up that met it. */
+function failure(fn: () => PrivateHandle): { code?: string; errno?: number; step?: string } | PrivateHandle {
+  try {
+    return fn();
+  } catch (err) {
+    const { code, errno, step } = err as NodeJS.ErrnoException & { step: string };
+    return { code, errno, step };
+  }
+}
+
+/** Runs a child to its end, its stdio streams closed at once; resolves with its exit code. */
+async function exitCode(h: PrivateHandle): Promise<number | null> {
+  for (const s of h.stdio) s?.destroy();
+  return (await h.wait()).exitCode;
+}
+
+/** Resolves once no private child is left unreaped; the deadline only guards against a hang. */
+async function untilAllReaped(): Promise<void> {
+  const stop = Date.now() + scaled(20_000);
+  while (tableCount() !== 0 || zombieChildren().length !== 0) {
+    if (Date.now() > stop) throw new Error(`${tableCount()} private children never reaped`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const IN_FLIGHT = 1000;
+
+describe.each(backendsHere())('load and exhaustion (%s backend)', (backend) => {
+  checkNoLeaks();
+
+  it(`keeps ${IN_FLIGHT} children in flight on one event loop, and gets every status`, async () => {
+    // Each child holds its stdin pipe and, with pidfds, a pidfd: raise the descriptor limit to fit.
+    const [soft, hard] = limits().getrlimit('nofile');
+    const need = 2 * IN_FLIGHT + 256;
+    if (soft !== -1 && soft < need) limits().setrlimit('nofile', hard === -1 ? need : Math.min(need, hard), hard);
+    try {
+      const handles = Array.from({ length: IN_FLIGHT }, (_, i) =>
+        spawnPrivate(...sh(`read x; exit ${i % 256}`), { backend, stdio: ['pipe', 'ignore', 'ignore'] }),
+      );
+      // Every one is running at once: each waits for its stdin to close.
+      expect(handles.filter((h) => processState(h.pid) === null || h.status !== null)).toEqual([]);
+      expect(tableCount()).toBe(IN_FLIGHT);
+      for (const h of handles) h.stdin!.end();
+      const codes = await Promise.all(handles.map(async (h) => (await h.wait()).exitCode));
+      expect(codes).toEqual(handles.map((_, i) => i % 256));
+      expect(tableCount()).toBe(0);
+    } finally {
+      limits().setrlimit('nofile', soft, hard);
+    }
+  });
+
+  it('EMFILE at every point of a spawn: a clean error with its step, nothing left behind, then a spawn that works', async () => {
+    const [soft, hard] = limits().getrlimit('nofile');
+    const used = new Set(openFds());
+    const free: number[] = [];
+    for (let fd = 0; free.length < 16; fd++) if (!used.has(fd)) free.push(fd);
+    const failures: Array<{ code?: string; errno?: number; step?: string }> = [];
+    for (const limit of free) {
+      const before = openFds();
+      // Nothing else runs while the limit is down: the spawn is synchronous.
+      limits().setrlimit('nofile', limit, hard);
+      const r = failure(() => spawnPrivate(...sh('exit 3'), { backend, stdio: ['pipe', 'pipe', 'pipe'] }));
+      limits().setrlimit('nofile', soft, hard);
+      if ('pid' in r) {
+        expect(await exitCode(r)).toBe(3);
+        // The loop closes the pidfd once it has stopped watching it, a turn later.
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r));
+      } else {
+        failures.push(r);
+        expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
+      }
+      expect(zombieChildren()).toEqual([]);
+      expect(tableCount()).toBe(0);
+    }
+    expect(failures.length).toBeGreaterThan(0);
+    for (const f of failures) expect(f).toMatchObject({ code: 'EMFILE', errno: -constants.errno.EMFILE });
+    // Where the descriptor ran out: the stdio pipes (before any step of the child), or the pidfd.
+    for (const f of failures) expect(['none', 'clone', 'dup2', 'close_fds', 'execve']).toContain(f.step);
+    expect(await exitCode(spawnPrivate(...sh('exit 4'), { backend, stdio: 'pipe' }))).toBe(4);
+  });
+
+  it('reaps the children whose handles were dropped without a wait and garbage-collected: no zombie', async () => {
+    const pids: number[] = [];
+    (() => {
+      for (let i = 0; i < 100; i++) {
+        const h = spawnPrivate(...sh(i % 2 ? 'exit 0' : 'sleep 0.05'), { backend, stdio: i % 3 ? 'ignore' : 'pipe' });
+        if (i % 4 === 0) h.unref();
+        if (i % 3 === 0) for (const s of h.stdio) s?.destroy();
+        pids.push(h.pid);
+      }
+    })();
+    gc();
+    await untilAllReaped();
+    for (const pid of pids) expect(processState(pid)).toBeNull();
+  });
+
+  it('leaves no child behind when a worker is torn down with children running (its addon instance goes away)', async () => {
+    const worker = new Worker(path.join(fixtures, 'worker-many.cjs'), { workerData: { backend, count: 40 } });
+    const [pids] = (await once(worker, 'message')) as [number[]];
+    await worker.terminate();
+    for (const pid of pids) {
+      const gone = await untilGone(pid);
+      if (!gone) process.kill(pid, 'SIGKILL');
+      expect(gone).toBe(true);
+    }
+    await untilAllReaped();
+  });
+});
+
+describe('a system-wide shortage of descriptors (ENFILE, refused in one thread by a seccomp filter)', () => {
+  checkNoLeaks();
+  beforeAll(async () => {
+    // The first worker of a process leaves descriptors of Node's own for good: start one first.
+    await new Worker('', { eval: true }).terminate();
+  });
+
+  const cases = [
+    { refuse: ['pipe2'], stdio: 'pipe', where: 'the stdio pipes' },
+    { refuse: ['socketpair'], stdio: ['ignore', 'ignore', 'ignore', 'pipe'], where: 'a socket pair for fd 3' },
+    { refuse: ['openat'], stdio: 'ignore', where: '/dev/null for ignore' },
+    { refuse: ['clone3', 'clone'], stdio: 'ignore', where: 'the clone and its pidfd' },
+  ];
+  it.each(cases)('$where: ENFILE with a step, nothing left behind, then a spawn that works', async (c) => {
+    const before = openFds();
+    const worker = new Worker(path.join(fixtures, 'refuse-worker.cjs'), {
+      workerData: {
+        limitsPath: inject('helpers').limits,
+        refuse: c.refuse,
+        errno: constants.errno.ENFILE,
+        backends: backendsHere(),
+        stdio: c.stdio,
+      },
+    });
+    const [results] = (await once(worker, 'message')) as [Array<Record<string, unknown>>];
+    await worker.terminate();
+    for (const r of results) {
+      expect(r).toMatchObject({ code: 'ENFILE', errno: -constants.errno.ENFILE });
+      expect(['none', 'clone', 'execve']).toContain(r.step);
+      if (r.backend === 'linux' && c.refuse.includes('clone3')) expect(r.step).toBe('clone');
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
+    expect(tableCount()).toBe(0);
+    for (const backend of backendsHere()) {
+      expect(await exitCode(spawnPrivate(...sh('exit 6'), { backend, stdio: c.stdio as 'pipe' }))).toBe(6);
+    }
+  });
+
+  // Known defect, for the lead (native/fallback/spawn.c, fallback_step): posix_spawn gives an errno
+  // without the step, and every failure but a bad cwd or fd is reported at 'execve', a clone that
+  // the kernel refused included. Passes while the defect is there (it.fails).
+  it.fails.skipIf(!backendsHere().includes('fallback'))(
+    'the fallback backend reports a refused clone at step clone',
+    async () => {
+      const worker = new Worker(path.join(fixtures, 'refuse-worker.cjs'), {
+        workerData: {
+          limitsPath: inject('helpers').limits,
+          refuse: ['clone3', 'clone'],
+          errno: constants.errno.ENFILE,
+          backends: ['fallback'],
+          stdio: 'ignore',
+        },
+      });
+      const [[result]] = (await once(worker, 'message')) as [Array<Record<string, unknown>>];
+      await worker.terminate();
+      expect(result).toMatchObject({ code: 'ENFILE', step: 'clone' });
+    },
+  );
+});
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Runs the nproc fixture as an unprivileged user (root is exempt from RLIMIT_NPROC: as root it
+ * runs as nobody, from a copy of the package that nobody can read) and parses what it printed.
+ */
+async function nproc(mode: string[] = []): Promise<any> {
+  const root = mkdtempSync(path.join(tmpdir(), 'pp-nproc-'));
+  try {
+    const copy = (from: string, to: string) => cpSync(from, path.join(root, to), { recursive: true });
+    copy(path.join(repo, 'dist', 'cjs'), 'dist/cjs');
+    copy(path.join(repo, 'node_modules', 'node-gyp-build'), 'node_modules/node-gyp-build');
+    copy(path.join(repo, 'build', 'Release'), 'build/Release');
+    copy(inject('helpers').limits, 'limits.node');
+    copy(path.join(fixtures, 'nproc.cjs'), 'nproc.cjs');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (process.env.PRIVATE_PROCESS_TEST_ADDON) {
+      copy(process.env.PRIVATE_PROCESS_TEST_ADDON, 'test-addon.node');
+      env.PRIVATE_PROCESS_TEST_ADDON = path.join(root, 'test-addon.node');
+    }
+    chmodSync(root, 0o755);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(root, 'nproc.cjs'), path.join(root, 'limits.node'), JSON.stringify(backendsHere()), ...mode],
+      { env, cwd: root, timeout: scaled(60_000), ...(isRoot ? { uid: 65534, gid: 65534 } : {}) },
+    );
+    return JSON.parse(stdout.trim());
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+describe('RLIMIT_NPROC exhausted (EAGAIN)', () => {
+  it('refuses the spawn with EAGAIN at step clone, leaves nothing behind, and spawns once the limit is lifted', async () => {
+    const results = (await nproc()) as Array<Record<string, unknown>>;
+    expect(results.map((r) => r.backend)).toEqual(backendsHere());
+    for (const r of results) {
+      expect(r).toMatchObject({ code: 'EAGAIN', errno: -constants.errno.EAGAIN, leakedFds: 0, zombies: 0, table: 0 });
+      expect(r.next).toBe(5);
+      if (r.backend === 'linux') expect(r.step).toBe('clone');
+    }
+  });
+
+  // Known defect, for the lead (native/linux/probe.c): the probe runs once per process, and a real
+  // clone that fails for a passing reason (EAGAIN here, ENOMEM likewise) marks the backend
+  // unavailable for good: after the limit is lifted, every linux spawn still throws
+  // ERR_PRIVATE_BACKEND_UNAVAILABLE. Passes while the defect is there (it.fails).
+  it.fails.skipIf(!backendsHere().includes('linux'))(
+    'a probe that meets EAGAIN does not take the linux backend away for good',
+    async () => {
+      const r = await nproc(['--probe-under-limit']);
+      expect(r.after).toBe(5);
+    },
+  );
+});
