@@ -2,6 +2,7 @@
 # test-kernel.sh: runs vitest files on another Linux kernel, booted under qemu.
 #
 #   npm run test:kernel -- [-k PACKAGE|FILE.deb] [-t SECONDS] [-m MEMORY] [-s CPUS] [VITEST ARGS...]
+#   npm run test:kernel -- -x COMMAND [ARGS...]     (any command instead of vitest, for debugging)
 #
 # The kernel is a Debian kernel image package (default: the newest of Debian 12's
 # linux-image-6.1.0-*-amd64-unsigned; the -cloud flavour has no 9p), downloaded with
@@ -27,12 +28,14 @@ package='linux-image-6.1.0-*-amd64-unsigned'
 limit=3600
 memory=4G
 cpus=2
-while getopts k:t:m:s: opt; do
+command=(node_modules/.bin/vitest run)
+while getopts k:t:m:s:x opt; do
   case $opt in
     k) package=$OPTARG ;;
     t) limit=$OPTARG ;;
     m) memory=$OPTARG ;;
     s) cpus=$OPTARG ;;
+    x) command=() ;;
     *) sed -n '4p' "$0" >&2; exit 2 ;;
   esac
 done
@@ -120,8 +123,8 @@ scale=${PP_TEST_TIME_SCALE:-10}
 {
   echo "cd $(printf %q "$repo") || exit 254"
   echo "export PP_TEST_TIME_SCALE=$(printf %q "$scale")"
-  printf 'exec node_modules/.bin/vitest run'
-  printf ' %q' "$@"
+  printf 'exec'
+  printf ' %q' "${command[@]}" "$@"
   echo
 } >"$run/cmd.sh"
 
