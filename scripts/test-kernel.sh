@@ -51,7 +51,7 @@ for tool in qemu-system-x86_64 busybox cpio depmod dpkg-deb apt-get; do
 done
 ! ldd "$(command -v busybox)" >/dev/null 2>&1 || die "busybox is not static: apt-get install busybox-static"
 
-cache=${PP_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/private-process-kernel}
+cache=${PP_KERNEL_CACHE:-${XDG_CACHE_HOME:-${HOME:-$repo/build}/.cache}/private-process-kernel}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
