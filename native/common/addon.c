@@ -125,7 +125,7 @@ static napi_value addon_backend_name(napi_env env, napi_callback_info info) {
  * not export.
  */
 static napi_value addon_table_count(napi_env env, napi_callback_info info) {
-  sigset_t saved;
+  pp_sigmask saved;
   (void)info;
   pp_table_lock(&saved);
   int count = pp_table_count_locked();
