@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
 import { tableCount } from '../../dist/cjs/testing.js';
-import { backendsHere } from '../helpers/backends.js';
+import { backendsHere, modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { openFds, zombieChildren } from '../helpers/leaks.js';
 import { processState, untilGone } from '../helpers/process.js';
@@ -51,14 +51,16 @@ async function exitCode(h: PrivateHandle): Promise<number | null> {
 async function untilAllReaped(): Promise<void> {
   const stop = Date.now() + scaled(20_000);
   while (tableCount() !== 0 || zombieChildren().length !== 0) {
-    if (Date.now() > stop) throw new Error(`${tableCount()} private children never reaped`);
+    if (Date.now() > stop) {
+      throw new Error(`never reaped: ${tableCount()} in the table, zombies ${zombieChildren().join(' ') || 'none'}`);
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
 const IN_FLIGHT = 1000;
 
-describe.each(backendsHere())('load and exhaustion (%s backend)', (backend) => {
+describe.each(modesHere())('load and exhaustion ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it(`keeps ${IN_FLIGHT} children in flight on one event loop, and gets every status`, async () => {
@@ -68,7 +70,7 @@ describe.each(backendsHere())('load and exhaustion (%s backend)', (backend) => {
     if (soft !== -1 && soft < need) limits().setrlimit('nofile', hard === -1 ? need : Math.min(need, hard), hard);
     try {
       const handles = Array.from({ length: IN_FLIGHT }, (_, i) =>
-        spawnPrivate(...sh(`read x; exit ${i % 256}`), { backend, stdio: ['pipe', 'ignore', 'ignore'] }),
+        spawnPrivate(...sh(`read x; exit ${i % 256}`), { backend, isolation, stdio: ['pipe', 'ignore', 'ignore'] }),
       );
       // Every one is running at once: each waits for its stdin to close.
       expect(handles.filter((h) => processState(h.pid) === null || h.status !== null)).toEqual([]);
@@ -92,7 +94,7 @@ describe.each(backendsHere())('load and exhaustion (%s backend)', (backend) => {
       const before = openFds();
       // Nothing else runs while the limit is down: the spawn is synchronous.
       limits().setrlimit('nofile', limit, hard);
-      const r = failure(() => spawnPrivate(...sh('exit 3'), { backend, stdio: ['pipe', 'pipe', 'pipe'] }));
+      const r = failure(() => spawnPrivate(...sh('exit 3'), { backend, isolation, stdio: ['pipe', 'pipe', 'pipe'] }));
       limits().setrlimit('nofile', soft, hard);
       if ('pid' in r) {
         expect(await exitCode(r)).toBe(3);
@@ -108,16 +110,22 @@ describe.each(backendsHere())('load and exhaustion (%s backend)', (backend) => {
     }
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) expect(f).toMatchObject({ code: 'EMFILE', errno: -constants.errno.EMFILE });
-    // Where the descriptor ran out: the stdio pipes (before any step of the child), or the pidfd.
-    for (const f of failures) expect(['none', 'clone', 'dup2', 'close_fds', 'execve']).toContain(f.step);
-    expect(await exitCode(spawnPrivate(...sh('exit 4'), { backend, stdio: 'pipe' }))).toBe(4);
+    // Where the descriptor ran out: the stdio pipes (before any step of the child), the pidfd (of
+    // the child, or of a hidden child's intermediate), or in the child.
+    for (const f of failures)
+      expect(['none', 'clone', 'intermediate', 'dup2', 'close_fds', 'execve']).toContain(f.step);
+    expect(await exitCode(spawnPrivate(...sh('exit 4'), { backend, isolation, stdio: 'pipe' }))).toBe(4);
   });
 
   it('reaps the children whose handles were dropped without a wait and garbage-collected: no zombie', async () => {
     const pids: number[] = [];
     (() => {
       for (let i = 0; i < 100; i++) {
-        const h = spawnPrivate(...sh(i % 2 ? 'exit 0' : 'sleep 0.05'), { backend, stdio: i % 3 ? 'ignore' : 'pipe' });
+        const h = spawnPrivate(...sh(i % 2 ? 'exit 0' : 'sleep 0.05'), {
+          backend,
+          isolation,
+          stdio: i % 3 ? 'ignore' : 'pipe',
+        });
         if (i % 4 === 0) h.unref();
         if (i % 3 === 0) for (const s of h.stdio) s?.destroy();
         pids.push(h.pid);
@@ -129,7 +137,9 @@ describe.each(backendsHere())('load and exhaustion (%s backend)', (backend) => {
   });
 
   it('leaves no child behind when a worker is torn down with children running (its addon instance goes away)', async () => {
-    const worker = new Worker(path.join(fixtures, 'worker-many.cjs'), { workerData: { backend, count: 40 } });
+    const worker = new Worker(path.join(fixtures, 'worker-many.cjs'), {
+      workerData: { backend, isolation, count: 40 },
+    });
     const [pids] = (await once(worker, 'message')) as [number[]];
     await worker.terminate();
     for (const pid of pids) {
@@ -161,7 +171,7 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
         limitsPath: inject('helpers').limits,
         refuse: c.refuse,
         errno: constants.errno.ENFILE,
-        backends: backendsHere(),
+        modes: modesHere(),
         stdio: c.stdio,
       },
     });
@@ -169,14 +179,16 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
     await worker.terminate();
     for (const r of results) {
       expect(r).toMatchObject({ code: 'ENFILE', errno: -constants.errno.ENFILE });
-      expect(['none', 'clone', 'execve']).toContain(r.step);
-      if (r.backend === 'linux' && c.refuse.includes('clone3')) expect(r.step).toBe('clone');
+      expect(['none', 'clone', 'intermediate', 'execve']).toContain(r.step);
+      if (r.name === 'linux-direct' && c.refuse.includes('clone3')) expect(r.step).toBe('clone');
+      if (r.name === 'linux-hidden' && c.refuse.includes('clone3')) expect(r.step).toBe('intermediate');
     }
     await new Promise((r) => setImmediate(r));
     expect(openFds().filter((fd) => !before.includes(fd))).toEqual([]);
     expect(tableCount()).toBe(0);
-    for (const backend of backendsHere()) {
-      expect(await exitCode(spawnPrivate(...sh('exit 6'), { backend, stdio: c.stdio as 'pipe' }))).toBe(6);
+    for (const { backend, isolation } of modesHere()) {
+      const h = spawnPrivate(...sh('exit 6'), { backend, isolation, stdio: c.stdio as 'pipe' });
+      expect(await exitCode(h)).toBe(6);
     }
   });
 
@@ -191,7 +203,7 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
           limitsPath: inject('helpers').limits,
           refuse: ['clone3', 'clone'],
           errno: constants.errno.ENFILE,
-          backends: ['fallback'],
+          modes: modesHere().filter((m) => m.backend === 'fallback'),
           stdio: 'ignore',
         },
       });
@@ -225,7 +237,7 @@ async function nproc(mode: string[] = []): Promise<any> {
     chmodSync(root, 0o755);
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [path.join(root, 'nproc.cjs'), path.join(root, 'limits.node'), JSON.stringify(backendsHere()), ...mode],
+      [path.join(root, 'nproc.cjs'), path.join(root, 'limits.node'), JSON.stringify(modesHere()), ...mode],
       { env, cwd: root, timeout: scaled(60_000), ...(isRoot ? { uid: 65534, gid: 65534 } : {}) },
     );
     return JSON.parse(stdout.trim());
@@ -237,11 +249,12 @@ async function nproc(mode: string[] = []): Promise<any> {
 describe('RLIMIT_NPROC exhausted (EAGAIN)', () => {
   it('refuses the spawn with EAGAIN at step clone, leaves nothing behind, and spawns once the limit is lifted', async () => {
     const results = (await nproc()) as Array<Record<string, unknown>>;
-    expect(results.map((r) => r.backend)).toEqual(backendsHere());
+    expect(results.map((r) => r.name)).toEqual(modesHere().map((m) => m.name));
     for (const r of results) {
       expect(r).toMatchObject({ code: 'EAGAIN', errno: -constants.errno.EAGAIN, leakedFds: 0, zombies: 0, table: 0 });
       expect(r.next).toBe(5);
-      if (r.backend === 'linux') expect(r.step).toBe('clone');
+      if (r.name === 'linux-direct') expect(r.step).toBe('clone');
+      if (r.name === 'linux-hidden') expect(r.step).toBe('intermediate');
     }
   });
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate, type PrivateHandle, type ProcessStatus } from '../../esm/index.mjs';
 import { tableCount } from '../../dist/cjs/testing.js';
-import { backendsHere } from '../helpers/backends.js';
+import { backendsHere, modesHere, type Mode } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { fuzzRuns } from '../helpers/fuzz.js';
 import { zombieChildren } from '../helpers/leaks.js';
@@ -45,12 +45,25 @@ interface Child {
   /** fatal holds the signals sent that end it (SIGTERM, SIGKILL, SIGUSR1). */
   fatal: Set<string>;
   settles: number;
+  isolation: string;
 }
 
-function start(backend: string, k: Kind): Child {
+function start(mode: Mode, k: Kind): Child {
   const [file, args] = k === 'long' ? ['/bin/sleep', ['30']] : k === 'brief' ? sh('sleep 0.01') : sh(`exit ${k.exit}`);
-  const handle = spawnPrivate(file as string, args as string[], { backend, stdio: 'ignore' });
-  const child: Child = { kind: k, handle, pid: handle.pid, seen: [], fatal: new Set(), settles: 0 };
+  const handle = spawnPrivate(file as string, args as string[], {
+    backend: mode.backend,
+    isolation: mode.isolation,
+    stdio: 'ignore',
+  });
+  const child: Child = {
+    kind: k,
+    handle,
+    pid: handle.pid,
+    seen: [],
+    fatal: new Set(),
+    settles: 0,
+    isolation: mode.isolation,
+  };
   handle._onSettle(() => child.settles++);
   return child;
 }
@@ -62,7 +75,10 @@ function kill(c: Child, signal: (typeof signals)[number]): void {
     if (signal !== 0) c.fatal.add(signal);
   } catch (err) {
     expect((err as NodeJS.ErrnoException).code).toBe('ESRCH');
-    expect(c.handle!.status).not.toBeNull();
+    // A direct child is a zombie until its handle reaps it, and a zombie takes signals: ESRCH comes
+    // only once the status is known. A hidden child is reaped by its intermediate as soon as it
+    // exits, so ESRCH can come a moment before the handle learns the status.
+    if (c.isolation === 'direct') expect(c.handle!.status).not.toBeNull();
   }
 }
 
@@ -134,12 +150,14 @@ async function check(c: Child): Promise<void> {
 async function untilAllReaped(): Promise<void> {
   const stop = Date.now() + scaled(20_000);
   while (tableCount() !== 0 || zombieChildren().length !== 0) {
-    if (Date.now() > stop) throw new Error(`${tableCount()} private children never reaped`);
+    if (Date.now() > stop) {
+      throw new Error(`never reaped: ${tableCount()} in the table, zombies ${zombieChildren().join(' ') || 'none'}`);
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
-describe.each(backendsHere())('any interleaving of waits, kills, closes, disposal and GC (%s backend)', (backend) => {
+describe.each(modesHere())('any interleaving of waits, kills, closes, disposal and GC ($name)', (mode) => {
   checkNoLeaks();
 
   it('settles every handle exactly once, with one status object, and leaves nothing behind', async () => {
@@ -149,14 +167,14 @@ describe.each(backendsHere())('any interleaving of waits, kills, closes, disposa
     });
     await fc.assert(
       fc.asyncProperty(scenario, async ({ kinds, ops }) => {
-        const children = kinds.map((k) => start(backend, k));
+        const children = kinds.map((k) => start(mode, k));
         try {
           for (const [i, o] of ops) {
             await apply(children[i % children.length]!, o);
             // The fallback backend delivers the exits one SIGCHLD reaped together one by one, and
             // code resumed by the first runs before the others are delivered: the defect the
             // it.fails test below shows. Until it is fixed, the next operation waits for the rest.
-            if (backend === 'fallback' && (o.op === 'wait' || o.op === 'asyncDispose')) {
+            if (mode.backend === 'fallback' && (o.op === 'wait' || o.op === 'asyncDispose')) {
               await new Promise((r) => setImmediate(r));
             }
           }

@@ -50,6 +50,7 @@ const optionValues = {
   killSignal: nearly(signalName, fc.integer({ min: -2, max: 70 })),
   killGraceMs: nearly(fc.integer({ min: -1, max: 20 })),
   backend: nearly(fc.constantFrom('auto', 'linux', 'fallback', 'freebsd', 'LINUX')),
+  isolation: nearly(fc.constantFrom('hidden', 'direct', 'HIDDEN', undefined)),
   uid: nearly(fc.integer({ min: -2, max: 70_000 }), fc.constantFrom(2 ** 32, 2 ** 31, 0.5, NaN)),
   gid: nearly(fc.integer({ min: -2, max: 70_000 }), fc.constantFrom(2 ** 32, -0)),
   groups: nearly(fc.array(fc.integer({ min: -1, max: 70_000 }), { maxLength: 20 })),

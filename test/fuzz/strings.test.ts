@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
 import { tableCount } from '../../dist/cjs/testing.js';
-import { backendsHere } from '../helpers/backends.js';
+import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { argString, fuzzRuns, MAX_ARG_STRLEN, parseEcho, withNul, type EchoOutput } from '../helpers/fuzz.js';
 
@@ -32,7 +32,7 @@ const dirName = argString
   .map((s) => s.replaceAll('/', '_'))
   .filter((s) => s !== '' && s !== '.' && s !== '..' && bytes(s).length <= 255);
 
-describe.each(backendsHere())('strings reach the child byte for byte (%s backend)', (backend) => {
+describe.each(modesHere())('strings reach the child byte for byte ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
 
   it(`argv, argv0 and env: exactly as given, or E2BIG at execve past ${MAX_ARG_STRLEN} bytes`, async () => {
@@ -45,7 +45,7 @@ describe.each(backendsHere())('strings reach the child byte for byte (%s backend
         async (args, argv0, env) => {
           const entries = Object.keys(env).map((k) => `${k}=${env[k]}`);
           const argv = [argv0 ?? file, ...args];
-          const options = { backend, env, argv0, stdio: ['ignore', 'pipe', 'ignore'] } as const;
+          const options = { backend, isolation, env, argv0, stdio: ['ignore', 'pipe', 'ignore'] } as const;
           if ([...argv, ...entries].some(tooLong)) {
             expect(() => spawnPrivate(file, args, options)).toThrow(
               expect.objectContaining({ code: 'E2BIG', errno: -7, step: 'execve' }),
@@ -70,7 +70,9 @@ describe.each(backendsHere())('strings reach the child byte for byte (%s backend
         // Node's own URL round trip is the reference: its pathToFileURL drops a trailing control character.
         const dir = asUrl ? path.resolve(fileURLToPath(cwd)) : (cwd as string);
         mkdirSync(dir, { recursive: true });
-        const got = await echo(spawnPrivate(file, [], { backend, cwd, stdio: ['ignore', 'pipe', 'ignore'] }));
+        const got = await echo(
+          spawnPrivate(file, [], { backend, isolation, cwd, stdio: ['ignore', 'pipe', 'ignore'] }),
+        );
         expect(raw(got.cwd)).toBe(raw(bytes(dir)));
       }),
       { numRuns: fuzzRuns() },
@@ -83,7 +85,7 @@ describe.each(backendsHere())('strings reach the child byte for byte (%s backend
         const cwd = path.join(base, 'missing', name);
         const err = (() => {
           try {
-            spawnPrivate('/bin/true', [], { backend, cwd, stdio: 'ignore' }).waitSync();
+            spawnPrivate('/bin/true', [], { backend, isolation, cwd, stdio: 'ignore' }).waitSync();
           } catch (e) {
             return e as NodeJS.ErrnoException & { step: string };
           }
@@ -106,7 +108,7 @@ describe.each(backendsHere())('strings reach the child byte for byte (%s backend
         const env = at === 'envKey' ? { [bad]: 'v' } : at === 'envValue' ? { K: bad } : { K: 'v' };
         const argv0 = at === 'argv0' ? bad : undefined;
         const cwd = at === 'cwd' ? bad : undefined;
-        expect(() => spawnPrivate(file, args, { backend, env, argv0, cwd, stdio: 'ignore' })).toThrow(
+        expect(() => spawnPrivate(file, args, { backend, isolation, env, argv0, cwd, stdio: 'ignore' })).toThrow(
           expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }),
         );
         expect(tableCount()).toBe(0);
