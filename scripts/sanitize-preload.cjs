@@ -1,29 +1,54 @@
 // sanitize-preload.cjs: loaded with --require (NODE_OPTIONS) into every Node process of a
 // sanitizer run (scripts/test-sanitize.sh).
 //
-// The sanitizer runtime must be preloaded into each Node process that loads the sanitized addon,
-// and into nothing else: programs the tests start (sh, ps, ...) must run as they always do (procps'
-// ps, for one, deadlocks under the runtime). So the runtime leaves this process's LD_PRELOAD once it
-// is loaded, and is put back only into the environment of children that are Node itself, or that
-// run Node (seccomp-run, unshare): those whose file or arguments name process.execPath.
+// The sanitizer runtime must be preloaded into each Node process that loads the sanitized addon or
+// shim, and into nothing else: programs the tests start (sh, ps, ...) must run as they always do
+// (procps' ps, for one, deadlocks under the runtime). So the runtime leaves this process's
+// LD_PRELOAD once it is loaded, and is put back, first, only into the environment of children that
+// are Node itself or that run Node (seccomp-run, unshare): those whose file or arguments name
+// process.execPath.
 'use strict';
-const { ChildProcess } = require('node:child_process');
+const childProcess = require('node:child_process');
 
 const runtime = process.env.PP_SANITIZE_RUNTIME;
+
+/** The LD_PRELOAD value with the runtime first, given the one a child was to have. */
+function withRuntime(preload) {
+  const others = (preload || '').split(/[ :]/).filter((lib) => lib !== '' && lib !== runtime);
+  return [runtime, ...others].join(' ');
+}
+
+/** Whether a child runs Node: its file, or one of its arguments, is this Node. */
+function runsNode(file, args) {
+  return file === process.execPath || (Array.isArray(args) && args.includes(process.execPath));
+}
+
 if (runtime) {
-  const others = (process.env.LD_PRELOAD || '').split(/[ :]/).filter((lib) => lib !== '' && lib !== runtime);
-  if (others.length > 0) process.env.LD_PRELOAD = others.join(' ');
+  const rest = withRuntime(process.env.LD_PRELOAD).split(' ').slice(1);
+  if (rest.length > 0) process.env.LD_PRELOAD = rest.join(' ');
   else delete process.env.LD_PRELOAD;
 
-  const spawn = ChildProcess.prototype.spawn;
-  ChildProcess.prototype.spawn = function spawnWithRuntime(options) {
-    const runsNode = options.file === process.execPath || (options.args || []).includes(process.execPath);
-    if (runsNode && Array.isArray(options.envPairs)) {
+  // Every asynchronous spawn goes through ChildProcess.prototype.spawn, with the env as pairs.
+  const spawn = childProcess.ChildProcess.prototype.spawn;
+  childProcess.ChildProcess.prototype.spawn = function spawnWithRuntime(options) {
+    if (runsNode(options.file, options.args) && Array.isArray(options.envPairs)) {
       const at = options.envPairs.findIndex((pair) => pair.startsWith('LD_PRELOAD='));
-      const rest = at < 0 ? '' : options.envPairs[at].slice('LD_PRELOAD='.length);
-      const pair = `LD_PRELOAD=${runtime}${rest ? ` ${rest}` : ''}`;
+      const pair = `LD_PRELOAD=${withRuntime(at < 0 ? '' : options.envPairs[at].slice('LD_PRELOAD='.length))}`;
       options.envPairs = at < 0 ? [...options.envPairs, pair] : options.envPairs.with(at, pair);
     }
     return spawn.call(this, options);
   };
+
+  // The synchronous ones do not: wrap the two that take a file.
+  for (const name of ['spawnSync', 'execFileSync']) {
+    const original = childProcess[name];
+    childProcess[name] = function syncWithRuntime(file, args, options) {
+      if (!Array.isArray(args)) [args, options] = [[], args];
+      if (runsNode(file, [file, ...args])) {
+        const env = (options && options.env) || process.env;
+        options = { ...options, env: { ...env, LD_PRELOAD: withRuntime(env.LD_PRELOAD) } };
+      }
+      return original.call(this, file, args, options);
+    };
+  }
 }

@@ -81,7 +81,7 @@ PP_SANITIZE_RUNTIME=$(realpath "$($cc -print-file-name=libasan.so)")
 export PP_SANITIZE_RUNTIME
 export LD_PRELOAD="$PP_SANITIZE_RUNTIME${LD_PRELOAD:+ $LD_PRELOAD}"
 export NODE_OPTIONS="--require $repo/scripts/sanitize-preload.cjs${NODE_OPTIONS:+ $NODE_OPTIONS}"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:verify_asan_link_order=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:suppressions=$repo/scripts/asan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PRIVATE_PROCESS_TEST_ADDON=$out/build/Release/private_process.node
 exec node_modules/.bin/vitest run "$@"
