@@ -1,7 +1,7 @@
 // soak.mjs: a long run of private children under a foreign reaper, to see what accumulates.
 //
 //   npm run soak [-- --count=10000] [-- --parallel=32] [-- --backend=auto|linux|fallback]
-//                [-- --reaper=listener|thread|none]
+//                [-- --isolation=hidden|direct] [-- --reaper=listener|thread|none]
 //
 // Spawns `count` children (`sh -c 'exit N'`, N = i mod 256), `parallel` at a time, while a foreign
 // reaper takes every exited child it can with waitpid(-1): by default a SIGCHLD listener calling the
@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     count: { type: 'string', default: '10000' },
     parallel: { type: 'string', default: '32' },
     backend: { type: 'string', default: 'auto' },
+    isolation: { type: 'string' },
     reaper: { type: 'string', default: 'listener' },
   },
 });
@@ -90,12 +91,14 @@ function snapshot() {
   };
 }
 
+const spawnOptions = { backend: opts.backend, isolation: opts.isolation, stdio: 'ignore' };
+
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
 };
 
 // One child first, so that the loop's own descriptors (the SIGCHLD pipe, ...) exist before the count.
-await spawnPrivate('/bin/true', [], { backend: opts.backend, stdio: 'ignore' }).wait();
+await spawnPrivate('/bin/true', [], spawnOptions).wait();
 await settle();
 const before = snapshot();
 const foreign = reaper(opts.reaper);
@@ -103,10 +106,12 @@ const result = { right: 0, lost: 0, wrong: [] };
 const started = Date.now();
 foreign.start();
 let next = 0;
+let isolation = null;
 async function lane() {
   while (next < count) {
     const i = next++;
-    const h = spawnPrivate('/bin/sh', ['-c', `exit ${i % 256}`], { backend: opts.backend, stdio: 'ignore' });
+    const h = spawnPrivate('/bin/sh', ['-c', `exit ${i % 256}`], spawnOptions);
+    isolation ??= h.isolation ?? null;
     try {
       const s = await h.wait();
       if (s.exitCode === i % 256 && s.pid === h.pid) result.right++;
@@ -128,6 +133,7 @@ console.log(
     {
       kernel: caps.kernel,
       backend: opts.backend === 'auto' ? caps.backend : opts.backend,
+      isolation,
       pidfdInfoExit: caps.pidfdInfoExit,
       shimActive: caps.shimActive,
       reaper: opts.reaper,
