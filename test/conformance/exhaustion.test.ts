@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
 import { tableCount } from '../../dist/cjs/testing.js';
 import { backendsHere, modesHere } from '../helpers/backends.js';
-import { checkNoLeaks, sh } from '../helpers/children.js';
+import { checkNoLeaks, sh, untilAllReaped } from '../helpers/children.js';
 import { openFds, zombieChildren } from '../helpers/leaks.js';
 import { processState, untilGone } from '../helpers/process.js';
 import { scaled } from '../helpers/time.mjs';
@@ -45,17 +45,6 @@ function failure(fn: () => PrivateHandle): { code?: string; errno?: number; step
 async function exitCode(h: PrivateHandle): Promise<number | null> {
   for (const s of h.stdio) s?.destroy();
   return (await h.wait()).exitCode;
-}
-
-/** Resolves once no private child is left unreaped; the deadline only guards against a hang. */
-async function untilAllReaped(): Promise<void> {
-  const stop = Date.now() + scaled(20_000);
-  while (tableCount() !== 0 || zombieChildren().length !== 0) {
-    if (Date.now() > stop) {
-      throw new Error(`never reaped: ${tableCount()} in the table, zombies ${zombieChildren().join(' ') || 'none'}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const IN_FLIGHT = 1000;

@@ -6,9 +6,10 @@ import { describe, expect, inject, it } from 'vitest';
 import { capabilities } from '../../esm/index.mjs';
 import { emulated } from '../helpers/backends.js';
 import { kernelProfiles, runUnderSeccomp } from '../helpers/seccomp.js';
+import { scaled, scaledCount } from '../helpers/time.mjs';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'hostile-host.cjs');
-const CHILDREN = 1000;
+const CHILDREN = scaledCount(1000);
 // Under the FreeBSD emulation hidden isolation is the FreeBSD kernel's, which a Linux child cannot show.
 const noHidden = !capabilities().isolations.hidden.available
   ? ` (skipped: ${capabilities().isolations.hidden.reason})`
@@ -24,7 +25,7 @@ async function hostile(rules: readonly string[], mode: string, isolation?: strin
   else env.PRIVATE_PROCESS_ISOLATION = isolation;
   const r = await runUnderSeccomp(rules, fixture, [inject('helpers').thief, mode, String(CHILDREN)], {
     env,
-    timeout: 300_000,
+    timeout: scaled(300_000),
   });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -78,7 +79,7 @@ describe.skipIf(noHidden !== '' || !isRoot)(`what a hidden child starts with${no
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [path.join(__dirname, '..', 'fixtures', 'fidelity.cjs'), inject('helpers').host, cgroup],
-        { timeout: 120_000 },
+        { timeout: scaled(120_000) },
       );
       const { steps } = JSON.parse(stdout) as { steps: Array<{ step: string; hidden: any; direct: any }> };
       for (const { step, hidden, direct } of steps) expect({ step, report: hidden }).toEqual({ step, report: direct });
@@ -107,7 +108,7 @@ describe.skipIf(noHidden !== '')(`a hidden child whose intermediate is killed fr
       '%s() says the status is lost, never hangs; kill() then reaches nothing',
       async (how) => {
         const fixture = path.join(__dirname, '..', 'fixtures', 'killed-intermediate.cjs');
-        const r = await runUnderSeccomp(rules, fixture, [how], { timeout: 60_000 });
+        const r = await runUnderSeccomp(rules, fixture, [how], { timeout: scaled(60_000) });
         expect(r.stderr).toBe('');
         const out = JSON.parse(r.stdout);
         expect(out.intermediate).toBe(true); // the child's parent was not this process

@@ -2,10 +2,10 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { capabilities, preloadPath } from '../../esm/index.mjs';
 import { runUnderSeccomp } from '../helpers/seccomp.js';
-import { scaled } from '../helpers/time.mjs';
+import { scaled, scaledCount } from '../helpers/time.mjs';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'shim-theft.cjs');
-const CHILDREN = 1000;
+const CHILDREN = scaledCount(1000);
 const noShim = preloadPath === null ? ' (skipped: the preload shim is not built on this platform)' : '';
 
 /** Runs the theft fixture with the shim preloaded (or not), under seccomp rules. */
@@ -133,7 +133,7 @@ describe.skipIf(preloadPath === null)(`adopt() beside the shim${noShim}`, () => 
         execFile(
           process.execPath,
           ['-e', script],
-          { env: { ...process.env, LD_PRELOAD: preloadPath! }, timeout: 30_000 },
+          { env: { ...process.env, LD_PRELOAD: preloadPath! }, timeout: scaled(30_000) },
           (err, stdout) => (err ? reject(err) : resolve(stdout)),
         ),
       );

@@ -10,8 +10,9 @@ import {
 } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { thief } from '../helpers/thief.js';
+import { scaledCount } from '../helpers/time.mjs';
 
-const CHILDREN = 1000;
+const CHILDREN = scaledCount(1000);
 const IN_FLIGHT = 32;
 
 /**

@@ -101,7 +101,7 @@ describe.each(modesHere())("the package's waitpid() ($name)", ({ backend, isolat
 function withWorkers(mode: string, isolation: string): Promise<any> {
   const fixture = path.join(__dirname, '..', 'fixtures', 'waitpid-workers.cjs');
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [fixture, mode, isolation], { timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [fixture, mode, isolation], { timeout: scaled(60_000) }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     ),
   );

@@ -6,11 +6,9 @@ import { spawnPrivate, type PrivateHandle, type ProcessStatus } from '../../esm/
 import { onSettle } from '../../dist/cjs/handle.js';
 import { tableCount } from '../../dist/cjs/testing.js';
 import { backendsHere, modesHere, type Mode } from '../helpers/backends.js';
-import { checkNoLeaks, sh } from '../helpers/children.js';
+import { checkNoLeaks, sh, untilAllReaped } from '../helpers/children.js';
 import { fuzzRuns } from '../helpers/fuzz.js';
-import { zombieChildren } from '../helpers/leaks.js';
 import { processState } from '../helpers/process.js';
-import { scaled } from '../helpers/time.mjs';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -143,17 +141,6 @@ async function check(c: Child): Promise<void> {
   if (s.signal !== null) expect(c.fatal).toContain(s.signal);
   else if (typeof c.kind === 'object') expect(s.exitCode).toBe(c.kind.exit);
   else expect(s.exitCode).toBe(0);
-}
-
-/** Resolves once no private child is left unreaped, dropped ones included; the deadline only guards a hang. */
-async function untilAllReaped(): Promise<void> {
-  const stop = Date.now() + scaled(20_000);
-  while (tableCount() !== 0 || zombieChildren().length !== 0) {
-    if (Date.now() > stop) {
-      throw new Error(`never reaped: ${tableCount()} in the table, zombies ${zombieChildren().join(' ') || 'none'}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe.each(modesHere())('any interleaving of waits, kills, closes, disposal and GC ($name)', (mode) => {

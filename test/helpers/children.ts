@@ -4,7 +4,9 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { readlinkSync } from 'node:fs';
+import { tableCount } from '../../dist/cjs/testing.js';
 import { openFds, zombieChildren } from './leaks.js';
+import { scaled } from './time.mjs';
 
 function fdTarget(fd: number): string | null {
   try {
@@ -41,4 +43,19 @@ export function checkNoLeaks(): void {
     const isEventfd = (fd: number) => fdTarget(fd) === 'anon_inode:[eventfd]';
     expect(openFds().filter((fd) => !before.includes(fd) && !isEventfd(fd))).toEqual([]);
   });
+}
+
+/**
+ * untilAllReaped resolves once no private child is left unreaped, those whose handles were dropped
+ * included: the table is empty and no child of this process is a zombie. The deadline, stretched
+ * by `scaled()`, only guards against a hang.
+ */
+export async function untilAllReaped(): Promise<void> {
+  const stop = Date.now() + scaled(20_000);
+  while (tableCount() !== 0 || zombieChildren().length !== 0) {
+    if (Date.now() > stop) {
+      throw new Error(`never reaped: ${tableCount()} in the table, zombies ${zombieChildren().join(' ') || 'none'}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

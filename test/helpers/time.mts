@@ -19,3 +19,12 @@ export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
 export function scaled(ms: number): number {
   return Math.round(ms * timeScale());
 }
+
+/**
+ * scaledCount is how many children a stress test starts: `n` on real hardware, `n / timeScale()`
+ * under emulation (never fewer than 50, nor more than `n`), so that a run on an emulated kernel fits
+ * in CI's time. Every child still meets the hazard the test sets up; fewer of them race at once.
+ */
+export function scaledCount(n: number): number {
+  return Math.max(Math.min(n, 50), Math.round(n / timeScale()));
+}
