@@ -47,7 +47,9 @@ mount -t tmpfs run $r/run
 mount -t tmpfs tmp $r/tmp
 
 echo "PP_GUEST_START up $(cut -d' ' -f1 /proc/uptime)s"
-chroot $r /usr/bin/env -i HOME=/root TERM=dumb CI=true NO_COLOR=1 \
+# In a session and a process group of its own, as a login or a service manager would start it: a
+# descendant of PID 1 that never called setsid has process group 0, which no real program has.
+setsid chroot $r /usr/bin/env -i HOME=/root TERM=dumb CI=true NO_COLOR=1 \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh "$cmd" </dev/null
 status=$?
 echo "PP_GUEST_END up $(cut -d' ' -f1 /proc/uptime)s"
