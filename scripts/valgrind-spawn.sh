@@ -23,13 +23,15 @@ npm run --silent build:ts
 rm -rf "$out" && mkdir -p "$out"
 
 set +e
-nice -n 10 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
+result=$(nice -n 10 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
   --errors-for-leak-kinds=definite --track-origins=yes --num-callers=30 \
   --xml=yes --xml-file="$out/memcheck.%p.xml" \
-  node --jitless --expose-gc test/fixtures/spawn-loop.cjs "$count"
+  node --jitless --expose-gc test/fixtures/spawn-loop.cjs "$count")
 status=$?
 set -e
+echo "$result"
 [ "$status" = 0 ] || { echo "valgrind-spawn: the loop exited $status" >&2; exit 1; }
+[[ $result == *'"table":0'* ]] || { echo "valgrind-spawn: the loop did not finish with an empty table" >&2; exit 1; }
 
 node - "$out" <<'JS'
 const { readdirSync, readFileSync } = require('node:fs');
