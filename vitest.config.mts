@@ -6,8 +6,9 @@ import { scaled } from './test/helpers/time.mts';
 // descriptors (test/helpers/build.ts builds it; node-gyp-build loads it from this directory).
 const freebsdEmulated = path.join(import.meta.dirname, 'build', 'test-helpers', 'freebsd-emulated');
 const noNativeBuild = path.join(import.meta.dirname, 'build', 'test-helpers', 'no-native-build');
-// The Linux backend's own probe on degraded kernels: not a behaviour of the other backends.
-const linuxOnly = ['test/conformance/degraded.test.ts'];
+// The Linux backend's own probe on degraded kernels, and the addon's handling of exhausted resources
+// (its steps, its table, rlimits set through a native helper): not behaviours of the other backends.
+const linuxOnly = ['test/conformance/degraded.test.ts', 'test/conformance/exhaustion.test.ts'];
 
 // Every test file runs in its own forked process: the thief addon installs signal handlers and
 // reaper threads that must not outlive the file that started them, and leak checks read /proc/self.

@@ -209,4 +209,5 @@ export const portable: Native = {
     throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
   },
   shimActive: () => false,
+  tableCount: () => 0,
 };

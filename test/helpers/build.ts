@@ -38,6 +38,7 @@ export interface HelperPaths {
    * (`test/emulation/freebsd/`). Point `PRIVATE_PROCESS_PREBUILD` at it to load that addon.
    */
   freebsdEmulated: string;
+  /**
    * echo prints its argv, environment and working directory, NUL-separated, for the byte-exact
    * property tests (`test/fixtures/echo.c`, linked statically).
    */
