@@ -59,9 +59,13 @@ const notCompiled =
 let cached: Capabilities | null = null;
 let addonReport: ReturnType<typeof native.capabilities> | null = null;
 
+/** The addon's report, kept once no probe met a passing refusal (a process limit, memory). */
 function report(): ReturnType<typeof native.capabilities> {
-  addonReport ??= native.capabilities();
-  return addonReport;
+  if (addonReport !== null) return addonReport;
+  // A backend forced through the environment is the only one probed.
+  const r = native.capabilities(process.env.PRIVATE_PROCESS_BACKEND);
+  if (!r.backends.some((b) => b.transient === true)) addonReport = r;
+  return r;
 }
 
 function allReports(): BackendReport[] {
@@ -117,8 +121,8 @@ export function chooseBackend(backend: BackendName, isolation: Isolation | null)
   return { backend: r.key as BackendKey, isolation: gives(r, 'hidden') ? 'hidden' : 'direct' };
 }
 
-function isolationReport(isolation: Isolation): BackendAvailability {
-  const usable = allReports().filter((r) => r.available);
+function isolationReport(reports: BackendReport[], isolation: Isolation): BackendAvailability {
+  const usable = reports.filter((r) => r.available);
   if (usable.some((r) => gives(r, isolation))) return Object.freeze({ available: true });
   const first = usable[0];
   const reason = first === undefined ? 'no backend can run here' : `${first.key}: ${missing(first, isolation)}`;
@@ -129,13 +133,15 @@ function isolationReport(isolation: Isolation): BackendAvailability {
  * capabilities reports the backend and the isolation `auto` picks here,
  * every backend's and every isolation's availability (with the reason when
  * it is not), and each kernel feature the probe found. The probe runs once
- * per process.
+ * per process (again while a process limit or a memory shortage kept it
+ * from concluding).
  */
 export function capabilities(): Capabilities {
   if (cached !== null) return cached;
+  const reports = allReports();
   const backends: Record<string, BackendAvailability> = {};
   for (const key of keys) {
-    const r = allReports().find((x) => x.key === key);
+    const r = reports.find((x) => x.key === key);
     backends[key] = Object.freeze(
       r === undefined
         ? { available: false, reason: notCompiled }
@@ -144,14 +150,17 @@ export function capabilities(): Capabilities {
           : { available: false, reason: r.reason ?? 'unavailable' },
     );
   }
-  const linux = allReports().find((x) => x.key === 'linux')?.features ?? {};
+  const linux = reports.find((x) => x.key === 'linux')?.features ?? {};
   const feature = (name: string): boolean => linux[name] === true;
-  const picked = allReports().find((r) => r.available) ?? null;
-  cached = Object.freeze({
+  const picked = reports.find((r) => r.available) ?? null;
+  const caps: Capabilities = Object.freeze({
     backend: (picked?.key ?? null) as BackendKey | null,
     backends: Object.freeze(backends) as Capabilities['backends'],
     isolation: picked === null ? null : gives(picked, 'hidden') ? 'hidden' : 'direct',
-    isolations: Object.freeze({ hidden: isolationReport('hidden'), direct: isolationReport('direct') }),
+    isolations: Object.freeze({
+      hidden: isolationReport(reports, 'hidden'),
+      direct: isolationReport(reports, 'direct'),
+    }),
     kernel: os.release(),
     clone3: feature('clone3'),
     clonePidfd: feature('clonePidfd'),
@@ -165,5 +174,7 @@ export function capabilities(): Capabilities {
     preloadPath: shimPath,
     shimActive: native.shimActive(),
   });
-  return cached;
+  // Kept once every probe has concluded; while one met a passing refusal, asked again next time.
+  if (addonReport !== null) cached = caps;
+  return caps;
 }

@@ -24,7 +24,8 @@ export type SpawnStep =
   | 'umask'
   | 'pdeathsig'
   | 'execve'
-  | 'intermediate';
+  | 'intermediate'
+  | 'stdio';
 
 // The order of enum pp_step in native/common/backend.h.
 const steps: SpawnStep[] = [
@@ -43,6 +44,7 @@ const steps: SpawnStep[] = [
   'pdeathsig',
   'execve',
   'intermediate',
+  'stdio',
 ];
 
 // PP_TABLE_ABI in native/common/table.h.

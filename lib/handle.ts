@@ -263,8 +263,16 @@ export class PrivateHandle<
     if (this.#settled) return false;
     const r = native.signal(this.#native, signo, group);
     if (r === 0) return true;
-    if (r === -constants.errno.ESRCH) return false;
-    throw systemError('kill', r);
+    if (r !== -constants.errno.ESRCH) throw systemError('kill', r);
+    // Gone: take the status the addon may already hold, so that false comes with a known status.
+    if (!this.#reapedElsewhere) {
+      try {
+        this.#outcome(native.tryReap(this.#native));
+      } catch {
+        // Lost: wait() says so.
+      }
+    }
+    return false;
   }
 
   /** ref makes a running child keep the event loop alive (the default). */

@@ -46,6 +46,8 @@ export interface BackendReport {
   directMissing?: string;
   /** features has one flag per probed kernel feature, and `hidden` and `direct`. */
   features: Record<string, boolean>;
+  /** transient is true when the probe met a passing refusal (EAGAIN, ENOMEM): it runs again. */
+  transient?: boolean;
 }
 
 /** Native is the addon's interface; see native/common/addon.c. */
@@ -67,7 +69,8 @@ export interface Native {
   ref(handle: NativeHandle, on: boolean): void;
   waitpid(pid: number, nohang: boolean): StatusTuple | null | number;
   rawWaitpid(pid: number, nohang: boolean): [number, number] | null | number;
-  capabilities(): { backends: BackendReport[]; tableConflict: number };
+  /** capabilities probes every backend, or only `only` (other than 'auto'), and reports them. */
+  capabilities(only?: string): { backends: BackendReport[]; tableConflict: number };
   backendName(handle: NativeHandle): string;
   adopt(
     backend: string,
@@ -134,8 +137,8 @@ function withPortable(addon: Native): Native {
     // The addon reads a third argument only when one is passed.
     signal: (h, signo, group) => (group === undefined ? pick(h).signal(h, signo) : pick(h).signal(h, signo, group)),
     ref: (h, on) => pick(h).ref(h, on),
-    capabilities: () => {
-      const r = addon.capabilities();
+    capabilities: (only) => {
+      const r = addon.capabilities(only);
       return { ...r, backends: [...r.backends, portableReport()] };
     },
     backendName: (h) => pick(h).backendName(h),

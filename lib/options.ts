@@ -172,7 +172,14 @@ function envBlock(env: Record<string, unknown>): string[] {
   for (const key of Object.keys(env)) {
     const value = env[key];
     if (value === undefined) continue;
-    const entry = `${key}=${String(value)}`;
+    let text: string;
+    try {
+      text = String(value);
+    } catch {
+      // An object without a usable toString (null prototype, or one that throws).
+      throw invalidArgValue(`options.env.${key}`, value, 'must be a string or convertible to one');
+    }
+    const entry = `${key}=${text}`;
     if (entry.includes('\0')) {
       throw invalidArgValue('options.env', entry, 'must not contain null bytes');
     }

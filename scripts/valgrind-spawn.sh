@@ -9,9 +9,11 @@
 # double free, or a block definitely lost. Findings entirely inside Node and V8 are counted, not
 # judged. The full XML reports stay in build/valgrind/.
 #
-# Valgrind (3.19, Debian 12) does not know pidfd_open, so the linux backend is unavailable under it
-# and the run exercises the Node-API glue, the table and the fallback backend; the linux backend's
-# own memory is checked by `npm run test:sanitize`.
+# Valgrind (3.19, Debian 12) knows neither pidfd_open nor the clone of a task that shares memory
+# without being a thread (the intermediate of hidden isolation), so the run forces the fallback
+# backend (PRIVATE_PROCESS_BACKEND=fallback, which keeps the linux backend from even being probed)
+# and exercises the Node-API glue, the table and the fallback backend; the linux backend's own
+# memory is checked by `npm run test:sanitize`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +25,7 @@ npm run --silent build:ts
 rm -rf "$out" && mkdir -p "$out"
 
 set +e
-result=$(nice -n 10 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
+result=$(PRIVATE_PROCESS_BACKEND=fallback nice -n 10 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
   --errors-for-leak-kinds=definite --track-origins=yes --num-callers=30 \
   --xml=yes --xml-file="$out/memcheck.%p.xml" \
   node --jitless --expose-gc test/fixtures/spawn-loop.cjs "$count")

@@ -74,21 +74,32 @@ static napi_value addon_set_string(napi_env env, napi_value o, const char *name,
  * directMissing, features }], tableConflict }.
  */
 static napi_value addon_capabilities(napi_env env, napi_callback_info info) {
-  napi_value out, list;
-  (void)info;
+  size_t argc = 1;
+  napi_value argv[1], out, list;
+  char only[32] = "";
+  napi_valuetype type = napi_undefined;
+  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc > 0) PP_NAPI_CALL(env, napi_typeof(env, argv[0], &type));
+  if (type == napi_string)
+    PP_NAPI_CALL(env, napi_get_value_string_utf8(env, argv[0], only, sizeof(only), NULL));
   PP_NAPI_CALL(env, napi_create_object(env, &out));
   PP_NAPI_CALL(env, napi_create_array_with_length(env, (size_t)pp_registry_count, &list));
   for (int i = 0; i < pp_registry_count; i++) {
     const pp_backend *b = pp_registry[i];
     pp_caps caps = {0};
-    const char *reason = NULL;
-    int r = b->probe(&caps, &reason);
+    const char *reason =
+        "not probed: the environment chose another backend (PRIVATE_PROCESS_BACKEND)";
+    /* A backend the environment rules out is not even probed (probing can misbehave: valgrind). */
+    int chosen = only[0] == '\0' || strcmp(only, "auto") == 0 || strcmp(only, b->key) == 0;
+    int r = chosen ? b->probe(&caps, &reason) : -ENOSYS;
     napi_value o, v;
     PP_NAPI_CALL(env, napi_create_object(env, &o));
     if (addon_set_string(env, o, "key", b->key) == NULL) return NULL;
     PP_NAPI_CALL(env, napi_get_boolean(env, r == 0, &v));
     PP_NAPI_CALL(env, napi_set_named_property(env, o, "available", v));
     if (addon_set_string(env, o, "reason", reason) == NULL) return NULL;
+    PP_NAPI_CALL(env, napi_get_boolean(env, caps.transient != 0, &v));
+    PP_NAPI_CALL(env, napi_set_named_property(env, o, "transient", v));
     if (addon_set_string(env, o, "hiddenMissing", caps.hidden_missing) == NULL) return NULL;
     if (addon_set_string(env, o, "directMissing", caps.direct_missing) == NULL) return NULL;
     PP_NAPI_CALL(env, napi_set_named_property(env, o, "features", addon_caps_object(env, &caps)));

@@ -61,6 +61,7 @@ typedef struct pp_handle {
   int js_alive;  /* the external has not been collected */
   int refd;      /* keeps the loop alive (PP_WATCH_SIGCHLD: counted in sigchld_refs) */
   int recheck;   /* also tried on the environment's recheck timer (PP_WATCH_FD_RECHECK) */
+  int collected; /* result and st hold the reap, delivered or about to be */
   int result;    /* what the last reap said, and its status, for delivery */
   pp_status st;
   napi_value cb; /* the exit callback while a delivery is under way */

@@ -98,6 +98,7 @@ static void addon_finish(pp_handle *h) {
  * its callback is fetched first, since finishing drops the reference.
  */
 static void addon_collect(pp_handle *h, int r, const pp_status *st, pp_handle **chain) {
+  h->collected = 1;
   h->result = r;
   h->st = *st;
   napi_get_reference_value(h->env, h->on_exit, &h->cb);
@@ -320,7 +321,12 @@ static napi_value addon_reap_common(napi_env env, napi_callback_info info, int b
   PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   pp_handle *h = pp_addon_get_handle(env, argv[0]);
   if (h == NULL) return NULL;
-  if (h->done) return pp_addon_int(env, -ECHILD);
+  /*
+   * Reaped by the loop with others and not yet delivered (the code resumed
+   * by an earlier delivery of the same pass may ask): the status it holds.
+   */
+  if (h->done)
+    return h->collected ? pp_addon_reap_result(env, h->result, &h->st) : pp_addon_int(env, -ECHILD);
   int r =
       block ? h->child.backend->reap(&h->child, &st) : h->child.backend->try_reap(&h->child, &st);
   if (r != -EAGAIN) addon_finish(h);

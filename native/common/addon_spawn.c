@@ -139,7 +139,8 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   int r = vec == NULL || h == NULL || (cwd_type == napi_string && cwd == NULL) ? -ENOMEM : 0;
   pp_spawn_error err = {r, PP_STEP_NONE};
   if (r == 0) r = err.err = pp_addon_prepare_watch(env, backend);
-  if (r == 0) r = err.err = pp_stdio_open(spec, nfds, child_fds, parent_fds);
+  if (r == 0 && (r = err.err = pp_stdio_open(spec, nfds, child_fds, parent_fds)) < 0)
+    err.step = PP_STEP_STDIO;
   if (r == 0) {
     pp_spawn_req req = {
         .candidates = (const char *const *)vec,

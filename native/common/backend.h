@@ -33,6 +33,7 @@ enum pp_step {
   PP_STEP_PDEATHSIG,
   PP_STEP_EXECVE,
   PP_STEP_INTERMEDIATE,
+  PP_STEP_STDIO, /* in this process: the pipes, socket pairs or /dev/null of the stdio slots */
 };
 
 /* How a child slot is set up: take a parent fd, or leave the slot closed. */
@@ -142,6 +143,7 @@ typedef struct pp_caps {
   int pidfd_signal_group;     /* pidfd_send_signal(PIDFD_SIGNAL_PROCESS_GROUP), 6.9 */
   int hidden;                 /* hidden isolation works (PP_SPAWN_HIDDEN) */
   int direct;                 /* direct isolation works (the child is this process's own) */
+  int transient;              /* the probe met a passing refusal (EAGAIN...): it will run again */
   const char *hidden_missing; /* why hidden isolation does not work here, or NULL */
   const char *direct_missing; /* why direct isolation does not work here, or NULL */
 } pp_caps;

@@ -54,7 +54,13 @@ static int fallback_step(const pp_spawn_req *req, int err) {
       (stat(req->cwd, &st) < 0 || !S_ISDIR(st.st_mode) || access(req->cwd, X_OK) < 0)) {
     return PP_STEP_CHDIR;
   }
-  return err == -EBADF ? PP_STEP_DUP2 : PP_STEP_EXECVE;
+  if (err == -EBADF) return PP_STEP_DUP2;
+  /*
+   * What the clone refuses, and what exec cannot plausibly say of a file
+   * the parent found executable a moment ago.
+   */
+  if (err == -EAGAIN || err == -ENOMEM || err == -ENOSYS || err == -ENFILE) return PP_STEP_CLONE;
+  return PP_STEP_EXECVE;
 }
 
 /*

@@ -26,7 +26,8 @@
 
 pp_caps pp_linux_features;
 
-static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t probe_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int probe_done;
 static int probe_result;
 static const char *probe_reason;
 static pp_linux_region *probe_region;
@@ -74,11 +75,20 @@ static long probe_clone_call(void *arg) {
   return pp_linux_clone(a->use_clone3, &req);
 }
 
+/*
+ * A refusal that says nothing of the kernel, only of the moment (a process
+ * limit reached, memory short): the probe must run again, not conclude.
+ */
+static long probe_note(long r, pp_caps *caps) {
+  if (r == -EAGAIN || r == -ENOMEM || r == -ENFILE || r == -EMFILE) caps->transient = 1;
+  return r;
+}
+
 /* Starts and reaps one probe child; returns the pidfd of the reaped child or -errno. */
 static long probe_clone(int use_clone3, unsigned long long extra, pp_caps *caps) {
   probe_clone_args a = {use_clone3, extra, -1};
   siginfo_t info = {0};
-  long pid = probe_unblocked_sigsys(probe_clone_call, &a);
+  long pid = probe_note(probe_unblocked_sigsys(probe_clone_call, &a), caps);
   if (pid < 0) return pid;
   if (pp_sys5(SYS_waitid, PP_P_PIDFD, a.pidfd, &info, WEXITED, NULL) == 0 && info.si_pid == pid &&
       info.si_status == 7) {
@@ -119,7 +129,7 @@ static void probe_clones(pp_caps *caps) {
 }
 
 static void probe_pidfd_calls(pp_caps *caps) {
-  long self = pp_sys2(SYS_pidfd_open, getpid(), 0);
+  long self = probe_note(pp_sys2(SYS_pidfd_open, getpid(), 0), caps);
   if (self < 0) return;
   caps->pidfd_open = 1;
   if (pp_sys4(SYS_pidfd_send_signal, self, 0, NULL, 0) == 0) caps->pidfd_send_signal = 1;
@@ -148,7 +158,7 @@ static void probe_hidden(pp_caps *caps) {
   *h = (pp_linux_hidden){
       .child_fn = probe_child, .use_clone3 = caps->clone3, .efd = -1, .exec_word = -1};
   h->host_pid = (int)pp_sys0(SYS_getpid);
-  long ipid = probe_unblocked_sigsys(probe_hidden_call, &pidfd);
+  long ipid = probe_note(probe_unblocked_sigsys(probe_hidden_call, &pidfd), caps);
   if (ipid < 0) return;
   int reaped = pp_linux_hidden_reap_intermediate((int)ipid, use_pidfd ? pidfd : -1, 0);
   if (use_pidfd) pp_sys1(SYS_close, pidfd);
@@ -167,12 +177,15 @@ static const char *probe_direct_missing(const pp_caps *caps) {
 
 static void probe_run(void) {
   pp_caps caps = {0};
+  probe_result = 0;
+  probe_reason = NULL;
   pp_sigmask saved;
   struct sigaction catch_sigsys = {.sa_handler = probe_on_sigsys}, old;
   probe_region = pp_linux_region_get();
   if (probe_region == NULL) {
     probe_result = -ENOMEM;
     probe_reason = "out of memory while probing the kernel";
+    pp_linux_features = (pp_caps){.transient = 1};
     return;
   }
   sigaction(SIGSYS, &catch_sigsys, &old);
@@ -197,9 +210,16 @@ static void probe_run(void) {
   pp_linux_features = caps;
 }
 
+/* Probes once, or again while the last probe met a passing refusal (caps.transient). */
 int pp_linux_probe(pp_caps *caps, const char **reason) {
-  pthread_once(&probe_once, probe_run);
+  pthread_mutex_lock(&probe_mutex);
+  if (!probe_done || pp_linux_features.transient) {
+    probe_run();
+    probe_done = 1;
+  }
   *caps = pp_linux_features;
   *reason = probe_reason;
-  return probe_result;
+  int r = probe_result;
+  pthread_mutex_unlock(&probe_mutex);
+  return r;
 }

@@ -52,7 +52,9 @@ int pp_linux_wait_released(int pidfd, int timeout_ms) {
 
 static int linux_recover(pp_child *child, pp_status *st) {
   struct pp_pidfd_info info = {.mask = PP_PIDFD_INFO_EXIT};
-  pp_linux_wait_released(child->fd, LINUX_RELEASE_WAIT_MS);
+  /* Only a kernel that keeps the exit (6.15) reports the release: on older ones there is nothing to
+   * wait for. */
+  if (pp_linux_features.pidfd_info_exit) pp_linux_wait_released(child->fd, LINUX_RELEASE_WAIT_MS);
   if (pp_table_take_stash(child, st) == 0) return 0;
   if (pp_sys3(SYS_ioctl, child->fd, PP_PIDFD_GET_INFO, &info) == 0 &&
       (info.mask & PP_PIDFD_INFO_EXIT)) {

@@ -99,10 +99,10 @@ describe.each(modesHere())('load and exhaustion ($name)', ({ backend, isolation 
     }
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) expect(f).toMatchObject({ code: 'EMFILE', errno: -constants.errno.EMFILE });
-    // Where the descriptor ran out: the stdio pipes (before any step of the child), the pidfd (of
-    // the child, or of a hidden child's intermediate), or in the child.
+    // Where the descriptor ran out: the stdio pipes (in this process, before any step of the child),
+    // the pidfd (of the child, or of a hidden child's intermediate), or in the child.
     for (const f of failures)
-      expect(['none', 'clone', 'intermediate', 'dup2', 'close_fds', 'execve']).toContain(f.step);
+      expect(['stdio', 'clone', 'intermediate', 'dup2', 'close_fds', 'execve']).toContain(f.step);
     expect(await exitCode(spawnPrivate(...sh('exit 4'), { backend, isolation, stdio: 'pipe' }))).toBe(4);
   });
 
@@ -168,7 +168,8 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
     await worker.terminate();
     for (const r of results) {
       expect(r).toMatchObject({ code: 'ENFILE', errno: -constants.errno.ENFILE });
-      expect(['none', 'clone', 'intermediate', 'execve']).toContain(r.step);
+      expect(['stdio', 'clone', 'intermediate', 'execve']).toContain(r.step);
+      if (c.where !== 'the clone and its pidfd') expect(r.step).toBe('stdio');
       if (r.name === 'linux-direct' && c.refuse.includes('clone3')) expect(r.step).toBe('clone');
       if (r.name === 'linux-hidden' && c.refuse.includes('clone3')) expect(r.step).toBe('intermediate');
     }
@@ -181,10 +182,9 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
     }
   });
 
-  // Known defect, for the lead (native/fallback/spawn.c, fallback_step): posix_spawn gives an errno
-  // without the step, and every failure but a bad cwd or fd is reported at 'execve', a clone that
-  // the kernel refused included. Passes while the defect is there (it.fails).
-  it.fails.skipIf(!backendsHere().includes('fallback'))(
+  // posix_spawn gives an errno without the step: the fallback names the clone for what exec cannot
+  // plausibly say of a file it found executable a moment before.
+  it.skipIf(!backendsHere().includes('fallback'))(
     'the fallback backend reports a refused clone at step clone',
     async () => {
       const worker = new Worker(path.join(fixtures, 'refuse-worker.cjs'), {
@@ -247,11 +247,9 @@ describe('RLIMIT_NPROC exhausted (EAGAIN)', () => {
     }
   });
 
-  // Known defect, for the lead (native/linux/probe.c): the probe runs once per process, and a real
-  // clone that fails for a passing reason (EAGAIN here, ENOMEM likewise) marks the backend
-  // unavailable for good: after the limit is lifted, every linux spawn still throws
-  // ERR_PRIVATE_BACKEND_UNAVAILABLE. Passes while the defect is there (it.fails).
-  it.fails.skipIf(!backendsHere().includes('linux'))(
+  // The probe runs once per process; a clone it makes that fails for a passing reason (EAGAIN here,
+  // ENOMEM likewise) has it run again later instead of taking the backend away for good.
+  it.skipIf(!backendsHere().includes('linux'))(
     'a probe that meets EAGAIN does not take the linux backend away for good',
     async () => {
       const r = await nproc(['--probe-under-limit']);

@@ -157,12 +157,6 @@ describe.each(modesHere())('any interleaving of waits, kills, closes, disposal a
         try {
           for (const [i, o] of ops) {
             await apply(children[i % children.length]!, o);
-            // The fallback backend delivers the exits one SIGCHLD reaped together one by one, and
-            // code resumed by the first runs before the others are delivered: the defect the
-            // it.fails test below shows. Until it is fixed, the next operation waits for the rest.
-            if (mode.backend === 'fallback' && (o.op === 'wait' || o.op === 'asyncDispose')) {
-              await new Promise((r) => setImmediate(r));
-            }
           }
           for (const c of children) if (c.handle !== null) await check(c);
         } finally {
@@ -175,18 +169,12 @@ describe.each(modesHere())('any interleaving of waits, kills, closes, disposal a
   });
 });
 
-// Known defect, for the lead (native/common/addon_handle.c): when one SIGCHLD lets the fallback
-// backend reap several children, each is marked done at once but their exits are delivered one by
-// one, and each delivery runs the microtasks it resolved. Code resumed by the first (here `await
-// a.wait()`) that calls waitSync(), waitNonblock() or kill() on a second finds it done and not yet
-// delivered: the addon answers -ECHILD, and waitSync() throws ERR_PRIVATE_STATUS_LOST although
-// nothing else reaped it (kill() throws ESRCH while status is still null). Returning the status the
-// handle holds for delivery, instead of -ECHILD, would fix it. This test passes while the defect is
-// there (it.fails); once fixed, make it a plain it() and drop the workaround in the property above.
+// The fallback backend reaps every child one SIGCHLD stands for in one pass and delivers their exits
+// one by one: code resumed by the first may ask a second for its status before it is delivered.
 describe.skipIf(!backendsHere().includes('fallback'))('exits reaped together (fallback backend)', () => {
   checkNoLeaks();
 
-  it.fails('waitSync() in code resumed by one exit still gets the status of another reaped with it', async () => {
+  it('waitSync() in code resumed by one exit still gets the status of another reaped with it', async () => {
     for (let i = 0; i < 20; i++) {
       const a = spawnPrivate(...sh('exit 1'), { backend: 'fallback', stdio: 'ignore' });
       const b = spawnPrivate(...sh('exit 2'), { backend: 'fallback', stdio: 'ignore' });
