@@ -6,6 +6,8 @@ import { scaled } from './test/helpers/time.mts';
 // descriptors (test/helpers/build.ts builds it; node-gyp-build loads it from this directory).
 const freebsdEmulated = path.join(import.meta.dirname, 'build', 'test-helpers', 'freebsd-emulated');
 const noNativeBuild = path.join(import.meta.dirname, 'build', 'test-helpers', 'no-native-build');
+// Each of these two projects loads the addon it names, never the one PRIVATE_PROCESS_TEST_ADDON
+// gives the native project (the sanitized build, in npm run test:sanitize): it is set empty there.
 // The Linux backend's own probe on degraded kernels, and the addon's handling of exhausted resources
 // (its steps, its table, rlimits set through a native helper): not behaviours of the other backends.
 const linuxOnly = ['test/conformance/degraded.test.ts', 'test/conformance/exhaustion.test.ts'];
@@ -33,7 +35,11 @@ export default defineConfig({
           name: 'freebsd-emulated',
           include: ['test/conformance/**/*.test.ts'],
           exclude: linuxOnly,
-          env: { PRIVATE_PROCESS_PREBUILD: freebsdEmulated, PRIVATE_PROCESS_TEST_BACKENDS: 'freebsd,fallback' },
+          env: {
+            PRIVATE_PROCESS_PREBUILD: freebsdEmulated,
+            PRIVATE_PROCESS_TEST_ADDON: '',
+            PRIVATE_PROCESS_TEST_BACKENDS: 'freebsd,fallback',
+          },
         },
       },
       {
@@ -44,7 +50,11 @@ export default defineConfig({
           name: 'portable',
           include: ['test/conformance/**/*.test.ts'],
           exclude: linuxOnly,
-          env: { PRIVATE_PROCESS_PREBUILD: noNativeBuild, PRIVATE_PROCESS_TEST_BACKENDS: 'portable' },
+          env: {
+            PRIVATE_PROCESS_PREBUILD: noNativeBuild,
+            PRIVATE_PROCESS_TEST_ADDON: '',
+            PRIVATE_PROCESS_TEST_BACKENDS: 'portable',
+          },
         },
       },
     ],

@@ -3,7 +3,10 @@
 # vitest with the sanitizer runtime preloaded into Node and that build loaded instead of the normal
 # one (PRIVATE_PROCESS_TEST_ADDON, a test-only override read by lib/native.ts).
 #
-#   npm run test:sanitize [-- VITEST ARGS...]     (default: the whole suite)
+#   npm run test:sanitize [-- VITEST ARGS...]     (default: the whole suite, project native)
+#
+# Only the native project runs: it is the one that loads this build. The freebsd-emulated project
+# loads another build of the addon, and the portable project none.
 #
 # The build lives in build/sanitize/, from a binding.gyp made from the real one: the same sources
 # and flags, plus -fsanitize=address,undefined. The code that runs on a clone's stack, between the
@@ -84,4 +87,4 @@ export NODE_OPTIONS="--require $repo/scripts/sanitize-preload.cjs${NODE_OPTIONS:
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:suppressions=$repo/scripts/asan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PRIVATE_PROCESS_TEST_ADDON=$out/build/Release/private_process.node
-exec node_modules/.bin/vitest run "$@"
+exec node_modules/.bin/vitest run --project native "$@"

@@ -148,8 +148,11 @@ it('runs the whole API on the portable backend where no native build loads, and 
       const caps = pp.capabilities();
       const h = pp.spawnPrivate('/bin/sh', ['-c', 'exit 5'], { stdio: 'ignore' });
       h.wait().then((s) => console.log(JSON.stringify({ caps, backend: h.backend, code: s.exitCode })));`;
+    // Without the test-only override of the addon (the sanitizer run sets it): node-gyp-build alone
+    // decides, and finds nothing.
+    const { PRIVATE_PROCESS_TEST_ADDON: _, ...env } = process.env;
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
-      env: { ...process.env, PRIVATE_PROCESS_PREBUILD: empty, PRIVATE_PROCESS_BACKEND: 'auto' },
+      env: { ...env, PRIVATE_PROCESS_PREBUILD: empty, PRIVATE_PROCESS_BACKEND: 'auto' },
     });
     const r = JSON.parse(stdout);
     expect(r.caps.backend).toBe('portable');
