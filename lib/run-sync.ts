@@ -10,7 +10,8 @@
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { systemError, type SpawnError } from './errors';
+import { chooseBackend } from './capabilities';
+import { notSupported, systemError, type SpawnError } from './errors';
 import { raw, type PrivateHandle } from './handle';
 import { native, type NativeHandle } from './native';
 import type { Normalized } from './options';
@@ -140,6 +141,20 @@ class SyncRun {
     if (this.#offset >= this.#input.length) this.#close(0);
   }
 
+  /**
+   * abandon ends a run that threw: the child (its group when detached) is killed and, where the
+   * backend can wait synchronously, reaped, so that no child outlives the call that started it.
+   */
+  abandon(): void {
+    if (this.#reaped) return;
+    try {
+      this.#h.kill(SIGKILL, { group: this.#o.detached });
+      this.#h.waitSync();
+    } catch {
+      // Whatever is left is the handle's: a dropped handle's child is reaped when it is collected.
+    }
+  }
+
   /** end closes what is still open: the pipes of a stopped child, dropped once it is reaped. */
   end(): void {
     for (const slot of [0, 1, 2] as const) this.#close(slot);
@@ -160,6 +175,11 @@ function endSync(end: RunEnd): never {
 
 function runSync(file: string, args?: unknown, options?: unknown): never {
   const [o, run] = checkRunOptions(file, args, options, true);
+  if (chooseBackend(o.backend, o.isolation).backend === 'portable') {
+    // Refused before any child is started: child_process keeps the pipes in its own streams,
+    // which only the event loop this call blocks could read.
+    throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
+  }
   const started = performance.now();
   const base = { file: o.file, args: o.args, spawnargs: o.argv, started, run };
   let h: PrivateHandle;
@@ -173,6 +193,9 @@ function runSync(file: string, args?: unknown, options?: unknown): never {
   const r = new SyncRun(h, o, run, started);
   try {
     while (r.step());
+  } catch (error) {
+    r.abandon();
+    throw error;
   } finally {
     r.end();
   }

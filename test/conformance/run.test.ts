@@ -5,6 +5,7 @@ import { isRunError, isSpawnError, ProcessStatus, runPrivate, runPrivateSync } f
 import { modesHere, unlessPortable } from '../helpers/backends.js';
 import { rejection } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
+import { liveChildren } from '../helpers/leaks.js';
 
 /** What `seq 1 n` prints. */
 function seq(n: number): string {
@@ -32,6 +33,14 @@ const cases = modesHere()
   .flatMap((m) => modes.map(([name, run]) => ({ ...m, fn: name, run })))
   .filter((c) => !(c.backend === 'portable' && c.fn === 'runPrivateSync'));
 if (modesHere().some((m) => m.backend === 'portable')) it.skip(`runPrivateSync (portable)${noSync}`, () => {});
+// The portable backend can be asked for everywhere.
+it('runPrivateSync refuses the portable backend before it starts a child', () => {
+  const before = liveChildren();
+  const call = (): unknown => runPrivateSync('/bin/sh', ['-c', 'sleep 5'], { backend: 'portable' });
+  expect(call).toThrow(expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }));
+  // Synchronously after the call: a child started and killed would still be there, unreaped.
+  expect(liveChildren()).toEqual(before);
+});
 
 describe.each(cases)('$fn ($name)', ({ fn: name, backend, isolation, run }) => {
   checkNoLeaks();
