@@ -81,10 +81,10 @@ grep -q '^CONFIG_9P_FS=[my]' "$kdir/boot/config-$kver" ||
   die "$kver has no 9p file system (CONFIG_9P_FS): use a generic flavour, not -cloud"
 
 # 2. The initramfs: static busybox, the modules for virtio-9p and overlayfs with their
-#    dependencies, and the init script. Rebuilt when the init script changes.
-initrd=$kdir/initrd.cpio.gz
+#    dependencies, and the init script. One per version of the init script (named by its hash).
 init=$repo/scripts/kernel-guest-init.sh
-if [ ! -s "$initrd" ] || [ "$init" -nt "$initrd" ]; then
+initrd=$kdir/initrd-$(sha256sum <"$init" | cut -c1-16).cpio.gz
+if [ ! -s "$initrd" ]; then
   moddir=$kdir/lib/modules/$kver
   [ -s "$moddir/modules.dep" ] || depmod -b "$kdir" "$kver"
   stage=$(mktemp -d "$cache/initrd.XXXXXX")
@@ -114,9 +114,11 @@ npm run --silent build:ts
 node_modules/.bin/vitest run test/unit/backend-table.test.ts >/dev/null ||
   die "building the C test helpers failed: run npx vitest run test/unit/backend-table.test.ts"
 
-# 4. The command file: the guest reads it through the share, so it must not be under /tmp (the
-#    guest mounts a fresh /tmp).
-case $cache in /tmp/* | /tmp) die "PP_KERNEL_CACHE must not be under /tmp: the guest cannot see it" ;; esac
+# 4. The command file: the guest reads it through the share of /, so it must not be under /tmp or
+#    /run (the guest mounts fresh ones). The repository has a share of its own (any path without
+#    white space, which the kernel command line cannot carry).
+case $cache in /tmp/* | /tmp | /run/* | /run) die "PP_KERNEL_CACHE must not be under /tmp or /run: the guest cannot see it" ;; esac
+case $repo in *[[:space:]]*) die "the repository's path has white space, which the kernel command line cannot carry: $repo" ;; esac
 run=$(mktemp -d "$cache/run.XXXXXX")
 trap 'rm -rf "$run"' EXIT
 scale=${PP_TEST_TIME_SCALE:-10}
@@ -136,8 +138,9 @@ set +e
 nice -n 10 timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
   -accel "${PP_KERNEL_ACCEL:-tcg,thread=multi,tb-size=1024}" -cpu max -m "$memory" -smp "$cpus" \
   -nographic -no-reboot -nic none -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=3 pp.cmd=$run/cmd.sh" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 pp.cmd=$run/cmd.sh pp.repo=$repo" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs "local,path=$repo,mount_tag=hostrepo,security_model=none,readonly=on,multidevs=remap" \
   </dev/null 2>&1 | tee "$log"
 qemu_status=${PIPESTATUS[0]}
 set -e
