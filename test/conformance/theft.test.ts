@@ -4,7 +4,7 @@ import {
   backendsHere,
   emulated,
   kernelAtLeast,
-  kqueueExitWatch,
+  kqueueKeepsStolen,
   modesHere,
   unlessPortable,
 } from '../helpers/backends.js';
@@ -29,7 +29,7 @@ function recovery(backend: string, isolation: string): 'all' | 'some' | 'none' {
   const emulatedKqueue = emulated('freebsd') && kernelAtLeast(6, 15);
   if (emulated(backend)) return emulatedKqueue ? 'all' : 'none';
   if (isolation === 'hidden' || caps.shimActive || (backend === 'linux' && caps.pidfdInfoExit)) return 'all';
-  if (backend === 'fallback' && kqueueExitWatch() && (emulatedKqueue || !emulated('freebsd'))) return 'some';
+  if (backend === 'fallback' && kqueueKeepsStolen()) return 'some';
   return 'none';
 }
 

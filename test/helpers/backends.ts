@@ -89,6 +89,16 @@ export function kqueueExitWatch(): boolean {
 }
 
 /**
+ * kqueueKeepsStolen is true where the fallback's kqueue exit watch keeps the
+ * status of a child that a foreign waitpid took: on macOS and FreeBSD, and in
+ * the emulation here only where the kernel keeps it too (PIDFD_INFO_EXIT,
+ * Linux 6.15), since the emulated kqueue reads it from there.
+ */
+export function kqueueKeepsStolen(): boolean {
+  return kqueueExitWatch() && (process.platform !== 'linux' || kernelAtLeast(6, 15));
+}
+
+/**
  * unlessPortable is the title suffix that skips a test for the portable
  * backend (child_process) on this kernel, saying why; '' for any other.
  */
