@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
 import { modesHere, unlessPortable } from '../helpers/backends.js';
-import { checkNoLeaks } from '../helpers/children.js';
+import { checkNoLeaks, untilAllReaped } from '../helpers/children.js';
 import { processState, untilGone } from '../helpers/process.js';
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
@@ -58,6 +58,8 @@ describe.each(modesHere())('private children and worker threads ($name)', ({ bac
       const gone = await untilGone(pid);
       if (!gone) process.kill(pid, 'SIGKILL');
       expect(processState(pid)).toBeNull();
+      // ...and what reaps it (the orphan reaper, or a hidden child's intermediate) is reaped in turn.
+      await untilAllReaped();
     },
   );
 
@@ -81,6 +83,8 @@ describe.each(modesHere())('private children and worker threads ($name)', ({ bac
       const gone = await untilGone(pid);
       if (!gone) process.kill(pid, 'SIGKILL');
       expect(gone).toBe(true);
+      // A hidden child's intermediate, whose thread has ended, is the orphan reaper's: in its time.
+      await untilAllReaped();
     },
   );
 
