@@ -4,7 +4,7 @@
 // Python, make and a C compiler. What it wants, for each target below: an
 // addon whose name says which C library it was built against (prebuildify
 // --tag-libc: private-process.glibc.node) and the preload shim beside it
-// (private_process_shim.glibc.so). Make them with `npm run prebuildify` on
+// (private_process_shim.glibc.so; .dylib on macOS). Make them with `npm run prebuildify` on
 // each target. Usage: node scripts/check-prebuilds.cjs [prebuilds folder]
 const { existsSync, readdirSync } = require('node:fs');
 const path = require('node:path');
@@ -15,18 +15,20 @@ const required = ['linux-x64/glibc'];
 const dir = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'prebuilds'));
 const problems = [];
 const files = (sub) => (existsSync(path.join(dir, sub)) ? readdirSync(path.join(dir, sub)) : []);
+/** The shim's file name beside a `libc` addon in `sub`: a dylib on macOS, a shared object elsewhere. */
+const shim = (sub, libc) => `private_process_shim.${libc}.${sub.startsWith('darwin-') ? 'dylib' : 'so'}`;
 
 for (const target of required) {
   const [sub, libc] = target.split('/');
   const names = files(sub);
   if (!names.some((f) => f.endsWith(`.${libc}.node`))) problems.push(`no ${libc} addon in ${sub}/`);
-  if (!names.includes(`private_process_shim.${libc}.so`)) problems.push(`no ${libc} preload shim in ${sub}/`);
+  if (!names.includes(shim(sub, libc))) problems.push(`no ${libc} preload shim in ${sub}/`);
 }
 for (const sub of existsSync(dir) ? readdirSync(dir) : []) {
   for (const f of files(sub).filter((name) => name.endsWith('.node'))) {
     const libc = /\.(glibc|musl)\.node$/.exec(f)?.[1];
     if (libc === undefined) problems.push(`${sub}/${f} does not say its C library (build it with --tag-libc)`);
-    else if (!files(sub).includes(`private_process_shim.${libc}.so`)) problems.push(`no shim beside ${sub}/${f}`);
+    else if (!files(sub).includes(shim(sub, libc))) problems.push(`no shim beside ${sub}/${f}`);
   }
 }
 if (problems.length > 0) {

@@ -118,6 +118,20 @@ describe('publishing refuses a package without its prebuilt binaries', () => {
     expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('--tag-libc') });
   });
 
+  it('wants the dylib shim beside a macOS addon, and names it by the C library tag prebuildify gives', () => {
+    put('linux-x64/node.napi.glibc.node');
+    put('linux-x64/private_process_shim.glibc.so');
+    put('darwin-arm64/node.napi.glibc.node');
+    put('darwin-arm64/private_process_shim.glibc.so');
+    expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('no shim beside darwin-arm64/') });
+    put('darwin-arm64/private_process_shim.glibc.dylib');
+    expect(runCheck().status).toBe(0);
+    // And the loader finds it there: shimBeside names the .so, shimPath tries the .dylib.
+    expect(shimBeside('/p/prebuilds/darwin-arm64/node.napi.glibc.node')).toBe(
+      '/p/prebuilds/darwin-arm64/private_process_shim.glibc.so',
+    );
+  });
+
   it('lets a complete set through', () => {
     put('linux-x64/node.napi.glibc.node');
     put('linux-x64/private_process_shim.glibc.so');
