@@ -203,9 +203,9 @@ export const portable: Native = {
   backendName: () => 'portable',
   adopt: () => -errno.ENOTSUP,
   release: () => undefined,
-  pumpSync(handle) {
+  pumpSync() {
     // A synchronous run polls the child's pipes; child_process keeps them in its own streams.
-    childOf(handle).cp.kill('SIGKILL');
+    // runPrivateSync refuses this backend before it spawns: no child is ever left here.
     throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
   },
   shimActive: () => false,

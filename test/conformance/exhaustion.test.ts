@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
 import { tableCount } from '../../dist/cjs/testing.js';
-import { backendsHere, modesHere } from '../helpers/backends.js';
+import { modesHere, unlessBackend } from '../helpers/backends.js';
 import { checkNoLeaks, sh, untilAllReaped } from '../helpers/children.js';
 import { openFds, zombieChildren } from '../helpers/leaks.js';
 import { processState, untilGone } from '../helpers/process.js';
@@ -184,8 +184,8 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
 
   // posix_spawn gives an errno without the step: the fallback names the clone for what exec cannot
   // plausibly say of a file it found executable a moment before.
-  it.skipIf(!backendsHere().includes('fallback'))(
-    'the fallback backend reports a refused clone at step clone',
+  it.skipIf(unlessBackend('fallback') !== '')(
+    `the fallback backend reports a refused clone at step clone${unlessBackend('fallback')}`,
     async () => {
       const worker = new Worker(path.join(fixtures, 'refuse-worker.cjs'), {
         workerData: {
@@ -249,8 +249,8 @@ describe('RLIMIT_NPROC exhausted (EAGAIN)', () => {
 
   // The probe runs once per process; a clone it makes that fails for a passing reason (EAGAIN here,
   // ENOMEM likewise) has it run again later instead of taking the backend away for good.
-  it.skipIf(!backendsHere().includes('linux'))(
-    'a probe that meets EAGAIN does not take the linux backend away for good',
+  it.skipIf(unlessBackend('linux') !== '')(
+    `a probe that meets EAGAIN does not take the linux backend away for good${unlessBackend('linux')}`,
     async () => {
       const r = await nproc(['--probe-under-limit']);
       expect(r.after).toBe(5);

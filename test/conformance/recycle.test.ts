@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { backendsHere, kqueueKeepsStolen, pidfdModesHere } from '../helpers/backends.js';
+import { kqueueKeepsStolen, pidfdModesHere, unlessBackend } from '../helpers/backends.js';
 import { scaled } from '../helpers/time.mjs';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'recycle.cjs');
@@ -32,7 +32,7 @@ describe('a reaped child’s pid, once reused', () => {
     },
   );
 
-  const noFallback = backendsHere().includes('fallback') ? '' : ' (skipped: no fallback backend here)';
+  const noFallback = unlessBackend('fallback');
   it.skipIf(needsRoot !== '' || noFallback !== '')(
     `is never signalled nor reaped through the old handle of a fallback child that a foreign waitpid took${needsRoot}${noFallback}`,
     async () => {

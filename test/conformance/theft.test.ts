@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { capabilities, spawnPrivate } from '../../esm/index.mjs';
 import {
-  backendsHere,
   emulated,
   kernelAtLeast,
   kqueueKeepsStolen,
   modesHere,
+  unlessBackend,
   unlessPortable,
 } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
@@ -129,7 +129,7 @@ describe.each(modesHere())('a hostile waitpid(-1) in the process ($name)', ({ ba
   });
 });
 
-const noFallback = backendsHere().includes('fallback') ? '' : ' (skipped: no fallback backend here)';
+const noFallback = unlessBackend('fallback');
 it.skipIf(noFallback !== '')(
   `the fallback backend starts one child per spawn, however many PATH entries it tries${noFallback}`,
   async () => {

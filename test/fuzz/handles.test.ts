@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnPrivate, type PrivateHandle, type ProcessStatus } from '../../esm/index.mjs';
 import { onSettle } from '../../dist/cjs/handle.js';
 import { tableCount } from '../../dist/cjs/testing.js';
-import { backendsHere, modesHere, type Mode } from '../helpers/backends.js';
+import { modesHere, unlessBackend, type Mode } from '../helpers/backends.js';
 import { checkNoLeaks, sh, untilAllReaped } from '../helpers/children.js';
 import { fuzzRuns } from '../helpers/fuzz.js';
 import { processState } from '../helpers/process.js';
@@ -171,7 +171,8 @@ describe.each(modesHere())('any interleaving of waits, kills, closes, disposal a
 
 // The fallback backend reaps every child one SIGCHLD stands for in one pass and delivers their exits
 // one by one: code resumed by the first may ask a second for its status before it is delivered.
-describe.skipIf(!backendsHere().includes('fallback'))('exits reaped together (fallback backend)', () => {
+const noFallback = unlessBackend('fallback');
+describe.skipIf(noFallback !== '')(`exits reaped together (fallback backend)${noFallback}`, () => {
   checkNoLeaks();
 
   it('waitSync() in code resumed by one exit still gets the status of another reaped with it', async () => {

@@ -99,6 +99,14 @@ export function kqueueKeepsStolen(): boolean {
 }
 
 /**
+ * unlessBackend is the title suffix that skips a test needing the `key`
+ * backend where it is not available here, saying so; '' where it is.
+ */
+export function unlessBackend(key: Key): string {
+  return backendsHere().includes(key) ? '' : ` (skipped: no ${key} backend on this platform)`;
+}
+
+/**
  * unlessPortable is the title suffix that skips a test for the portable
  * backend (child_process) on this kernel, saying why; '' for any other.
  */
