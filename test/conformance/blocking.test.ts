@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
 import { modesHere, unlessPortable } from '../helpers/backends.js';
@@ -23,6 +23,20 @@ function nonblocking(fd: number): boolean {
 function streamFd(stream: Readable | null): number {
   return (stream as unknown as { _handle: { fd: number } })._handle.fd;
 }
+
+/** The bytes up to the first `text` on a stream. */
+async function until(stream: Readable, text: string): Promise<void> {
+  let seen = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) {
+    seen += chunk as string;
+    if (seen.includes(text)) return;
+  }
+  throw new Error(`the stream ended before ${JSON.stringify(text)}`);
+}
+
+/** A turn of the event loop: every event already pending has been handled. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe.each(modesHere())('descriptors reach the child blocking ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
@@ -84,5 +98,41 @@ describe.each(modesHere())('descriptors reach the child blocking ($name)', ({ ba
       a.stdin!.end('go\n');
       await a.wait();
     }
+  });
+
+  it('stops reading a stream it hands to a child: every byte goes to the child, none to this event loop', async () => {
+    // The producer writes, says so on stderr, and waits for a line on its stdin.
+    const a = spawnPrivate('/bin/sh', ['-c', 'printf payload; echo written >&2; read go'], {
+      backend,
+      isolation,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let taken = 0;
+    // This process was reading it: a read here now would be a read of a blocking descriptor
+    // (the child cleared O_NONBLOCK), which would stop this whole event loop while the pipe is empty.
+    a.stdout!.on('data', (chunk: Buffer) => (taken += chunk.length));
+    // The consumer reads its stdin only once told to, on fd 3.
+    const b = spawnPrivate('/bin/sh', ['-c', 'read go <&3; exec cat'], {
+      backend,
+      isolation,
+      stdio: [a.stdout, 'pipe', 'ignore', 'pipe'],
+    });
+    let parentRead: [number, number];
+    try {
+      await until(a.stderr!, 'written');
+      await turn();
+      await turn();
+      parentRead = [taken, a.stdout!.readableLength];
+    } finally {
+      a.stdout!.destroy();
+      (b.stdio[3] as Writable).end('go\n');
+      a.stdin!.end('go\n');
+      a.stderr!.resume();
+    }
+    const [out, sa, sb] = await Promise.all([readAll(b.stdout), a.wait(), b.wait()]);
+    (b.stdio[3] as Writable).destroy();
+    expect(parentRead).toEqual([0, 0]);
+    expect(out).toBe('payload');
+    expect([sa.exitCode, sb.exitCode]).toEqual([0, 0]);
   });
 });
