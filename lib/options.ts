@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkCreds } from './creds';
+import { handedStreams } from './handover';
 import { toSignal } from './signals';
 import { refuseUnsupported, type Api } from './unsupported';
 
@@ -122,6 +123,8 @@ export interface Normalized {
   env: string[] | null;
   cwd: string | null;
   stdio: number[];
+  /** handed are the Node streams among the stdio slots, which this process stops reading once a child has them. */
+  handed: Stream[];
   detached: boolean;
   signal: AbortSignal | null;
   timeout: number;
@@ -350,6 +353,7 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
     env: inherit ? null : envBlock(env),
     cwd: checkCwd(o.cwd),
     stdio: checkStdio(o.stdio),
+    handed: handedStreams(o.stdio),
     detached: checkBoolean('options.detached', o.detached),
     signal: checkAbortSignal(o.signal),
     timeout: checkTimeout(o.timeout),

@@ -9,6 +9,7 @@ import { native, type StatusTuple } from './native';
 import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions, type StdioOption } from './options';
 import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
+import { stopReading } from './handover';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
@@ -66,6 +67,7 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
     }
     throw spawnError(o.file, o.argv, r.errno, r.step);
   }
+  stopReading(o.handed);
   const [nativeHandle, pid, ...fds] = r;
   handle = createHandle({
     native: nativeHandle,

@@ -66,3 +66,10 @@ void pp_stdio_close_parent(int n, int *parent_fds) {
     parent_fds[i] = -1;
   }
 }
+
+int pp_fd_make_blocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  if ((flags & O_NONBLOCK) != 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return -errno;
+  return 0;
+}

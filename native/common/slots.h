@@ -22,4 +22,12 @@ void pp_stdio_close_child(const int *spec, int n, const int *child_fds);
 /* pp_stdio_close_parent closes the parent's ends after a failed spawn. */
 void pp_stdio_close_parent(int n, int *parent_fds);
 
+/*
+ * pp_fd_make_blocking clears O_NONBLOCK on fd, as libuv does for every
+ * child it starts: programs expect blocking stdio. The flag belongs to the
+ * open file description, so every holder of it (the parent too) sees the
+ * change. Two fcntl calls, async-signal-safe; 0 or -errno.
+ */
+int pp_fd_make_blocking(int fd);
+
 #endif

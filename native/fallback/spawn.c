@@ -4,11 +4,13 @@
  *
  * The spawn attributes reset every signal to SIG_DFL and empty the mask;
  * file actions put the stdio slots in place and close everything above
- * them. The PATH candidates are searched in the parent, so that one child
- * is started, never one per failed candidate (each would be an exit that
- * other reapers see). posix_spawn reports an exec failure with its errno
- * only; the step is recovered by checking, in the parent, what could have
- * failed.
+ * them. Nothing runs in the child before exec, so its slots are made
+ * blocking here, before the spawn: O_NONBLOCK belongs to the open file
+ * description, which the child's fds share. The PATH candidates are
+ * searched in the parent, so that one child is started, never one per
+ * failed candidate (each would be an exit that other reapers see).
+ * posix_spawn reports an exec failure with its errno only; the step is
+ * recovered by checking, in the parent, what could have failed.
  */
 #define _GNU_SOURCE
 #include "fallback.h"
@@ -21,17 +23,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/slots.h"
 #include "../common/table.h"
 #include "ident.h"
 #include "spawn_sys.h"
 
-/* Puts every slot's source where no dup2 of another slot can overwrite it. */
+/* Puts every slot's source, blocking, where no dup2 of another slot can overwrite it. */
 static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actions_t *fa, int *temp,
                                  short *flags) {
   for (int i = 0; i < req->nfds; i++) temp[i] = -1;
   for (int i = 0; i < req->nfds; i++) {
-    int src = req->fds[i];
+    int src = req->fds[i], r;
     if (src >= 0 && fcntl(src, F_GETFD) < 0) return -EBADF;
+    if (src >= 0 && (r = pp_fd_make_blocking(src)) < 0) return r;
     if (src >= 0 && src < req->nfds && src != i) {
       temp[i] = fcntl(src, F_DUPFD_CLOEXEC, req->nfds);
       if (temp[i] < 0) return -errno;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/slots.h"
 #include "freebsd.h"
 
 __attribute__((noreturn)) static void child_fail(int report_fd, int err, int step) {
@@ -36,9 +37,9 @@ static void child_reset_signals(void) {
 }
 
 /*
- * Puts parent fd fds[i] on child fd i. A source that is itself one of the
- * child's slots is first moved above them, so that no dup2 overwrites a
- * source that a later slot still needs.
+ * Puts parent fd fds[i] on child fd i, in blocking mode. A source that is
+ * itself one of the child's slots is first moved above them, so that no
+ * dup2 overwrites a source that a later slot still needs.
  */
 static void child_setup_fds(const pp_spawn_req *req, int report_fd) {
   int src[PP_FREEBSD_MAX_FDS];
@@ -59,6 +60,8 @@ static void child_setup_fds(const pp_spawn_req *req, int report_fd) {
       r = dup2(src[i], i);
     }
     if (r < 0) child_fail(report_fd, -errno, PP_STEP_DUP2);
+    if (src[i] != PP_FD_CLOSED && (r = pp_fd_make_blocking(i)) < 0)
+      child_fail(report_fd, r, PP_STEP_DUP2);
   }
 }
 

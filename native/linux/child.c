@@ -42,9 +42,20 @@ static void child_reset_signals(void) {
 }
 
 /*
- * Puts parent fd src[i] on child fd i. A source that is itself one of the
- * child's slots is first moved above them, so that no dup2 overwrites a
- * source that a later slot still needs.
+ * Clears O_NONBLOCK on fd: pp_fd_make_blocking (slots.c) in raw system
+ * calls, since errno here is the parent's. The flag belongs to the open
+ * file description, so whoever shares it (the parent too) sees the change.
+ */
+static long child_make_blocking(int fd) {
+  long flags = pp_sys2(SYS_fcntl, fd, F_GETFL);
+  if (flags < 0 || (flags & O_NONBLOCK) == 0) return flags < 0 ? flags : 0;
+  return pp_sys3(SYS_fcntl, fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+/*
+ * Puts parent fd src[i] on child fd i, in blocking mode. A source that is
+ * itself one of the child's slots is first moved above them, so that no
+ * dup2 overwrites a source that a later slot still needs.
  */
 static void child_setup_fds(pp_linux_ctx *ctx, const pp_spawn_req *req) {
   int src[PP_LINUX_MAX_FDS];
@@ -66,6 +77,7 @@ static void child_setup_fds(pp_linux_ctx *ctx, const pp_spawn_req *req) {
     } else {
       r = pp_sys3(SYS_dup3, src[i], i, 0);
     }
+    if (r >= 0 && src[i] != PP_FD_CLOSED) r = child_make_blocking(i);
     if (r < 0) child_fail(ctx, r, PP_STEP_DUP2);
   }
 }
