@@ -11,7 +11,7 @@ import net from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { illegalConstructor, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
-import { checkKillOptions, type KillOptions } from './handle-types';
+import { checkKillOptions, type KillOptions } from './kill-options';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
