@@ -7,10 +7,10 @@
  * member of the object lets its user forge a status.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { illegalConstructor, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
+import { HandleStdio, makeStreams } from './handle-stdio';
 import { checkKillOptions, type KillOptions } from './kill-options';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
@@ -41,19 +41,6 @@ interface HandleInit {
   killSignal: number;
   killGraceMs: number | null;
   isolation: Isolation;
-}
-
-type Stdio = Array<Readable | Writable | null>;
-
-function makeStreams(fds: Array<number | Readable | Writable | null>): Stdio {
-  return fds.map((fd, i) => {
-    // The portable backend hands over child_process's own streams.
-    if (typeof fd !== 'number') return fd;
-    if (fd < 0) return null;
-    // fd 0 is the child's input: we write. 1 and 2 are its output: we read.
-    // Higher slots are socket pairs, both ways.
-    return new net.Socket({ fd, readable: i !== 0, writable: i !== 1 && i !== 2 });
-  });
 }
 
 let constructing = false;
@@ -116,8 +103,9 @@ export class PrivateHandle<
   // otherwise, or close() did and no wait() is pending.
   #refd = true;
   #closed = false;
-  // Output streams still open: 'close' is emitted once the child is reaped and they are 0.
-  #openOutputs = 0;
+  #stdio: HandleStdio;
+  // 'exit' (or 'error') has been emitted: 'close' may follow, once the output has closed.
+  #announced = false;
   #closeEmitted = false;
 
   /** @internal Handles are made by spawnPrivate, runPrivate and adopt only. */
@@ -139,14 +127,7 @@ export class PrivateHandle<
     this.stdin = stdio[0] as Stdin;
     this.stdout = stdio[1] as Stdout;
     this.stderr = stdio[2] as Stderr;
-    stdio.forEach((s, i) => {
-      if (s === null || i === 0) return;
-      this.#openOutputs++;
-      s.once('close', () => {
-        this.#openOutputs--;
-        this.#maybeClose();
-      });
-    });
+    this.#stdio = new HandleStdio(stdio, () => this.#maybeClose());
   }
 
   static {
@@ -165,7 +146,12 @@ export class PrivateHandle<
     return this.#status !== null || this.#lost !== null;
   }
 
-  /** Records the result of a reap once, tells every waiter, then emits 'exit' (or 'error'). */
+  /**
+   * Records the result of a reap once and tells every waiter. The events
+   * come on a later tick: the call that learnt of the exit (kill(),
+   * waitSync(), waitNonblock()) emits nothing itself, and what a listener
+   * throws reaches 'uncaughtException'.
+   */
   #settle(result: StatusTuple | number): void {
     if (this.#settled) return;
     if (typeof result === 'number') {
@@ -179,13 +165,20 @@ export class PrivateHandle<
       if (this.#status) w.resolve(this.#status);
       else w.reject(this.#lost as Error);
     }
-    if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
-    else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
-    this.#maybeClose();
+    process.nextTick(() => this.#announce());
   }
 
+  /** Emits 'exit' (or 'error'), after queuing 'close' so that a throwing listener cannot stop it. */
+  #announce(): void {
+    this.#announced = true;
+    process.nextTick(() => this.#maybeClose());
+    if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
+    else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
+  }
+
+  /** Emits 'close' once 'exit' has been emitted and every output stream has closed. */
   #maybeClose(): void {
-    if (!this.#settled || this.#openOutputs > 0 || this.#closeEmitted) return;
+    if (!this.#announced || !this.#stdio.outputClosed || this.#closeEmitted) return;
     this.#closeEmitted = true;
     this.emit('close', this.#status?.exitCode ?? null, this.#status?.signal ?? null);
   }
@@ -264,13 +257,11 @@ export class PrivateHandle<
     const r = native.signal(this.#native, signo, group);
     if (r === 0) return true;
     if (r !== -constants.errno.ESRCH) throw systemError('kill', r);
-    // Gone: take the status the addon may already hold, so that false comes with a known status.
+    // Gone: take the status the addon may already hold, so that false comes with a known status
+    // (a lost one included: wait() says so). 'exit' still comes on a later tick.
     if (!this.#reapedElsewhere) {
-      try {
-        this.#outcome(native.tryReap(this.#native));
-      } catch {
-        // Lost: wait() says so.
-      }
+      const known = native.tryReap(this.#native);
+      if (known !== null) this.#settle(known);
     }
     return false;
   }
@@ -296,7 +287,7 @@ export class PrivateHandle<
    * so it never stays a zombie.
    */
   close(): void {
-    for (const s of this.stdio) s?.destroy();
+    this.#stdio.destroy();
     this.#closed = true;
     this.#applyRef();
   }
@@ -364,9 +355,12 @@ export interface PrivateHandle<
 > {
   /**
    * 'exit' is emitted once the child has been reaped, with its exit code or
-   * the signal that killed it; 'close' once it has been reaped and its
-   * stdout, stderr and higher pipes have closed (with nulls when its status
-   * was lost); 'error' when the status was lost, only if someone listens.
+   * the signal that killed it; 'close' after it, once its stdout, stderr
+   * and higher pipes have closed too (with nulls when its status was lost);
+   * 'error' in the place of 'exit' when the status was lost, only if
+   * someone listens. Each comes on a later tick, never from inside a method
+   * the caller is still in (kill(), waitSync(), waitNonblock(), close(),
+   * disposal), and what a listener throws reaches 'uncaughtException'.
    */
   on(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
