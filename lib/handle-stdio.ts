@@ -29,7 +29,7 @@ export function makeStreams(fds: Array<number | Readable | Writable | null>): St
 
 /**
  * HandleStdio follows the output streams of one handle (fd 1, 2 and the
- * socket pairs above) to their close, and ends stdin.
+ * socket pairs above) to their close.
  */
 export class HandleStdio {
   /** streams are the streams of every fd, null where it is not a pipe. */
@@ -52,6 +52,19 @@ export class HandleStdio {
   /** outputClosed is true once every output stream has closed (or there is none). */
   get outputClosed(): boolean {
     return this.#open === 0;
+  }
+
+  /**
+   * drainUnread makes every output stream that nobody has started to read
+   * (no 'data' or 'readable' listener, no pipe(), no pause()) flow, dropping
+   * what it reads, so that it ends and closes once the child and its
+   * descendants have let go of the pipe.
+   */
+  drainUnread(): void {
+    this.streams.forEach((s, i) => {
+      const output = s as Readable | null;
+      if (i !== 0 && output !== null && output.readableFlowing === null && !output.destroyed) output.resume();
+    });
   }
 
   /** destroy destroys every stream now. */

@@ -168,10 +168,16 @@ export class PrivateHandle<
     process.nextTick(() => this.#announce());
   }
 
-  /** Emits 'exit' (or 'error'), after queuing 'close' so that a throwing listener cannot stop it. */
+  /**
+   * Emits 'exit' (or 'error'), after queuing what follows it so that a
+   * throwing listener cannot stop it: 'close', and, a turn of the event loop
+   * later (what an 'exit' listener or the code after `await wait()` starts
+   * to read is kept), the draining of the output nobody reads.
+   */
   #announce(): void {
     this.#announced = true;
     process.nextTick(() => this.#maybeClose());
+    setImmediate(() => this.#stdio.drainUnread());
     if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
     else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PrivateHandle, spawnPrivate } from '../../esm/index.mjs';
+import { within } from '../helpers/assert.js';
 import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { readAll } from '../helpers/stream.js';
@@ -40,6 +41,30 @@ describe.each(modesHere())('the handle’s life ($name)', ({ backend, isolation 
     expect(events.indexOf('stdout closed')).toBeGreaterThanOrEqual(0);
     expect(events.indexOf('stderr closed')).toBeGreaterThanOrEqual(0);
     expect(h.listenerCount('close')).toBe(0);
+  });
+
+  // Each writes less than a pipe holds, so the child exits without anyone reading.
+  it.each([
+    ['1 byte on stdout', 'printf x'],
+    ['10000 bytes on stdout', 'head -c 10000 /dev/zero'],
+    ['2 bytes on stderr', 'echo e >&2'],
+  ])(
+    "emits 'close' after 'exit' when nobody reads the output (%s): it is drained once the child has exited",
+    async (_, script) => {
+      const h = spawnPrivate(...sh(script), { backend, isolation, stdio: ['ignore', 'pipe', 'pipe'] });
+      const events: string[] = [];
+      h.on('exit', (code) => events.push(`exit ${code}`));
+      h.on('close', (code) => events.push(`close ${code}`));
+      await within(once(h, 'close'), "'close' with unread output");
+      expect(events).toEqual(['exit 0', 'close 0']);
+      expect([h.stdout.destroyed, h.stderr.destroyed]).toEqual([true, true]);
+    },
+  );
+
+  it("an output stream first read from an 'exit' listener still gets the whole output", async () => {
+    const h = spawnPrivate(...sh('printf hello'), { backend, isolation, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = new Promise<string>((resolve) => h.once('exit', () => resolve(readAll(h.stdout))));
+    expect(await within(out, 'the output read from an exit listener')).toBe('hello');
   });
 
   it("emits 'exit' and 'close' with the signal of a killed child, without pipes", async () => {
