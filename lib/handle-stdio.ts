@@ -29,7 +29,7 @@ export function makeStreams(fds: Array<number | Readable | Writable | null>): St
 
 /**
  * HandleStdio follows the output streams of one handle (fd 1, 2 and the
- * socket pairs above) to their close.
+ * socket pairs above) to their close, and ends stdin.
  */
 export class HandleStdio {
   /** streams are the streams of every fd, null where it is not a pipe. */
@@ -65,6 +65,11 @@ export class HandleStdio {
       const output = s as Readable | null;
       if (i !== 0 && output !== null && output.readableFlowing === null && !output.destroyed) output.resume();
     });
+  }
+
+  /** endInput destroys the parent's end of stdin: writes fail with ERR_STREAM_DESTROYED after it. */
+  endInput(): void {
+    this.streams[0]?.destroy();
   }
 
   /** destroy destroys every stream now. */

@@ -71,7 +71,11 @@ export class PrivateHandle<
   readonly spawnfile: string;
   /** spawnargs is the child's full argv. */
   readonly spawnargs: readonly string[];
-  /** stdin is a stream to the child's fd 0 when it is 'pipe', else null. */
+  /**
+   * stdin is a stream to the child's fd 0 when it is 'pipe', else null. It
+   * is destroyed once the child has exited and its output has closed (just
+   * before 'close'): a write after that fails with ERR_STREAM_DESTROYED.
+   */
   readonly stdin: Stdin;
   /** stdout is a stream from the child's fd 1 when it is 'pipe', else null. */
   readonly stdout: Stdout;
@@ -182,10 +186,16 @@ export class PrivateHandle<
     else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
   }
 
-  /** Emits 'close' once 'exit' has been emitted and every output stream has closed. */
+  /**
+   * Emits 'close' once 'exit' has been emitted and every output stream has
+   * closed, destroying the parent's end of stdin first, as ChildProcess does
+   * at the exit: else it would hold a descriptor for as long as the handle
+   * lives.
+   */
   #maybeClose(): void {
     if (!this.#announced || !this.#stdio.outputClosed || this.#closeEmitted) return;
     this.#closeEmitted = true;
+    this.#stdio.endInput();
     this.emit('close', this.#status?.exitCode ?? null, this.#status?.signal ?? null);
   }
 

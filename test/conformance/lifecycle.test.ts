@@ -67,6 +67,17 @@ describe.each(modesHere())('the handle’s life ($name)', ({ backend, isolation 
     expect(await within(out, 'the output read from an exit listener')).toBe('hello');
   });
 
+  it("destroys the parent's end of stdin once the child has exited and its output has closed, as ChildProcess does", async () => {
+    const h = spawnPrivate('sleep', ['30'], { backend, isolation });
+    const closed = once(h, 'close');
+    h.kill();
+    await within(closed, "'close' of a killed child whose stdin was never ended");
+    expect(h.stdin.destroyed).toBe(true);
+    const written = await new Promise<Error | null | undefined>((resolve) => h.stdin.write('late', resolve));
+    expect(written).toMatchObject({ code: 'ERR_STREAM_DESTROYED' });
+    // checkNoLeaks: not one descriptor of the three pipes is left.
+  });
+
   it("emits 'exit' and 'close' with the signal of a killed child, without pipes", async () => {
     const h = spawnPrivate('/bin/sleep', ['30'], { backend, isolation, stdio: 'ignore' });
     const exit = once(h, 'exit');
