@@ -351,8 +351,11 @@ export class PrivateHandle<
   async [Symbol.asyncDispose](): Promise<void> {
     const clear = this.#terminate();
     this.close();
-    this.#refd = true; // the await below must keep this process alive
-    await this.wait().catch(() => undefined);
+    // The reap must keep this process alive, whatever unref() and an earlier wait() did.
+    this.#refd = true;
+    const reaped = this.wait();
+    this.#applyRef();
+    await reaped.catch(() => undefined);
     clear();
   }
 

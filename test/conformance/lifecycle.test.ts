@@ -1,15 +1,21 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PrivateHandle, spawnPrivate } from '../../esm/index.mjs';
 import { within } from '../helpers/assert.js';
 import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
+import { processState } from '../helpers/process.js';
 import { readAll } from '../helpers/stream.js';
+import { scaled } from '../helpers/time.mjs';
 
 const loop = path.join(__dirname, '..', 'fixtures', 'loop.cjs');
+const dir = mkdtempSync(path.join(tmpdir(), 'pp-lifecycle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the loop fixture in a fresh process: its stdout lines and exit code. */
 async function runLoop(mode: string, backend: string, isolation: string): Promise<{ lines: string[]; code: number }> {
@@ -114,6 +120,20 @@ describe.each(modesHere())('the handle’s life ($name)', ({ backend, isolation 
       await once(h.stdout, 'data');
     }
     expect((await handle.wait()).signal).toBe('SIGKILL');
+  });
+
+  it('[Symbol.asyncDispose] keeps the process alive until the child is reaped, after unref() and an earlier wait() too', async () => {
+    const fixture = path.join(__dirname, '..', 'fixtures', 'dispose-unref.cjs');
+    const env = { ...process.env, PRIVATE_PROCESS_BACKEND: backend, PRIVATE_PROCESS_ISOLATION: isolation };
+    const ready = path.join(dir, `dispose-unref-${backend}-${isolation}`);
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture, ready], { env, timeout: scaled(20_000) });
+    const [pid, status] = stdout.trim().split('\n');
+    try {
+      expect(status).toBe(`pid ${pid} SIGKILL (signal 9)`);
+    } finally {
+      // Left running when this process ended in the middle of the dispose.
+      if (processState(Number(pid)) !== null) process.kill(Number(pid), 'SIGKILL');
+    }
   });
 
   it('[Symbol.asyncDispose] uses killSignal, and leaves an exited child alone', async () => {
