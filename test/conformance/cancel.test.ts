@@ -1,5 +1,5 @@
 import { getEventListeners, once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { modesHere } from '../helpers/backends.js';
 import { rejection } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { liveChildren } from '../helpers/leaks.js';
+import { blockUntil, blockUntilExited } from '../helpers/process.js';
 import { untilExists, watchTimers, type TimerWatch } from '../helpers/timers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pp-cancel-'));
@@ -213,6 +214,47 @@ describe.each(modesHere())('cancellation ($name)', ({ backend, isolation }) => {
       expect(err.code).toBe('ABORT_ERR');
       expect(err.signal).toBe('SIGKILL');
       expect(timers.pending()).toBe(0);
+    });
+
+    /**
+     * Starts a run of a child that writes 60,000 bytes (less than a pipe holds), then its pid to a
+     * file, then does `then`; and keeps the event loop busy until it has written them all.
+     */
+    function writer(name: string, then: string, options: { signal?: AbortSignal; timeout?: number }) {
+      const wrote = path.join(dir, `${name}-${backend}-${isolation}`);
+      const script = `printf "%059999d\\n" 0; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; ${then}`;
+      const run = runPrivate('/bin/sh', ['-c', script, wrote], { backend, isolation, ...options });
+      expect(blockUntil(() => existsSync(wrote))).toBe(true);
+      const pid = Number(readFileSync(wrote, 'utf8'));
+      rmSync(wrote);
+      return { run, pid };
+    }
+
+    // In both, the event loop is kept busy until the child is dead, so that its output and its exit
+    // wait for the same turn of the loop. Three runs: the broken order is not taken every time.
+    it('an aborted run keeps every byte its child wrote, when its exit and its output are seen in the same turn', async () => {
+      for (let i = 0; i < 3; i++) {
+        const ac = new AbortController();
+        const { run, pid } = writer('aborted', 'exec sleep 30', { signal: ac.signal });
+        ac.abort();
+        expect(blockUntilExited(pid)).toBe(true);
+        const err = await rejection(run);
+        expect(err).toMatchObject({ code: 'ABORT_ERR', signal: 'SIGTERM' });
+        expect(String(err.stdout)).toBe('0'.repeat(59_999));
+      }
+    });
+
+    it('a run whose child exits just as its timeout passes keeps every byte the child wrote', async () => {
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        const { run, pid } = writer('timed-out', 'exit 0', { timeout: SHORT_TIMEOUT });
+        expect(blockUntilExited(pid)).toBe(true);
+        // The timeout fires before the loop looks for I/O: the run is stopped when it sees the exit.
+        expect(blockUntil(() => performance.now() - started > SHORT_TIMEOUT + 5)).toBe(true);
+        const err = await rejection(run);
+        expect(err).toMatchObject({ code: 'ETIMEDOUT', exitCode: 0 });
+        expect(String(err.stdout)).toBe('0'.repeat(59_999));
+      }
     });
 
     it('aborting after the run has settled does nothing, and nothing listens any more', async () => {
