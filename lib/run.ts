@@ -10,7 +10,7 @@
  * it died (up to maxBuffer).
  */
 import { performance } from 'node:perf_hooks';
-import type { Readable, Writable } from 'node:stream';
+import { finished, type Readable, type Writable } from 'node:stream';
 import { armCancellation, type Cancellation } from './cancel';
 import { Capture } from './capture';
 import type { SpawnError } from './errors';
@@ -28,7 +28,11 @@ import {
 import { spawnNormalized } from './spawn';
 import type { ProcessStatus } from './status';
 
-/** Writes the input to stdin (or closes it); returns the clean-up for the end of the run. */
+/**
+ * Writes the input to stdin (or closes it); returns the clean-up for the end
+ * of the run. An input stream that errs or is destroyed before its end fails
+ * the run (ERR_STREAM_PREMATURE_CLOSE for the latter) and closes stdin.
+ */
 function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: Error) => void): () => void {
   if (stdin === null) return () => undefined;
   // A child that exits without reading all of its input is not an error.
@@ -39,10 +43,16 @@ function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: E
     stdin.end(input);
     return () => stdin.destroy();
   }
-  input.on('error', fail);
+  // An input that errs, or closes without its end (destroyed), breaks off: pipe() would never end
+  // stdin, and a child that reads to the end of its input would wait for ever.
+  const unwatch = finished(input, { writable: false }, (err) => {
+    if (err === null || err === undefined) return;
+    fail(err); // killSignal first, so that the child dies of it rather than of the end of its input
+    stdin.destroy();
+  });
   input.pipe(stdin);
   return () => {
-    input.off('error', fail);
+    unwatch();
     input.unpipe(stdin);
     stdin.destroy();
   };
