@@ -48,6 +48,7 @@ let settleHandle: (h: PrivateHandle, result: StatusTuple | number) => void;
 let markReapedElsewhere: (h: PrivateHandle) => void;
 let addSettleHook: (h: PrivateHandle, fn: () => void) => void;
 let takeRaw: (h: PrivateHandle) => { native: NativeHandle; fds: number[] };
+let stopChild: (h: PrivateHandle, signo: number, group: boolean) => boolean;
 
 /**
  * PrivateHandle is a private child: only this object can wait on it or
@@ -144,6 +145,7 @@ export class PrivateHandle<
       else h.#onSettle.push(fn);
     };
     takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
+    stopChild = (h, signo, group) => h.#stop(signo, group);
   }
 
   get #settled(): boolean {
@@ -309,21 +311,37 @@ export class PrivateHandle<
   }
 
   /**
+   * Sends signo on the caller's behalf, from a timer, an abort listener or
+   * disposal, where an exception would crash the host while the child runs
+   * on: it never throws. A group kill that fails (the kernel refuses it)
+   * falls back to the child alone; a kill that fails altogether is left for
+   * the status to tell. Returns false once the child is known to be gone.
+   */
+  #stop(signo: number, group: boolean): boolean {
+    if (group) {
+      try {
+        return this.kill(signo, { group: true });
+      } catch {
+        // Refused: the child alone, below.
+      }
+    }
+    try {
+      return this.kill(signo);
+    } catch {
+      return true;
+    }
+  }
+
+  /**
    * Sends killSignal (the whole group when detached) to a running child and
    * arms SIGKILL for when it is still running `grace` ms later; returns the
-   * timer's clean-up.
+   * timer's clean-up. It never throws (see #stop).
    */
   #terminate(): () => void {
     if (this.#settled) return () => undefined;
-    this.kill(this.#killSignal, { group: this.#detached });
+    this.#stop(this.#killSignal, this.#detached);
     if (this.#killSignal === SIGKILL) return () => undefined;
-    const escalate = (): void => {
-      try {
-        this.kill(SIGKILL, { group: this.#detached });
-      } catch {
-        // Nothing more can be done from a timer; the status will say how it ended.
-      }
-    };
+    const escalate = (): void => void this.#stop(SIGKILL, this.#detached);
     const timer = setTimeout(escalate, this.#killGraceMs ?? DISPOSE_GRACE_MS);
     timer.unref();
     const clear = (): void => clearTimeout(timer);
@@ -333,7 +351,8 @@ export class PrivateHandle<
 
   /**
    * [Symbol.dispose] sends killSignal (default SIGTERM; to the whole group
-   * when detached) to a child still running, then closes the handle. A child
+   * when detached, the child alone if the group cannot be signalled) to a
+   * child still running, then closes the handle; it never throws. A child
    * still running killGraceMs later (5 s when the spawn set none) gets
    * SIGKILL, if this process still runs then.
    */
@@ -417,6 +436,16 @@ export function reapedByChildProcess(h: PrivateHandle): void {
 /** @internal onSettle runs fn once the child is reaped or lost (timers, abort listeners). */
 export function onSettle(h: PrivateHandle, fn: () => void): void {
   addSettleHook(h, fn);
+}
+
+/**
+ * @internal stop sends signo (to the group first when `group`) on the
+ * caller's behalf, from a timer or a listener: it never throws, and falls
+ * back to the child alone when the group kill fails. False once the child
+ * is known to be gone.
+ */
+export function stop(h: PrivateHandle, signo: number, group: boolean): boolean {
+  return stopChild(h, signo, group);
 }
 
 /**
