@@ -54,9 +54,9 @@ let stopChild: (h: PrivateHandle, signo: number, group: boolean) => boolean;
  * PrivateHandle is a private child: only this object can wait on it or
  * signal it. Another waitpid(-1) in the process cannot take its status, and
  * kill() can never reach another process that reused its pid. It is an
- * EventEmitter with ChildProcess's 'exit' and 'close' events; wait() is the
- * primary API. The type parameters are the streams of fds 0, 1 and 2:
- * `Writable`/`Readable` for a 'pipe' slot, null for any other.
+ * EventEmitter with ChildProcess's 'spawn', 'exit' and 'close' events;
+ * wait() is the primary API. The type parameters are the streams of fds 0,
+ * 1 and 2: `Writable`/`Readable` for a 'pipe' slot, null for any other.
  */
 export class PrivateHandle<
   Stdin extends Writable | null = Writable | null,
@@ -133,6 +133,8 @@ export class PrivateHandle<
     this.stdout = stdio[1] as Stdout;
     this.stderr = stdio[2] as Stderr;
     this.#stdio = new HandleStdio(stdio, () => this.#maybeClose());
+    // On a later tick, as ChildProcess emits it; queued before any 'exit' can be.
+    process.nextTick(() => this.emit('spawn'));
   }
 
   static {
@@ -392,22 +394,28 @@ export interface PrivateHandle<
   Stderr extends Readable | null = Readable | null,
 > {
   /**
-   * 'exit' is emitted once the child has been reaped, with its exit code or
-   * the signal that killed it; 'close' after it, once its stdout, stderr
-   * and higher pipes have closed too (with nulls when its status was lost);
-   * 'error' in the place of 'exit' when the status was lost, only if
-   * someone listens. Each comes on a later tick, never from inside a method
-   * the caller is still in (kill(), waitSync(), waitNonblock(), close(),
-   * disposal), and what a listener throws reaches 'uncaughtException'.
+   * The events come in ChildProcess's order. 'spawn' first, once, on a
+   * tick after the handle was made (the child runs: spawnPrivate throws
+   * when it cannot start; adopt()'s handles emit it too). 'exit' once the
+   * child has been reaped, with its exit code or the signal that killed it;
+   * 'error' in its place when the status was lost, only if someone listens.
+   * 'close' after it, once stdout, stderr and the higher pipes have closed
+   * too (with nulls when the status was lost). Each comes on a later tick,
+   * never from inside a method the caller is still in (kill(), waitSync(),
+   * waitNonblock(), close(), disposal), and what a listener throws reaches
+   * 'uncaughtException'.
    */
+  on(event: 'spawn', listener: () => void): this;
   on(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   /** once is `on` for one emission. */
+  once(event: 'spawn', listener: () => void): this;
   once(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: string | symbol, listener: (...args: any[]) => void): this;
   /** addListener is `on`. */
+  addListener(event: 'spawn', listener: () => void): this;
   addListener(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   addListener(event: 'error', listener: (err: Error) => void): this;
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;

@@ -9,7 +9,7 @@ import { PrivateHandle, spawnPrivate } from '../../esm/index.mjs';
 import { within } from '../helpers/assert.js';
 import { modesHere } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
-import { processState } from '../helpers/process.js';
+import { blockUntilExited, processState } from '../helpers/process.js';
 import { readAll } from '../helpers/stream.js';
 import { scaled } from '../helpers/time.mjs';
 
@@ -47,6 +47,19 @@ describe.each(modesHere())('the handle’s life ($name)', ({ backend, isolation 
     expect(events.indexOf('stdout closed')).toBeGreaterThanOrEqual(0);
     expect(events.indexOf('stderr closed')).toBeGreaterThanOrEqual(0);
     expect(h.listenerCount('close')).toBe(0);
+  });
+
+  it("emits 'spawn', 'exit' and 'close' in ChildProcess's order, 'spawn' on a tick after spawnPrivate returned", async () => {
+    const h = spawnPrivate('true', [], { backend, isolation, stdio: 'ignore' });
+    const events: string[] = [];
+    for (const event of ['spawn', 'exit', 'close']) h.on(event, () => events.push(event));
+    const closed = once(h, 'close');
+    // The exit is known at once (where waitNonblock() can take it): 'spawn' still comes first.
+    expect(blockUntilExited(h.pid)).toBe(true);
+    h.waitNonblock();
+    expect(events).toEqual([]);
+    await within(closed, "'close'");
+    expect(events).toEqual(['spawn', 'exit', 'close']);
   });
 
   // Each writes less than a pipe holds, so the child exits without anyone reading.
