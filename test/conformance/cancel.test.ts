@@ -218,44 +218,50 @@ describe.each(modesHere())('cancellation ($name)', ({ backend, isolation }) => {
 
     /**
      * Starts a run of a child that writes 60,000 bytes (less than a pipe holds), then its pid to a
-     * file, then does `then`; and keeps the event loop busy until it has written them all.
+     * file, then waits to be stopped; `started` is called at once; then it keeps the event loop
+     * busy until the child has written them all, and returns the run and the child's pid.
      */
-    function writer(name: string, then: string, options: { signal?: AbortSignal; timeout?: number }) {
+    function writer(name: string, options: { signal?: AbortSignal; timeout?: number }, started = () => {}) {
       const wrote = path.join(dir, `${name}-${backend}-${isolation}`);
-      const script = `printf "%059999d\\n" 0; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; ${then}`;
+      const script = 'printf "%059999d\\n" 0; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exec sleep 30';
       const run = runPrivate('/bin/sh', ['-c', script, wrote], { backend, isolation, ...options });
+      started();
       expect(blockUntil(() => existsSync(wrote))).toBe(true);
       const pid = Number(readFileSync(wrote, 'utf8'));
       rmSync(wrote);
       return { run, pid };
     }
 
-    // In both, the event loop is kept busy until the child is dead, so that its output and its exit
-    // wait for the same turn of the loop. Three runs: the broken order is not taken every time.
-    it('an aborted run keeps every byte its child wrote, when its exit and its output are seen in the same turn', async () => {
-      for (let i = 0; i < 3; i++) {
-        const ac = new AbortController();
-        const { run, pid } = writer('aborted', 'exec sleep 30', { signal: ac.signal });
-        ac.abort();
-        expect(blockUntilExited(pid)).toBe(true);
-        const err = await rejection(run);
-        expect(err).toMatchObject({ code: 'ABORT_ERR', signal: 'SIGTERM' });
-        expect(String(err.stdout)).toBe('0'.repeat(59_999));
-      }
-    });
-
-    it('a run whose child exits just as its timeout passes keeps every byte the child wrote', async () => {
-      for (let i = 0; i < 3; i++) {
-        const started = performance.now();
-        const { run, pid } = writer('timed-out', 'exit 0', { timeout: SHORT_TIMEOUT });
-        expect(blockUntilExited(pid)).toBe(true);
-        // The timeout fires before the loop looks for I/O: the run is stopped when it sees the exit.
-        expect(blockUntil(() => performance.now() - started > SHORT_TIMEOUT + 5)).toBe(true);
-        const err = await rejection(run);
-        expect(err).toMatchObject({ code: 'ETIMEDOUT', exitCode: 0 });
-        expect(String(err.stdout)).toBe('0'.repeat(59_999));
-      }
-    });
+    // The event loop is kept busy from the spawn until the stopped child is dead, so that its output
+    // and its exit wait for the same turn. Three runs: the broken order is not taken every time.
+    it.each(['abort', 'timeout'] as const)(
+      'a run stopped by %s keeps every byte its child wrote, when its exit and its output are seen in the same turn',
+      async (stop) => {
+        for (let i = 0; i < 3; i++) {
+          const ac = new AbortController();
+          let pid = 0;
+          let dead = false;
+          // A timer made with the run's own, with the same delay: it runs right after the kill,
+          // before the loop looks for I/O, and holds the loop until the child is dead.
+          const holdAfterTimeout = (): void => void setTimeout(() => (dead = blockUntilExited(pid)), SHORT_TIMEOUT);
+          const options = stop === 'abort' ? { signal: ac.signal } : { timeout: SHORT_TIMEOUT };
+          const started = writer(`stopped-${stop}`, options, stop === 'timeout' ? holdAfterTimeout : undefined);
+          pid = started.pid;
+          if (stop === 'abort') {
+            ac.abort();
+            dead = blockUntilExited(pid);
+          } else {
+            // Until both timers are due, so that the loop runs them one after the other.
+            const since = performance.now();
+            expect(blockUntil(() => performance.now() - since > SHORT_TIMEOUT + 10)).toBe(true);
+          }
+          const err = await rejection(started.run);
+          expect(dead).toBe(true);
+          expect(err).toMatchObject({ code: stop === 'abort' ? 'ABORT_ERR' : 'ETIMEDOUT', signal: 'SIGTERM' });
+          expect(String(err.stdout)).toBe('0'.repeat(59_999));
+        }
+      },
+    );
 
     it('aborting after the run has settled does nothing, and nothing listens any more', async () => {
       const ac = new AbortController();
