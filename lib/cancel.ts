@@ -7,7 +7,7 @@
  * streams) is over, so that a timeout also bounds the reading of output
  * that a grandchild keeps open.
  */
-import type { PrivateHandle } from './handle';
+import { stop, type PrivateHandle } from './handle';
 import { toSignal } from './signals';
 
 const SIGKILL = toSignal('SIGKILL');
@@ -39,11 +39,13 @@ export interface Cancellation {
 
 /**
  * armCancellation stops the child `h` with killSignal (its whole process
- * group when it is detached, while it is unreaped) when `o.signal` aborts
+ * group when it is detached, while it is unreaped; the child alone when the
+ * group cannot be signalled) when `o.signal` aborts
  * (at once if it already has) or `o.timeout` milliseconds pass, calling
  * `onCancel` first with the reason. When `o.killGraceMs` is set and the
  * child is still running that long after killSignal, it gets SIGKILL. The
  * timers are unref'd: a running child keeps the event loop alive by itself.
+ * Nothing it does from its timers and listener throws.
  */
 export function armCancellation(
   h: PrivateHandle,
@@ -58,12 +60,12 @@ export function armCancellation(
   const kill = (): void => {
     if (killed || !armed) return;
     killed = true;
-    const group = { group: o.detached };
-    if (!h.kill(o.killSignal, group)) return; // Reaped already: there is nothing left to stop.
+    // From a timer or a listener: stop() never throws, and falls back to the child alone.
+    if (!stop(h, o.killSignal, o.detached)) return; // Reaped already: there is nothing left to stop.
     if (o.killGraceMs === null || o.killSignal === SIGKILL) return;
     grace = setTimeout(() => {
       grace = null;
-      h.kill(SIGKILL, group); // false when it died of killSignal meanwhile
+      stop(h, SIGKILL, o.detached); // false when it died of killSignal meanwhile
     }, o.killGraceMs);
     grace.unref();
   };

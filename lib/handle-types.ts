@@ -1,22 +1,10 @@
 /**
- * handle-types - the types a PrivateHandle is used with: kill()'s options,
- * and the handle's streams as the `stdio` option makes them.
+ * handle-types - the handle types that the `stdio` option makes: which of
+ * fds 0, 1 and 2 are streams and which are null.
  */
 import type { Readable, Writable } from 'node:stream';
-import { invalidArgType } from './errors';
 import type { PrivateHandle } from './handle';
 import type { StdioOption } from './options';
-
-/** KillOptions are the options of PrivateHandle.kill(). */
-export interface KillOptions {
-  /**
-   * group signals the child's whole process group instead of the child
-   * alone. It needs a child started with `detached: true` (the group is the
-   * child's own, its id the child's pid), and reaches the group only while
-   * the child is unreaped, so never a recycled group id.
-   */
-  group?: boolean;
-}
 
 /**
  * PrivateHandleWithoutNullStreams is a handle whose fds 0, 1 and 2 are all
@@ -44,13 +32,3 @@ export type PrivateHandleFor<S extends StdioOption | undefined> = PrivateHandle<
   SlotStream<SlotOf<S, 1>, Readable>,
   SlotStream<SlotOf<S, 2>, Readable>
 >;
-
-/** @internal checkKillOptions checks kill()'s options and returns `group`. */
-export function checkKillOptions(options: unknown): boolean {
-  if (options === undefined || options === null) return false;
-  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
-  const group = (options as KillOptions).group;
-  if (group === undefined) return false;
-  if (typeof group !== 'boolean') throw invalidArgType('options.group', 'boolean', group);
-  return group;
-}

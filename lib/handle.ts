@@ -7,11 +7,11 @@
  * member of the object lets its user forge a status.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { illegalConstructor, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
-import { checkKillOptions, type KillOptions } from './handle-types';
+import { HandleStdio, makeStreams } from './handle-stdio';
+import { checkKillOptions, type KillOptions } from './kill-options';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
 import { toSignal } from './signals';
@@ -43,32 +43,20 @@ interface HandleInit {
   isolation: Isolation;
 }
 
-type Stdio = Array<Readable | Writable | null>;
-
-function makeStreams(fds: Array<number | Readable | Writable | null>): Stdio {
-  return fds.map((fd, i) => {
-    // The portable backend hands over child_process's own streams.
-    if (typeof fd !== 'number') return fd;
-    if (fd < 0) return null;
-    // fd 0 is the child's input: we write. 1 and 2 are its output: we read.
-    // Higher slots are socket pairs, both ways.
-    return new net.Socket({ fd, readable: i !== 0, writable: i !== 1 && i !== 2 });
-  });
-}
-
 let constructing = false;
 let settleHandle: (h: PrivateHandle, result: StatusTuple | number) => void;
 let markReapedElsewhere: (h: PrivateHandle) => void;
 let addSettleHook: (h: PrivateHandle, fn: () => void) => void;
 let takeRaw: (h: PrivateHandle) => { native: NativeHandle; fds: number[] };
+let stopChild: (h: PrivateHandle, signo: number, group: boolean) => boolean;
 
 /**
  * PrivateHandle is a private child: only this object can wait on it or
  * signal it. Another waitpid(-1) in the process cannot take its status, and
  * kill() can never reach another process that reused its pid. It is an
- * EventEmitter with ChildProcess's 'exit' and 'close' events; wait() is the
- * primary API. The type parameters are the streams of fds 0, 1 and 2:
- * `Writable`/`Readable` for a 'pipe' slot, null for any other.
+ * EventEmitter with ChildProcess's 'spawn', 'exit' and 'close' events;
+ * wait() is the primary API. The type parameters are the streams of fds 0,
+ * 1 and 2: `Writable`/`Readable` for a 'pipe' slot, null for any other.
  */
 export class PrivateHandle<
   Stdin extends Writable | null = Writable | null,
@@ -84,7 +72,11 @@ export class PrivateHandle<
   readonly spawnfile: string;
   /** spawnargs is the child's full argv. */
   readonly spawnargs: readonly string[];
-  /** stdin is a stream to the child's fd 0 when it is 'pipe', else null. */
+  /**
+   * stdin is a stream to the child's fd 0 when it is 'pipe', else null. It
+   * is destroyed once the child has exited and its output has closed (just
+   * before 'close'): a write after that fails with ERR_STREAM_DESTROYED.
+   */
   readonly stdin: Stdin;
   /** stdout is a stream from the child's fd 1 when it is 'pipe', else null. */
   readonly stdout: Stdout;
@@ -116,8 +108,9 @@ export class PrivateHandle<
   // otherwise, or close() did and no wait() is pending.
   #refd = true;
   #closed = false;
-  // Output streams still open: 'close' is emitted once the child is reaped and they are 0.
-  #openOutputs = 0;
+  #stdio: HandleStdio;
+  // 'exit' (or 'error') has been emitted: 'close' may follow, once the output has closed.
+  #announced = false;
   #closeEmitted = false;
 
   /** @internal Handles are made by spawnPrivate, runPrivate and adopt only. */
@@ -139,14 +132,9 @@ export class PrivateHandle<
     this.stdin = stdio[0] as Stdin;
     this.stdout = stdio[1] as Stdout;
     this.stderr = stdio[2] as Stderr;
-    stdio.forEach((s, i) => {
-      if (s === null || i === 0) return;
-      this.#openOutputs++;
-      s.once('close', () => {
-        this.#openOutputs--;
-        this.#maybeClose();
-      });
-    });
+    this.#stdio = new HandleStdio(stdio, () => this.#maybeClose());
+    // On a later tick, as ChildProcess emits it; queued before any 'exit' can be.
+    process.nextTick(() => this.emit('spawn'));
   }
 
   static {
@@ -159,13 +147,19 @@ export class PrivateHandle<
       else h.#onSettle.push(fn);
     };
     takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
+    stopChild = (h, signo, group) => h.#stop(signo, group);
   }
 
   get #settled(): boolean {
     return this.#status !== null || this.#lost !== null;
   }
 
-  /** Records the result of a reap once, tells every waiter, then emits 'exit' (or 'error'). */
+  /**
+   * Records the result of a reap once and tells every waiter. The events
+   * come on a later tick: the call that learnt of the exit (kill(),
+   * waitSync(), waitNonblock()) emits nothing itself, and what a listener
+   * throws reaches 'uncaughtException'.
+   */
   #settle(result: StatusTuple | number): void {
     if (this.#settled) return;
     if (typeof result === 'number') {
@@ -179,14 +173,33 @@ export class PrivateHandle<
       if (this.#status) w.resolve(this.#status);
       else w.reject(this.#lost as Error);
     }
-    if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
-    else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
-    this.#maybeClose();
+    process.nextTick(() => this.#announce());
   }
 
+  /**
+   * Emits 'exit' (or 'error'), after queuing what follows it so that a
+   * throwing listener cannot stop it: 'close', and, a turn of the event loop
+   * later (what an 'exit' listener or the code after `await wait()` starts
+   * to read is kept), the draining of the output nobody reads.
+   */
+  #announce(): void {
+    this.#announced = true;
+    process.nextTick(() => this.#maybeClose());
+    setImmediate(() => this.#stdio.drainUnread());
+    if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
+    else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
+  }
+
+  /**
+   * Emits 'close' once 'exit' has been emitted and every output stream has
+   * closed, destroying the parent's end of stdin first, as ChildProcess does
+   * at the exit: else it would hold a descriptor for as long as the handle
+   * lives.
+   */
   #maybeClose(): void {
-    if (!this.#settled || this.#openOutputs > 0 || this.#closeEmitted) return;
+    if (!this.#announced || !this.#stdio.outputClosed || this.#closeEmitted) return;
     this.#closeEmitted = true;
+    this.#stdio.endInput();
     this.emit('close', this.#status?.exitCode ?? null, this.#status?.signal ?? null);
   }
 
@@ -264,13 +277,11 @@ export class PrivateHandle<
     const r = native.signal(this.#native, signo, group);
     if (r === 0) return true;
     if (r !== -constants.errno.ESRCH) throw systemError('kill', r);
-    // Gone: take the status the addon may already hold, so that false comes with a known status.
+    // Gone: take the status the addon may already hold, so that false comes with a known status
+    // (a lost one included: wait() says so). 'exit' still comes on a later tick.
     if (!this.#reapedElsewhere) {
-      try {
-        this.#outcome(native.tryReap(this.#native));
-      } catch {
-        // Lost: wait() says so.
-      }
+      const known = native.tryReap(this.#native);
+      if (known !== null) this.#settle(known);
     }
     return false;
   }
@@ -296,27 +307,43 @@ export class PrivateHandle<
    * so it never stays a zombie.
    */
   close(): void {
-    for (const s of this.stdio) s?.destroy();
+    this.#stdio.destroy();
     this.#closed = true;
     this.#applyRef();
   }
 
   /**
+   * Sends signo on the caller's behalf, from a timer, an abort listener or
+   * disposal, where an exception would crash the host while the child runs
+   * on: it never throws. A group kill that fails (the kernel refuses it)
+   * falls back to the child alone; a kill that fails altogether is left for
+   * the status to tell. Returns false once the child is known to be gone.
+   */
+  #stop(signo: number, group: boolean): boolean {
+    if (group) {
+      try {
+        return this.kill(signo, { group: true });
+      } catch {
+        // Refused: the child alone, below.
+      }
+    }
+    try {
+      return this.kill(signo);
+    } catch {
+      return true;
+    }
+  }
+
+  /**
    * Sends killSignal (the whole group when detached) to a running child and
    * arms SIGKILL for when it is still running `grace` ms later; returns the
-   * timer's clean-up.
+   * timer's clean-up. It never throws (see #stop).
    */
   #terminate(): () => void {
     if (this.#settled) return () => undefined;
-    this.kill(this.#killSignal, { group: this.#detached });
+    this.#stop(this.#killSignal, this.#detached);
     if (this.#killSignal === SIGKILL) return () => undefined;
-    const escalate = (): void => {
-      try {
-        this.kill(SIGKILL, { group: this.#detached });
-      } catch {
-        // Nothing more can be done from a timer; the status will say how it ended.
-      }
-    };
+    const escalate = (): void => void this.#stop(SIGKILL, this.#detached);
     const timer = setTimeout(escalate, this.#killGraceMs ?? DISPOSE_GRACE_MS);
     timer.unref();
     const clear = (): void => clearTimeout(timer);
@@ -326,7 +353,8 @@ export class PrivateHandle<
 
   /**
    * [Symbol.dispose] sends killSignal (default SIGTERM; to the whole group
-   * when detached) to a child still running, then closes the handle. A child
+   * when detached, the child alone if the group cannot be signalled) to a
+   * child still running, then closes the handle; it never throws. A child
    * still running killGraceMs later (5 s when the spawn set none) gets
    * SIGKILL, if this process still runs then.
    */
@@ -344,8 +372,11 @@ export class PrivateHandle<
   async [Symbol.asyncDispose](): Promise<void> {
     const clear = this.#terminate();
     this.close();
-    this.#refd = true; // the await below must keep this process alive
-    await this.wait().catch(() => undefined);
+    // The reap must keep this process alive, whatever unref() and an earlier wait() did.
+    this.#refd = true;
+    const reaped = this.wait();
+    this.#applyRef();
+    await reaped.catch(() => undefined);
     clear();
   }
 
@@ -363,19 +394,28 @@ export interface PrivateHandle<
   Stderr extends Readable | null = Readable | null,
 > {
   /**
-   * 'exit' is emitted once the child has been reaped, with its exit code or
-   * the signal that killed it; 'close' once it has been reaped and its
-   * stdout, stderr and higher pipes have closed (with nulls when its status
-   * was lost); 'error' when the status was lost, only if someone listens.
+   * The events come in ChildProcess's order. 'spawn' first, once, on a
+   * tick after the handle was made (the child runs: spawnPrivate throws
+   * when it cannot start; adopt()'s handles emit it too). 'exit' once the
+   * child has been reaped, with its exit code or the signal that killed it;
+   * 'error' in its place when the status was lost, only if someone listens.
+   * 'close' after it, once stdout, stderr and the higher pipes have closed
+   * too (with nulls when the status was lost). Each comes on a later tick,
+   * never from inside a method the caller is still in (kill(), waitSync(),
+   * waitNonblock(), close(), disposal), and what a listener throws reaches
+   * 'uncaughtException'.
    */
+  on(event: 'spawn', listener: () => void): this;
   on(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   /** once is `on` for one emission. */
+  once(event: 'spawn', listener: () => void): this;
   once(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: string | symbol, listener: (...args: any[]) => void): this;
   /** addListener is `on`. */
+  addListener(event: 'spawn', listener: () => void): this;
   addListener(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   addListener(event: 'error', listener: (err: Error) => void): this;
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -404,6 +444,16 @@ export function reapedByChildProcess(h: PrivateHandle): void {
 /** @internal onSettle runs fn once the child is reaped or lost (timers, abort listeners). */
 export function onSettle(h: PrivateHandle, fn: () => void): void {
   addSettleHook(h, fn);
+}
+
+/**
+ * @internal stop sends signo (to the group first when `group`) on the
+ * caller's behalf, from a timer or a listener: it never throws, and falls
+ * back to the child alone when the group kill fails. False once the child
+ * is known to be gone.
+ */
+export function stop(h: PrivateHandle, signo: number, group: boolean): boolean {
+  return stopChild(h, signo, group);
 }
 
 /**

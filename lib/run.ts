@@ -6,10 +6,11 @@
  * have closed, so output written just before the exit, or by a descendant
  * that kept the pipe, is never lost. Abort, timeout and maxBuffer stop the
  * child (its whole process group when it is detached), and the run still
- * ends only once it has been reaped.
+ * ends only once it has been reaped, with every byte the child wrote before
+ * it died (up to maxBuffer).
  */
 import { performance } from 'node:perf_hooks';
-import type { Readable, Writable } from 'node:stream';
+import { finished, type Readable, type Writable } from 'node:stream';
 import { armCancellation, type Cancellation } from './cancel';
 import { Capture } from './capture';
 import type { SpawnError } from './errors';
@@ -27,7 +28,11 @@ import {
 import { spawnNormalized } from './spawn';
 import type { ProcessStatus } from './status';
 
-/** Writes the input to stdin (or closes it); returns the clean-up for the end of the run. */
+/**
+ * Writes the input to stdin (or closes it); returns the clean-up for the end
+ * of the run. An input stream that errs or is destroyed before its end fails
+ * the run (ERR_STREAM_PREMATURE_CLOSE for the latter) and closes stdin.
+ */
 function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: Error) => void): () => void {
   if (stdin === null) return () => undefined;
   // A child that exits without reading all of its input is not an error.
@@ -38,10 +43,16 @@ function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: E
     stdin.end(input);
     return () => stdin.destroy();
   }
-  input.on('error', fail);
+  // An input that errs, or closes without its end (destroyed), breaks off: pipe() would never end
+  // stdin, and a child that reads to the end of its input would wait for ever.
+  const unwatch = finished(input, { writable: false }, (err) => {
+    if (err === null || err === undefined) return;
+    fail(err); // killSignal first, so that the child dies of it rather than of the end of its input
+    stdin.destroy();
+  });
   input.pipe(stdin);
   return () => {
-    input.off('error', fail);
+    unwatch();
     input.unpipe(stdin);
     stdin.destroy();
   };
@@ -66,14 +77,29 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: nu
     let status: ProcessStatus | null = null;
     let reaped = false;
     let stopped = false;
+    let dropping = false;
     let over = false;
+    /**
+     * Drops the pipes of a stopped child that has been reaped, so that a
+     * descendant holding them cannot keep the run open: a turn of the event
+     * loop later, which reads what they already hold. The child's exit and
+     * the output it wrote before it may be seen in the same turn, the exit
+     * first; only a descendant's later output is cut off.
+     */
+    const drop = (): void => {
+      if (dropping) return;
+      dropping = true;
+      setImmediate(() => {
+        for (const c of captures) c.destroy();
+      });
+    };
     /** Stops the run: the child is killed, and its pipes dropped once it is reaped. */
     const fail = (why: Failure): void => {
       if (over) return;
       failure ??= why;
       stopped = true;
       cancellation.kill();
-      if (reaped) for (const c of captures) c.destroy();
+      if (reaped) drop();
     };
     const cancellation: Cancellation = armCancellation(h, o, (reason) =>
       fail(reason === 'abort' ? { kind: 'abort', reason: o.signal?.reason } : { kind: 'timeout', timeout: o.timeout }),
@@ -109,7 +135,7 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: nu
     const unfeed = feed(h.stdin as Writable | null, run.input, io);
     const reap = (): void => {
       reaped = true;
-      if (stopped) for (const c of captures) c.destroy();
+      if (stopped) drop();
       finish();
     };
     h.wait().then(

@@ -1,5 +1,5 @@
 import { getEventListeners, once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { modesHere } from '../helpers/backends.js';
 import { rejection } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { liveChildren } from '../helpers/leaks.js';
+import { blockUntil, blockUntilExited } from '../helpers/process.js';
 import { untilExists, watchTimers, type TimerWatch } from '../helpers/timers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pp-cancel-'));
@@ -214,6 +215,53 @@ describe.each(modesHere())('cancellation ($name)', ({ backend, isolation }) => {
       expect(err.signal).toBe('SIGKILL');
       expect(timers.pending()).toBe(0);
     });
+
+    /**
+     * Starts a run of a child that writes 60,000 bytes (less than a pipe holds), then its pid to a
+     * file, then waits to be stopped; `started` is called at once; then it keeps the event loop
+     * busy until the child has written them all, and returns the run and the child's pid.
+     */
+    function writer(name: string, options: { signal?: AbortSignal; timeout?: number }, started = () => {}) {
+      const wrote = path.join(dir, `${name}-${backend}-${isolation}`);
+      const script = 'printf "%059999d\\n" 0; echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exec sleep 30';
+      const run = runPrivate('/bin/sh', ['-c', script, wrote], { backend, isolation, ...options });
+      started();
+      expect(blockUntil(() => existsSync(wrote))).toBe(true);
+      const pid = Number(readFileSync(wrote, 'utf8'));
+      rmSync(wrote);
+      return { run, pid };
+    }
+
+    // The event loop is kept busy from the spawn until the stopped child is dead, so that its output
+    // and its exit wait for the same turn. Three runs: the broken order is not taken every time.
+    it.each(['abort', 'timeout'] as const)(
+      'a run stopped by %s keeps every byte its child wrote, when its exit and its output are seen in the same turn',
+      async (stop) => {
+        for (let i = 0; i < 3; i++) {
+          const ac = new AbortController();
+          let pid = 0;
+          let dead = false;
+          // A timer made with the run's own, with the same delay: it runs right after the kill,
+          // before the loop looks for I/O, and holds the loop until the child is dead.
+          const holdAfterTimeout = (): void => void setTimeout(() => (dead = blockUntilExited(pid)), SHORT_TIMEOUT);
+          const options = stop === 'abort' ? { signal: ac.signal } : { timeout: SHORT_TIMEOUT };
+          const started = writer(`stopped-${stop}`, options, stop === 'timeout' ? holdAfterTimeout : undefined);
+          pid = started.pid;
+          if (stop === 'abort') {
+            ac.abort();
+            dead = blockUntilExited(pid);
+          } else {
+            // Until both timers are due, so that the loop runs them one after the other.
+            const since = performance.now();
+            expect(blockUntil(() => performance.now() - since > SHORT_TIMEOUT + 10)).toBe(true);
+          }
+          const err = await rejection(started.run);
+          expect(dead).toBe(true);
+          expect(err).toMatchObject({ code: stop === 'abort' ? 'ABORT_ERR' : 'ETIMEDOUT', signal: 'SIGTERM' });
+          expect(String(err.stdout)).toBe('0'.repeat(59_999));
+        }
+      },
+    );
 
     it('aborting after the run has settled does nothing, and nothing listens any more', async () => {
       const ac = new AbortController();

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runPrivate, runPrivateSync, spawnPrivate } from '../../esm/index.mjs';
@@ -7,6 +8,8 @@ import { rejection } from '../helpers/assert.js';
 import { modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { parseProcStat } from '../helpers/leaks.js';
+import { runUnderSeccomp } from '../helpers/seccomp.js';
+import { scaled } from '../helpers/time.mjs';
 
 /** A shell that starts a grandchild in its own process group, prints the grandchild's pid, and waits. */
 const family = sh('sleep 30 & echo $!; wait');
@@ -131,5 +134,25 @@ describe.each(modesHere())('process groups of detached children ($name)', ({ bac
       grandchild = await firstPid(h.stdout);
     }
     await untilDead(grandchild);
+  });
+
+  it('stopping a detached child on the caller’s behalf never throws when the group kill is refused: the child alone is stopped', async () => {
+    const fixture = path.join(__dirname, '..', 'fixtures', 'group-refused.cjs');
+    const refused = ['kill:GROUP=EPERM', 'pidfd_send_signal:GROUP=EPERM'];
+    const env = { ...process.env, PRIVATE_PROCESS_BACKEND: backend, PRIVATE_PROCESS_ISOLATION: isolation };
+    const r = await runUnderSeccomp(refused, fixture, [], { env, timeout: scaled(20_000) });
+    const [pids = '', results = 'null'] = r.stdout.trim().split('\n');
+    // Left running when the fixture died of an uncaught exception: killed by the pids it printed.
+    for (const pid of pids.split(' ').map(Number)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(results)).toEqual({
+      timeout: 'SIGTERM',
+      escalation: 'SIGKILL',
+      abort: 'SIGTERM',
+      dispose: 'SIGTERM',
+      asyncDispose: 'SIGKILL',
+      maxBuffer: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER SIGTERM',
+    });
   });
 });

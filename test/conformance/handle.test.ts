@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import * as esm from '../../esm/index.mjs';
-import { modesHere } from '../helpers/backends.js';
+import { within } from '../helpers/assert.js';
+import { modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
+import { blockUntilExited } from '../helpers/process.js';
 import { readAll } from '../helpers/stream.js';
 import { scaled } from '../helpers/time.mjs';
 
@@ -38,6 +41,48 @@ describe.each(modesHere())('PrivateHandle ($name)', ({ backend, isolation }) => 
     expect(h.kill(0)).toBe(false);
     expect(() => h.kill('SIGNOPE' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
+
+  /**
+   * Lets a child exit while the event loop is kept busy, so that `call` is the first to learn of
+   * it, and checks that the call emits nothing itself: 'exit' then 'close' come on later ticks.
+   */
+  async function exitSeenBy(call: 'kill' | 'waitNonblock' | 'waitSync'): Promise<void> {
+    const h = spawnPrivate('true', [], { backend, isolation, stdio: 'ignore' });
+    const seen: string[] = [];
+    h.on('exit', (code) => seen.push(`exit ${code}`));
+    h.on('close', (code) => seen.push(`close ${code}`));
+    const closed = once(h, 'close');
+    expect(blockUntilExited(h.pid)).toBe(true);
+    h[call]();
+    expect(seen).toEqual([]);
+    await within(closed, `'close' after ${call}()`);
+    expect(seen).toEqual(['exit 0', 'close 0']);
+    // The usual shutdown idiom: a listener attached after the call still gets 'exit'.
+    const late = spawnPrivate('true', [], { backend, isolation, stdio: 'ignore' });
+    expect(blockUntilExited(late.pid)).toBe(true);
+    late[call]();
+    expect(await within(once(late, 'exit'), `'exit' after ${call}()`)).toEqual([0, null]);
+  }
+
+  it.each(['kill', 'waitNonblock'] as const)(
+    "%s() on a child that has exited unseen emits nothing from inside the call: 'exit' then 'close' come later",
+    exitSeenBy,
+  );
+
+  const blocking = unlessPortable(backend, 'waitSync() cannot block for the exit');
+  it.skipIf(blocking !== '')(`waitSync() emits nothing from inside the call either${blocking}`, () =>
+    exitSeenBy('waitSync'),
+  );
+
+  it.each(['loop', 'kill', 'waitNonblock'])(
+    "an exception thrown by an 'exit' or 'close' listener reaches 'uncaughtException' (exit seen by %s)",
+    async (how) => {
+      const fixture = path.join(__dirname, '..', 'fixtures', 'throwing-listener.cjs');
+      const env = { ...process.env, PRIVATE_PROCESS_BACKEND: backend, PRIVATE_PROCESS_ISOLATION: isolation };
+      const { stdout } = await promisify(execFile)(process.execPath, [fixture, how], { env, timeout: scaled(20_000) });
+      expect(JSON.parse(stdout)).toMatchObject({ threw: null, uncaught: ['FROM_EXIT', 'FROM_CLOSE'] });
+    },
+  );
 
   it('does not keep the event loop alive once unref’d', async () => {
     const fixture = path.join(__dirname, '..', 'fixtures', 'unref.cjs');

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isRunError, isSpawnError, ProcessStatus, runPrivate, runPrivateSync } from '../../esm/index.mjs';
 import { modesHere, unlessPortable } from '../helpers/backends.js';
-import { rejection } from '../helpers/assert.js';
+import { rejection, within } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
 import { liveChildren } from '../helpers/leaks.js';
 
@@ -342,6 +342,32 @@ describe.each(modesHere())('runPrivate only ($name)', ({ backend, isolation }) =
     expect((err.status as ProcessStatus).signal).toBe('SIGTERM');
     expect(input.listenerCount('error')).toBe(0);
   });
+});
+
+describe.each(modesHere())('runPrivate with an input stream that breaks off ($name)', ({ backend, isolation }) => {
+  checkNoLeaks();
+
+  it.each(['before', 'during'])(
+    'an input destroyed without ending (%s the run) stops the run: ERR_PRIVATE_PROCESS_IO, caused by ERR_STREAM_PREMATURE_CLOSE',
+    async (when) => {
+      const input = new PassThrough();
+      input.write('partial\n');
+      if (when === 'before') input.destroy();
+      // Only ends a run that would otherwise wait for ever (cat waits for the end of its input).
+      const ac = new AbortController();
+      const run = runPrivate('cat', [], { backend, isolation, input, signal: ac.signal });
+      if (when === 'during') setImmediate(() => input.destroy());
+      try {
+        const err = await within(rejection(run), 'the run to settle');
+        expect(err.code).toBe('ERR_PRIVATE_PROCESS_IO');
+        expect(err.cause).toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+        expect(input.listenerCount('error')).toBe(0);
+      } finally {
+        ac.abort();
+        await run.catch(() => undefined);
+      }
+    },
+  );
 });
 
 describe('runPrivate argument validation, before anything is spawned', () => {

@@ -26,3 +26,29 @@ export async function untilGone(pid: number, deadlineMs = 20_000): Promise<boole
   }
   return false;
 }
+
+/**
+ * blockUntil keeps this thread, and so its event loop, busy until `done()` is true: what happens
+ * meanwhile waits, unseen, for the next turn of the loop. It returns false after a generous
+ * deadline, stretched by `scaled()` (a safety net against hanging, not a timing assertion).
+ */
+export function blockUntil(done: () => boolean, deadlineMs = 20_000): boolean {
+  const stop = Date.now() + scaled(deadlineMs);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  while (!done()) {
+    if (Date.now() > stop) return false;
+    Atomics.wait(nap, 0, 0, 5);
+  }
+  return true;
+}
+
+/**
+ * blockUntilExited blocks (see blockUntil) until pid has exited: it is a zombie, or gone once its
+ * parent reaped it. The exit has happened, and the event loop has not seen it yet.
+ */
+export function blockUntilExited(pid: number): boolean {
+  return blockUntil(() => {
+    const state = processState(pid);
+    return state === null || state === 'Z';
+  });
+}

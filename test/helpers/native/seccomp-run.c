@@ -9,7 +9,8 @@
  * of it, and ignoring SIGSYS does not help, because the kernel resets an ignored or blocked SIGSYS
  * to SIG_DFL before forcing it. NAME is one of clone3, clone, pidfd_open, pidfd_send_signal,
  * waitid, waitid:P_PIDFD (waitid on a pidfd only, as before Linux 5.4), close_range, setgroups,
- * setresgid, setresuid, clone3:VER0 (clone3 given the 64-byte
+ * setresgid, setresuid, kill:GROUP (kill given a negative pid: a process group),
+ * pidfd_send_signal:GROUP (given PIDFD_SIGNAL_PROCESS_GROUP), clone3:VER0 (clone3 given the 64-byte
  * clone_args the package passes; glibc passes more), or ioctl:PIDFD_GET_INFO (an ioctl whose
  * request has type 0xFF and number 11, any size or direction). ERRNO is a name (ENOSYS, EPERM,
  * ENOTTY, EINVAL, ...) or a number.
@@ -67,7 +68,24 @@
 #define RUN_P_PGID 2u
 /* clone(2) with CLONE_PIDFD in its flags, as before 5.2. */
 #define RUN_CLONE_PIDFD (-5L)
-#define RUN_CLONE_PIDFD_FLAG 0x1000u
+/* A signal to a process group: kill(2) given a negative pid, pidfd_send_signal(2) given
+ * PIDFD_SIGNAL_PROCESS_GROUP; what a kernel may refuse while it lets a single process be signalled.
+ */
+#define RUN_KILL_GROUP (-6L)
+#define RUN_PIDFD_SIGNAL_GROUP (-7L)
+
+/* Rules that match a system call only when one of these bits is set in the low 32 bits of one of
+ * its arguments. */
+static const struct {
+  long rule;
+  long nr;
+  unsigned arg;
+  __u32 bits;
+} run_bit_rules[] = {
+    {RUN_CLONE_PIDFD, SYS_clone, 0, 0x1000u /* CLONE_PIDFD */},
+    {RUN_KILL_GROUP, SYS_kill, 0, 0x80000000u /* the sign of the pid */},
+    {RUN_PIDFD_SIGNAL_GROUP, SYS_pidfd_send_signal, 3, 1u << 2 /* PIDFD_SIGNAL_PROCESS_GROUP */},
+};
 
 #define RUN_MAX_RULES 32
 #define RUN_MAX_INSNS (4 + RUN_MAX_RULES * 7)
@@ -98,6 +116,8 @@ static const struct {
     {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
     {"waitid:P_PGID0", RUN_WAITID_P_PGID0},
     {"clone:PIDFD", RUN_CLONE_PIDFD},
+    {"kill:GROUP", RUN_KILL_GROUP},
+    {"pidfd_send_signal:GROUP", RUN_PIDFD_SIGNAL_GROUP},
 };
 
 /* Maps the errno names accepted by --fail to their values. */
@@ -161,6 +181,16 @@ static run_rule run_parse_fail(char *spec) {
   return rule;
 }
 
+/* The index of rule in run_bit_rules, or -1 when it is not one of them. */
+static int run_bit_rule(long rule) {
+  for (size_t i = 0; i < sizeof run_bit_rules / sizeof run_bit_rules[0]; i++) {
+    if (run_bit_rules[i].rule == rule) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
 /* Builds one BPF statement or conditional jump as a value. */
 #define RUN_STMT(code, k) ((struct sock_filter)BPF_STMT(code, k))
 #define RUN_JUMP(code, k, jt, jf) ((struct sock_filter)BPF_JUMP(code, k, jt, jf))
@@ -190,11 +220,12 @@ static size_t run_build_filter(const run_rule *rules, size_t count, struct sock_
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_P_PGID, 0, 3);
       program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(1));
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
-    } else if (rules[i].nr == RUN_CLONE_PIDFD) {
-      /* clone, then the CLONE_PIDFD bit of its flags. */
-      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
-      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(0));
-      program[n++] = RUN_JUMP(BPF_JMP | BPF_JSET | BPF_K, RUN_CLONE_PIDFD_FLAG, 0, 1);
+    } else if (run_bit_rule(rules[i].nr) >= 0) {
+      /* The system call, then the bits of its argument; skip to the next block otherwise. */
+      size_t b = (size_t)run_bit_rule(rules[i].nr);
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (__u32)run_bit_rules[b].nr, 0, 3);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(run_bit_rules[b].arg));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JSET | BPF_K, run_bit_rules[b].bits, 0, 1);
     } else if (rules[i].nr == RUN_CLONE3_VER0) {
       /* Match clone3 given the 64-byte first version of struct clone_args, as the package
        * passes it; the C library's threads pass a larger one and are left alone. */
