@@ -11,6 +11,11 @@
  * its status (and then it never learns of the exit), and a kill after such
  * a theft goes to the pid.
  *
+ * It finds the file itself, in this process, and starts one child per
+ * spawn (see searchFile); on Windows that search is Windows' (Path,
+ * PATHEXT), libuv's error numbers are its own there (portableErrno turns
+ * them into the package's -errno), and there are no process groups.
+ *
  * It implements the addon's interface (Native), so lib/ does not branch on
  * it: the loader (native.ts) routes the 'portable' key and its handles here.
  */
