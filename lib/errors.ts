@@ -86,8 +86,12 @@ const extraMessages: Record<string, string> = {
   ETIME: 'timer expired',
 };
 
+// libuv's messages by name: its numbers are not -errno on Windows (-4058 is ENOENT there).
+const messagesByName = new Map([...systemErrors.values()]);
+
 function errnoMessage(errno: number): string {
-  return systemErrors.get(errno)?.[1] ?? extraMessages[errnoName(errno)] ?? `unknown error ${errno}`;
+  const name = errnoName(errno);
+  return systemErrors.get(errno)?.[1] ?? messagesByName.get(name) ?? extraMessages[name] ?? `unknown error ${errno}`;
 }
 
 /** SpawnError is thrown by spawnPrivate when the child could not be started. */

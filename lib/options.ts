@@ -203,12 +203,15 @@ function localBins(dir: string): string[] {
 /**
  * Like execvp: a name without a slash is looked up in the child's PATH,
  * after the local bins when preferLocal (from cwd, or ours) asks for them.
- * PATH is split at path.delimiter (';' on Windows, where libuv then tries
- * the executable extensions).
+ * PATH is split at path.delimiter (';' on Windows, where the portable
+ * backend then tries PATHEXT's extensions).
  */
 function pathCandidates(file: string, env: Record<string, unknown>, local: string | null): string[] {
   if (file.includes('/') || file.includes(path.sep)) return [file];
-  const searchPath = typeof env.PATH === 'string' ? env.PATH : '/bin:/usr/bin';
+  // Without a PATH key, the one spelled otherwise (Windows' own spelling is Path).
+  const key = 'PATH' in env ? 'PATH' : Object.keys(env).find((k) => k.toUpperCase() === 'PATH');
+  const value = key === undefined ? undefined : env[key];
+  const searchPath = typeof value === 'string' ? value : '/bin:/usr/bin';
   const dirs = [...(local === null ? [] : localBins(local)), ...searchPath.split(path.delimiter)];
   return dirs.map((dir) => (dir === '' ? `.${path.sep}${file}` : `${dir.replace(/[\\/]+$/, '')}${path.sep}${file}`));
 }

@@ -11,13 +11,20 @@
  * its status (and then it never learns of the exit), and a kill after such
  * a theft goes to the pid.
  *
+ * It finds the file itself, in this process, and starts one child per
+ * spawn (see searchFile); on Windows that search is Windows' (Path,
+ * PATHEXT), libuv's error numbers are its own there (portableErrno turns
+ * them into the package's -errno), and there are no process groups.
+ *
  * It implements the addon's interface (Native), so lib/ does not branch on
  * it: the loader (native.ts) routes the 'portable' key and its handles here.
  */
 import { ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
 import { notSupported, stepNumber } from './errors';
 import type { BackendReport, Native, NativeHandle, StatusTuple } from './native';
 
@@ -33,6 +40,7 @@ const STEP_EXECVE = stepNumber('execve');
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
 const errno = constants.errno;
+const esrch = -errno.ESRCH;
 
 /** PortableChild is the portable backend's handle on one child. */
 class PortableChild {
@@ -84,14 +92,117 @@ function inheritedEnv(): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
-/** The step a failed start most likely stopped at: child_process gives the errno only. */
-function failedStep(cwd: string | null): number {
-  if (cwd === null) return STEP_EXECVE;
+/**
+ * @internal PortableHost is what the backend asks of the platform. Tests
+ * (never users: this module is not one of the package's exports) put
+ * Windows' answers in its place to run the Windows logic on any platform.
+ */
+export interface PortableHost {
+  /** windows: PATHEXT applies, batch files need cmd.exe, and there are no process groups. */
+  windows: boolean;
+  /** errorName names a libuv error number: 'ENOENT' for -2 on Linux, for -4058 on Windows. */
+  errorName(code: number): string;
+  /** kill signals one child through its libuv handle: 0 or a libuv error number. */
+  kill(cp: ChildProcess, signo: number): number;
+  /** killGroup signals the process group `pgid` (POSIX only); throws as process.kill does. */
+  killGroup(pgid: number, signo: number): void;
+}
+
+/** @internal portableHost is the platform as the portable backend sees it; see PortableHost. */
+export const portableHost: PortableHost = {
+  windows: process.platform === 'win32',
+  errorName: getSystemErrorName,
+  kill: (cp, signo) =>
+    (cp as unknown as { _handle: { kill(signo: number): number } | null })._handle?.kill(signo) ?? esrch,
+  killGroup: (pgid, signo) => process.kill(-pgid, signo),
+};
+
+/**
+ * @internal portableErrno turns a libuv error number into the package's
+ * -errno (os.constants.errno, as the native backends report): libuv's
+ * numbers are -errno on POSIX but its own (-4058 for ENOENT) on Windows.
+ * A name the platform has no errno for keeps libuv's number.
+ */
+export function portableErrno(code: number, host: PortableHost = portableHost): number {
+  if (code >= 0) return code;
+  let name: string;
   try {
-    return statSync(cwd).isDirectory() ? STEP_EXECVE : STEP_CHDIR;
+    name = host.errorName(code);
   } catch {
-    return STEP_CHDIR;
+    return code;
   }
+  const n = (errno as Record<string, number | undefined>)[name];
+  return n === undefined ? code : -n;
+}
+
+/** The batch-file extensions Windows runs only through cmd.exe. */
+const batchExtensions = ['.bat', '.cmd'];
+
+/** The env's value of `name`, its key compared as Windows compares them: ignoring case. */
+function envValue(env: readonly string[], name: string): string | undefined {
+  const prefix = `${name.toUpperCase()}=`;
+  const entry = env.find((e) => e.slice(0, prefix.length).toUpperCase() === prefix);
+  return entry?.slice(prefix.length);
+}
+
+/**
+ * The names Windows would try for one candidate: PATHEXT's extensions
+ * appended (lower-cased: the file system ignores case), after the name as
+ * it is when it already has an extension (a name without one cannot run).
+ */
+function windowsNames(candidate: string, env: readonly string[]): string[] {
+  const pathext = envValue(env, 'PATHEXT') ?? '.COM;.EXE;.BAT;.CMD';
+  const exts = pathext.split(';').filter((e) => e.startsWith('.'));
+  const withExts = exts.map((e) => candidate + e.toLowerCase());
+  return path.win32.extname(candidate) === '' ? withExts : [candidate, ...withExts];
+}
+
+/** Found is a resolved file, or why none was: -errno and step, or a batch file Windows runs only through cmd.exe. */
+export type Found = { file: string } | { errno: number; step: number } | { batch: string };
+
+/**
+ * @internal searchFile picks, in this process, the candidate execvp would
+ * run (the first regular file the caller may execute; on Windows, with
+ * PATHEXT's extensions), so that one child is started per spawn: a libuv
+ * spawn that fails after the fork is a child that a foreign waitpid(-1)
+ * can reap before libuv does, and libuv aborts the process then. A missing
+ * cwd is step 'chdir', as the native backends report it. Relative
+ * candidates are relative to the child's cwd.
+ */
+export function searchFile(
+  candidates: readonly string[],
+  env: readonly string[],
+  cwd: string | null,
+  host = portableHost,
+): Found {
+  if (cwd !== null) {
+    try {
+      if (!statSync(cwd).isDirectory()) return { errno: -errno.ENOTDIR, step: STEP_CHDIR };
+      accessSync(cwd, fsConstants.X_OK);
+    } catch (e) {
+      return { errno: portableErrno((e as NodeJS.ErrnoException).errno ?? -errno.ENOENT, host), step: STEP_CHDIR };
+    }
+  }
+  let err = -errno.ENOENT;
+  for (const candidate of candidates) {
+    for (const name of host.windows ? windowsNames(candidate, env) : [candidate]) {
+      const file = path.resolve(cwd ?? '.', name);
+      try {
+        if (!statSync(file).isFile()) {
+          err = -errno.EACCES;
+          continue;
+        }
+        accessSync(file, fsConstants.X_OK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM') err = -errno.EACCES;
+        continue;
+      }
+      const batch = host.windows && batchExtensions.includes(path.win32.extname(file).toLowerCase());
+      return batch ? { batch: file } : { file };
+    }
+  }
+  return { errno: err, step: STEP_EXECVE };
 }
 
 /** ChildProcess#spawn as child_process.spawn calls it, after its own option checks. */
@@ -106,52 +217,51 @@ interface RawSpawnOptions {
 }
 type RawSpawn = (options: RawSpawnOptions) => number;
 
-function startChild(
-  candidates: string[],
-  options: Omit<RawSpawnOptions, 'file'>,
-): { cp: ChildProcess | null; err: number } {
-  let err = -errno.ENOENT;
-  let sawEacces = false;
-  for (const file of candidates) {
-    const cp = new ChildProcess();
-    // The errors it reports synchronously are also emitted: they are ours to report.
-    cp.on('error', () => undefined);
-    const r = (cp as unknown as { spawn: RawSpawn }).spawn({ ...options, file });
-    if (r === 0 || r === undefined) return { cp, err: 0 };
-    if (r === -errno.EACCES) sawEacces = true;
-    else if (r !== -errno.ENOENT && r !== -errno.ENOTDIR) return { cp: null, err: r };
-  }
-  return { cp: null, err: err === -errno.ENOENT && sawEacces ? -errno.EACCES : err };
+/** The step a libuv spawn failed at, from its -errno: child_process gives the errno only. */
+function failedStep(err: number): number {
+  if (err === -errno.EBADF) return STEP_DUP2;
+  return STEP_EXECVE;
 }
 
 const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExit, creds) => {
   if (backend !== 'auto' && backend !== 'portable') return { errno: -errno.ENOSYS, step: STEP_NONE };
   if (creds !== null) return { errno: -errno.ENOTSUP, step: STEP_SETUID };
   const [candidates, argv, env] = splitBlock(block, counts);
-  let started: { cp: ChildProcess | null; err: number };
+  const envPairs = flags & SPAWN_INHERIT_ENV ? inheritedEnv() : env;
+  const found = searchFile(candidates, envPairs, cwd);
+  if ('batch' in found) {
+    throw notSupported(
+      `running ${path.win32.basename(found.batch)} (a .bat or .cmd file) without a shell`,
+      'Windows runs batch files only through cmd.exe, and the package has no `shell` option yet: ' +
+        "spawn 'cmd.exe' with ['/d', '/s', '/c', <the command line, quoted for cmd.exe>]",
+    );
+  }
+  if ('errno' in found) return found;
+  const cp = new ChildProcess();
+  // The errors it reports synchronously are also emitted: they are ours to report.
+  cp.on('error', () => undefined);
+  let r: number;
   try {
-    started = startChild(candidates, {
+    r = (cp as unknown as { spawn: RawSpawn }).spawn({
+      file: found.file,
       args: argv,
-      envPairs: flags & SPAWN_INHERIT_ENV ? inheritedEnv() : env,
+      envPairs,
       ...(cwd === null ? {} : { cwd }),
       stdio: stdio.map((spec) => slotOf(spec)),
       detached: (flags & SPAWN_SETSID) !== 0,
       windowsHide: true,
     });
   } catch (e) {
-    started = { cp: null, err: (e as NodeJS.ErrnoException).errno ?? -errno.EINVAL };
+    r = (e as NodeJS.ErrnoException).errno ?? -errno.EINVAL;
   }
-  const { cp, err } = started;
-  if (cp === null) {
-    const notFound = err === -errno.ENOENT || err === -errno.EACCES;
-    return { errno: err, step: err === -errno.EBADF ? STEP_DUP2 : notFound ? failedStep(cwd) : STEP_EXECVE };
+  if (r !== 0 && r !== undefined) {
+    const err = portableErrno(r);
+    return { errno: err, step: failedStep(err) };
   }
   const child = new PortableChild(cp, onExit);
   const streams = cp.stdio.map((s) => s as Readable | Writable | null);
   return [child as unknown as NativeHandle, cp.pid ?? 0, ...streams];
 };
-
-const esrch = -errno.ESRCH;
 
 /**
  * portableReport describes the backend in capabilities(). Its isolation is
@@ -185,12 +295,13 @@ export const portable: Native = {
   signal(handle, signo, group) {
     const child = childOf(handle);
     if (child.status !== null) return esrch;
+    // Windows has no process groups to signal: there a group is the child alone.
+    if (group !== true || portableHost.windows) return portableErrno(portableHost.kill(child.cp, signo));
     try {
-      if (group !== true) return child.cp.kill(signo) ? 0 : esrch;
-      process.kill(-(child.cp.pid ?? 0), signo);
+      portableHost.killGroup(child.cp.pid ?? 0, signo);
       return 0;
     } catch (e) {
-      return (e as NodeJS.ErrnoException).errno ?? esrch;
+      return portableErrno((e as NodeJS.ErrnoException).errno ?? esrch);
     }
   },
   ref(handle, on) {

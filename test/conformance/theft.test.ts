@@ -1,4 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { capabilities, spawnPrivate } from '../../esm/index.mjs';
 import {
   emulated,
@@ -144,5 +147,21 @@ it.skipIf(noFallback !== '')(
     thief.stopThreadThief();
     // Every child the thief saw is one of the spawned ones: no candidate was tried in a child of its own.
     expect(thief.takeStolen().filter((r) => !pids.has(r.pid))).toEqual([]);
+  },
+);
+
+const noPortable = unlessBackend('portable');
+it.skipIf(noPortable !== '')(
+  `the portable backend starts one child per spawn, however many PATH entries it tries, and a thief cannot abort it${noPortable}`,
+  async () => {
+    // In a process of its own: libuv asserts (and aborts the process) when a thief reaps a failed try.
+    const fixture = path.join(__dirname, '..', 'fixtures', 'portable-path-thief.cjs');
+    const count = scaledCount(200);
+    const run = promisify(execFile)(process.execPath, [fixture, inject('helpers').thief, String(count)]);
+    const { stdout, stderr } = await run.catch((e: { stdout: string; stderr: string; signal: string | null }) => {
+      throw new Error(`the fixture failed (signal ${e.signal}): ${e.stderr.slice(0, 500)}`);
+    });
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual({ spawned: count, strangers: 0 });
   },
 );
