@@ -9,7 +9,8 @@
  *   hidden  clone(CLONE_VM | CLONE_FILES | CLONE_FS, exit signal 0) starts
  *           an intermediate task, which starts the child with the same
  *           clone and the same child-side code (child.c), waits for it and
- *           reports its status in shared memory (hidden.c). The intermediate
+ *           reports its status in shared memory (hidden.c, this process's
+ *           side; intermediate.c, the intermediate's). The intermediate
  *           is a "clone child" of this process: its exit sends no signal
  *           and no waitpid(-1) without __WALL sees it; the child is its
  *           child, so nothing in this process can reap it.
@@ -90,10 +91,11 @@ pp_linux_region *pp_linux_region_get(void);
 void pp_linux_region_put(pp_linux_region *region);
 
 /*
- * pp_linux_pin pins the calling thread to the CPU it runs on, so that a
- * task it clones next runs there as soon as the thread waits, keeping its
- * mask in saved (size bytes) and, in ctx, for the child to take back
- * before exec. Returns 1, or 0 when it could not (nothing changed then).
+ * pp_linux_pin (pin.c) pins the calling thread to the CPU it runs on, so
+ * that a task it clones next runs there as soon as the thread waits,
+ * keeping its mask in saved (size bytes) and, in ctx, for the child to
+ * take back before exec. Returns 1, or 0 when it could not (nothing
+ * changed then).
  */
 int pp_linux_pin(pp_linux_ctx *ctx, unsigned long *saved, size_t size);
 
@@ -130,11 +132,20 @@ typedef struct pp_linux_clone_req {
 } pp_linux_clone_req;
 
 /*
- * pp_linux_clone makes the clone through clone3 or, when clone3 is not to
- * be used, legacy clone (flags above 32 bits are dropped there). Returns
- * the pid or -errno.
+ * pp_linux_clone (clone.c) makes the clone through clone3 or, when clone3
+ * is not to be used, legacy clone (flags above 32 bits are dropped there).
+ * Returns the pid or -errno.
  */
 long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req);
+
+/* pp_linux_intermediate is the intermediate of a hidden spawn, run on region (intermediate.c). */
+int pp_linux_intermediate(void *region);
+
+/* pp_linux_lock takes the lock word of a hidden spawn (lock.c). */
+void pp_linux_lock(int *word);
+
+/* pp_linux_unlock releases the lock word of a hidden spawn. */
+void pp_linux_unlock(int *word);
 
 /*
  * pp_linux_hidden_start starts the intermediate of a hidden spawn, which

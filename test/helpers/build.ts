@@ -76,9 +76,20 @@ function backendSources(source: (relative: string) => string): string[] {
     ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans', 'fds'].map((f) =>
       source(`native/common/${f}.c`),
     ),
-    ...['backend', 'child', 'clone', 'hidden', 'host_sys', 'probe', 'spawn', 'stack', 'wait'].map((f) =>
-      source(`native/linux/${f}.c`),
-    ),
+    ...[
+      'backend',
+      'child',
+      'clone',
+      'hidden',
+      'host_sys',
+      'intermediate',
+      'lock',
+      'pin',
+      'probe',
+      'spawn',
+      'stack',
+      'wait',
+    ].map((f) => source(`native/linux/${f}.c`)),
     ...['backend', 'spawn', 'wait', 'ident_linux', 'notify_sigchld'].map((f) => source(`native/fallback/${f}.c`)),
   ];
 }
