@@ -16,6 +16,13 @@
  * writes its status and resource usage into the region they share, and
  * exits; the event loop polls the intermediate's pidfd (or, before Linux
  * 5.3, an eventfd it writes) and reaps it with __WCLONE.
+ *
+ * Kernel version each feature needs:
+ *
+ *   feature                         kernel   used for
+ *   clone, exit signal 0, futexes   2.6      the intermediate, exec_word
+ *   CLONE_PIDFD                     5.2      the intermediate's exit polled (else an eventfd)
+ *   pidfd_open                      5.3      an orphaned child killed through a pidfd (else by pid)
  */
 #define _GNU_SOURCE
 #include "linux.h"
@@ -32,6 +39,56 @@ static int hidden_intermediate_exited(int ipid) {
   info.si_pid = 0;
   long r = pp_sys5(SYS_waitid, P_PID, ipid, &info, WEXITED | __WCLONE | WNOHANG | WNOWAIT, NULL);
   return r < 0 || info.si_pid == ipid;
+}
+
+/*
+ * Kills the child of an intermediate that died before the child exec'd:
+ * the child runs in this process's memory, on the region, and reads the
+ * request. While exec_word is not 0 the child has neither exec'd nor
+ * exited, so its pid is still its own: a pidfd opened before exec_word is
+ * seen so names it for good (5.3). Without pidfds it is signalled by pid,
+ * right after exec_word said so. Returns 1 once the signal is sent, 0 when
+ * the child exec'd or exited first (or never was).
+ */
+static int hidden_kill_orphan(pp_linux_hidden *h) {
+  int cpid = __atomic_load_n(&h->cpid, __ATOMIC_ACQUIRE);
+  if (cpid <= 0) return 0;
+  long fd = pp_sys2(SYS_pidfd_open, cpid, 0);
+  long r = -ESRCH;
+  if (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0) {
+    if (fd >= 0) r = pp_sys4(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+    if (fd < 0 || r == -ENOSYS || r == -EPERM) r = pp_sys2(SYS_kill, cpid, SIGKILL);
+  }
+  if (fd >= 0) pp_sys1(SYS_close, fd);
+  return r == 0;
+}
+
+/*
+ * Waits until the child has exec'd or exited: the kernel clears exec_word
+ * then and wakes it as a shared futex (CLONE_CHILD_CLEARTID). The wait is
+ * bounded while the intermediate lives, so that its death is noticed; an
+ * orphaned child is killed then, and waited for all the same, since it
+ * runs on the region. A spawn whose child was killed so fails with ESRCH
+ * at step intermediate; a child that exec'd first stays a spawned child,
+ * as when the intermediate dies just after the exec.
+ */
+static void hidden_await_exec(pp_linux_hidden *h, int ipid) {
+  struct timespec tick = {0, 50 * 1000 * 1000};
+  int orphaned = 0, killed = 0, w;
+  while ((w = __atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE)) != 0) {
+    pp_sys4(SYS_futex, &h->exec_word, PP_FUTEX_WAIT, w, orphaned ? NULL : &tick);
+    if (orphaned || __atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) == 0 ||
+        !hidden_intermediate_exited(ipid))
+      continue;
+    orphaned = 1;
+    killed = hidden_kill_orphan(h);
+    /* An intermediate that died before its clone of the child left no child to wait for. */
+    if (__atomic_load_n(&h->cpid, __ATOMIC_ACQUIRE) <= 0) break;
+  }
+  if (orphaned && (killed || w != 0) && h->ctx.err.err == 0) {
+    h->ctx.err.err = -ESRCH;
+    h->ctx.err.step = PP_STEP_INTERMEDIATE;
+  }
 }
 
 long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
@@ -57,22 +114,7 @@ long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
   long ipid = pp_linux_clone(use_clone3, &req);
   if (use_clone3 && (ipid == -ENOSYS || ipid == -EPERM)) ipid = pp_linux_clone(0, &req);
   if (pinned) pp_linux_unpin(&h->ctx);
-  if (ipid < 0) return ipid;
-  /*
-   * Until the child has exec'd or failed. The wait is bounded, so that an
-   * intermediate killed before its child starts is noticed. The kernel
-   * wakes a shared futex for CLONE_CHILD_CLEARTID: this wait is shared too.
-   */
-  struct timespec tick = {0, 50 * 1000 * 1000};
-  while (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0) {
-    pp_sys4(SYS_futex, &h->exec_word, PP_FUTEX_WAIT, -1, &tick);
-    if (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0 &&
-        hidden_intermediate_exited((int)ipid)) {
-      h->ctx.err.err = -ESRCH;
-      h->ctx.err.step = PP_STEP_INTERMEDIATE;
-      break;
-    }
-  }
+  if (ipid >= 0) hidden_await_exec(h, (int)ipid);
   return ipid;
 }
 

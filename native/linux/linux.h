@@ -150,7 +150,9 @@ void pp_linux_unlock(int *word);
 /*
  * pp_linux_hidden_start starts the intermediate of a hidden spawn, which
  * starts the child as h->ctx describes, and waits until the child has
- * exec'd or failed. Called with the table lock held. Returns the
+ * exec'd or exited: no task runs on the region's child stack or reads the
+ * request then. A child whose intermediate died before it exec'd is
+ * killed and waited for. Called with the table lock held. Returns the
  * intermediate's pid (its pidfd in *pidfd where pidfds work) or -errno;
  * h->ctx.err says whether the child exec'd.
  */

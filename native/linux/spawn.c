@@ -154,7 +154,10 @@ int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err
   int hidden = (req->flags & PP_SPAWN_HIDDEN) != 0;
   int r = hidden ? linux_spawn_hidden(region, req, child, err)
                  : linux_spawn_direct(region, req, child, err);
-  /* A direct child has exec'd: its stack is free. A hidden one's region lives with it. */
+  /*
+   * A direct child has exec'd: its stack is free. A hidden one's region lives with it; after a
+   * failed hidden spawn, the child has exited (or never was) and the intermediate is reaped.
+   */
   if (r < 0 || !hidden) pp_linux_region_put(region);
   return r;
 }

@@ -45,6 +45,11 @@ export interface HelperPaths {
   echo: string;
   /** limits is the Node-API addon that reads and sets resource limits (`test/helpers/native/limits.c`). */
   limits: string;
+  /**
+   * sniper kills a hidden spawn's intermediate while its child has not exec'd yet
+   * (`test/helpers/native/sniper.c`).
+   */
+  sniper: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
 }
@@ -114,6 +119,7 @@ export function helperPaths(): HelperPaths {
     freebsdEmulated: path.join(outDir, 'freebsd-emulated'),
     echo: path.join(outDir, 'echo'),
     limits: path.join(outDir, 'limits.node'),
+    sniper: path.join(outDir, 'sniper'),
     outDir,
   };
 }
@@ -172,6 +178,7 @@ function targetsOf(paths: HelperPaths): Target[] {
       output: paths.limits,
       flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
     },
+    { source: source('test/helpers/native/sniper.c'), output: paths.sniper, flags: () => [] },
     {
       // The addon's backends without Node-API: the registry and every Linux file.
       source: source('test/unit/backend-table.c'),
