@@ -159,7 +159,7 @@ int pp_linux_hidden_try_reap(pp_child *child, pp_status *st) {
 int pp_linux_hidden_signal(pp_child *child, int sig, int flags) {
   pp_linux_hidden *h = &((pp_linux_region *)child->priv)->hidden;
   long r = -ESRCH;
-  pp_linux_lock(&h->lock);
+  pp_linux_lock(&h->lock, PP_LINUX_LOCK_HOST);
   /* Reaped, or orphaned by an intermediate that was killed: the pid may be anyone's. */
   if (!h->reaped && !h->intermediate_gone && !hidden_intermediate_exited(child->reap_pid))
     r = pp_sys2(SYS_kill, (flags & PP_SIGNAL_GROUP) ? -h->cpid : h->cpid, sig);

@@ -28,12 +28,23 @@ static void hidden_add_signal(pp_sigmask *set, int sig) {
   set->bits[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
 }
 
-/* Reaps the child under the lock that kill() takes, then publishes its status. */
+/*
+ * Reaps the child under the lock that kill() takes, then publishes its
+ * status. The lock word is listed as robust first: should this task die
+ * holding it (a SIGKILL from outside), the kernel marks it FUTEX_OWNER_DIED
+ * and wakes a waiting kill(), which would otherwise wait for ever.
+ */
 static void hidden_report(pp_linux_hidden *h) {
   siginfo_t info;
   struct rusage ru;
   info.si_pid = 0;
-  pp_linux_lock(&h->lock);
+  h->robust.list.next = &h->lock_entry;
+  h->lock_entry.next = &h->robust.list;
+  h->robust.futex_offset =
+      (long)offsetof(pp_linux_hidden, lock) - (long)offsetof(pp_linux_hidden, lock_entry);
+  h->robust.list_op_pending = NULL;
+  pp_sys2(SYS_set_robust_list, &h->robust, sizeof(h->robust));
+  pp_linux_lock(&h->lock, h->ctx.parent_pid);
   h->reaped = 1;
   long r = pp_sys5(SYS_waitid, P_PID, h->cpid, &info, WEXITED, &ru);
   pp_linux_unlock(&h->lock);

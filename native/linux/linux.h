@@ -18,6 +18,8 @@
 #ifndef PP_LINUX_H
 #define PP_LINUX_H
 
+#include <linux/futex.h>
+
 #include "../common/backend.h"
 #include "sys.h"
 
@@ -55,9 +57,11 @@ typedef struct pp_linux_hidden {
   int efd;                        /* written once done, where no pidfd tells of the exit; or -1 */
   int cpid;                       /* the child, written by the kernel before it runs */
   int exec_word;                  /* shared futex: -1, then 0 once the child exec'd or failed */
-  int lock;                       /* futex lock word: 0 free, 1 held, 2 held and waited for */
-  int reaped;                     /* the child has been reaped, its pid is free */
-  int done;                       /* 1 once st holds the child's status */
+  struct robust_list_head robust; /* the intermediate's robust futex list: lock_entry alone */
+  struct robust_list lock_entry;
+  int lock;   /* futex lock word, robust (lock.c): 0 free, else the owner */
+  int reaped; /* the child has been reaped, its pid is free */
+  int done;   /* 1 once st holds the child's status */
   pp_status st;
   int intermediate_gone;      /* this process's side: the intermediate has been reaped */
   unsigned long affinity[16]; /* the spawning thread's CPU mask, which the child takes back */
@@ -141,8 +145,17 @@ long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req);
 /* pp_linux_intermediate is the intermediate of a hidden spawn, run on region (intermediate.c). */
 int pp_linux_intermediate(void *region);
 
-/* pp_linux_lock takes the lock word of a hidden spawn (lock.c). */
-void pp_linux_lock(int *word);
+/*
+ * PP_LINUX_LOCK_HOST is the owner id this process's threads take the lock
+ * word with: no task id is that high (FUTEX_TID_MASK).
+ */
+#define PP_LINUX_LOCK_HOST 0x3fffffff
+
+/*
+ * pp_linux_lock takes the lock word of a hidden spawn (lock.c) as owner id
+ * (a task id, or PP_LINUX_LOCK_HOST), also when its owner died holding it.
+ */
+void pp_linux_lock(int *word, int id);
 
 /* pp_linux_unlock releases the lock word of a hidden spawn. */
 void pp_linux_unlock(int *word);
