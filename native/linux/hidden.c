@@ -108,7 +108,7 @@ long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
    * Pinned to this CPU for the clone, the intermediate, and the child it
    * starts, run here as soon as this thread waits, instead of queueing each
    * behind a busy CPU's tasks; the child takes the thread's mask back
-   * before exec.
+   * before exec, the intermediate once it has started the child.
    */
   int pinned = pp_linux_pin(&h->ctx, h->affinity, sizeof(h->affinity));
   long ipid = pp_linux_clone(use_clone3, &req);

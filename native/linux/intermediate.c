@@ -2,6 +2,12 @@
  * intermediate.c - the intermediate task of a hidden spawn, from its clone
  * to its exit.
  *
+ * Kernel version each feature needs:
+ *
+ *   feature                         kernel   used for
+ *   set_robust_list                 2.6.17   the lock word, should this task die (lock.c)
+ *   PR_SET_NAME                     2.6.9    "pp-intermediate" in ps and top
+ *
  * It shares the spawning thread's memory and TLS: it makes raw system
  * calls only (pp_sys, never errno), takes no lock but the futex word of
  * its own region, and keeps every signal blocked (the spawning thread
@@ -88,6 +94,18 @@ static int hidden_await(pp_linux_hidden *h) {
 }
 
 /*
+ * What the intermediate does once its child is started: it takes back the
+ * spawning thread's CPU mask (spawn.c pinned that thread for the clone),
+ * and a name that says what it is in ps and top: its command line is this
+ * process's, whose memory it shares.
+ */
+static void hidden_settle(const pp_linux_hidden *h) {
+  if (h->ctx.affinity != NULL)
+    pp_sys3(SYS_sched_setaffinity, 0, h->ctx.affinity_size, h->ctx.affinity);
+  pp_sys2(SYS_prctl, PR_SET_NAME, "pp-intermediate");
+}
+
+/*
  * pp_linux_intermediate is the intermediate's whole life: start the child
  * (the same child-side code as a direct spawn), wait for it, report. The
  * child is not started with CLONE_VFORK: the kernel itself tells the
@@ -125,9 +143,10 @@ __attribute__((noinline)) int pp_linux_intermediate(void *arg) {
     h->ctx.err.step = PP_STEP_CLONE;
     __atomic_store_n(&h->exec_word, 0, __ATOMIC_RELEASE);
     pp_sys3(SYS_futex, &h->exec_word, PP_FUTEX_WAKE, 1);
-  } else if (hidden_await(h) == 0) {
+  } else {
+    hidden_settle(h);
     /* A child that failed before exec is reaped here too; the spawning thread waits for it. */
-    hidden_report(h);
+    if (hidden_await(h) == 0) hidden_report(h);
   }
   pp_sys1(SYS_exit_group, 0);
   return 0;

@@ -64,7 +64,7 @@ typedef struct pp_linux_hidden {
   int done;   /* 1 once st holds the child's status */
   pp_status st;
   int intermediate_gone;      /* this process's side: the intermediate has been reaped */
-  unsigned long affinity[16]; /* the spawning thread's CPU mask, which the child takes back */
+  unsigned long affinity[16]; /* the spawning thread's CPU mask, for the child and intermediate */
 } pp_linux_hidden;
 
 /*

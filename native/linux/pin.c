@@ -4,7 +4,8 @@
  * A task cloned while the spawning thread runs on one CPU only is queued
  * on that CPU, and runs there as soon as the thread waits, instead of
  * queueing behind a busy CPU's tasks. The child takes the thread's own
- * mask back before exec (child.c).
+ * mask back before exec (child.c), an intermediate once it has started
+ * its child (intermediate.c).
  */
 #define _GNU_SOURCE
 #include "linux.h"

@@ -140,3 +140,14 @@ describe.skipIf(noHidden !== '')(
     });
   },
 );
+
+describe.skipIf(noHidden !== '')(`a hidden child's intermediate, seen from outside${noHidden}`, () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'intermediate.cjs');
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    it('is named pp-intermediate and has this process’s CPU mask', async () => {
+      const r = await runUnderSeccomp(rules, fixture, [String(scaled(10_000))], { timeout: scaled(60_000) });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'pp-intermediate', sameCpus: true, status: 'SIGKILL' });
+    });
+  });
+});
