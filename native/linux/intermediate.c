@@ -5,6 +5,7 @@
  * Kernel version each feature needs:
  *
  *   feature                         kernel   used for
+ *   rt_sigqueueinfo, si_code < 0    2.6.39   a signal forwarded with its sender's pid
  *   set_robust_list                 2.6.17   the lock word, should this task die (lock.c)
  *   PR_SET_NAME                     2.6.9    "pp-intermediate" in ps and top
  *
@@ -13,6 +14,13 @@
  * its own region, and keeps every signal blocked (the spawning thread
  * blocked them before the clone), so no handler of the host's, of which
  * it holds copies, ever runs in it.
+ *
+ * It stands in for this process as the child's parent: what the child
+ * sends its parent (kill -USR1 $PPID, a readiness protocol) is forwarded
+ * to this process. So that what reaches this process through its process
+ * group (a terminal's ^C, kill(0) from the child, kill -TERM -PGID) is not
+ * forwarded a second time, the intermediate leaves that group for one of
+ * its own as soon as the child, which stays in it, is started.
  */
 #define _GNU_SOURCE
 #include "linux.h"
@@ -29,9 +37,94 @@
  */
 #define HIDDEN_PDEATH_SIGNAL (_NSIG - 1)
 
-static void hidden_add_signal(pp_sigmask *set, int sig) {
-  const unsigned bits = 8 * sizeof(set->bits[0]);
-  set->bits[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
+/* Every signal but SIGKILL and SIGSTOP, which no task can wait for; and those in except. */
+static pp_sigmask hidden_signals(int except1, int except2) {
+  const unsigned bits = 8 * sizeof(unsigned long);
+  pp_sigmask set = {{0}};
+  for (int sig = 1; sig < _NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP || sig == except1 || sig == except2) continue;
+    set.bits[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
+  }
+  return set;
+}
+
+/* 1 once the child has exited (it is not reaped). */
+static int hidden_child_exited(const pp_linux_hidden *h) {
+  siginfo_t info;
+  info.si_pid = 0;
+  long r = pp_sys5(SYS_waitid, P_PID, h->cpid, &info, WEXITED | WNOHANG | WNOWAIT, NULL);
+  return r < 0 || info.si_pid == h->cpid;
+}
+
+/* Sends the child dieWithParent's signal once, when the thread that spawned it has ended. */
+static void hidden_die_with_parent(const pp_linux_hidden *h, int *done) {
+  if (h->die_signal == 0 || *done) return;
+  pp_sys2(SYS_kill, h->cpid, h->die_signal);
+  *done = 1;
+}
+
+/*
+ * Forwards a signal this task received to this process, as it was sent:
+ * rt_sigqueueinfo keeps si_pid, si_uid and the value. The kernel takes a
+ * si_code from another process only when it is negative and not SI_TKILL
+ * (sigqueue()'s SI_QUEUE): a kill() (SI_USER), a tkill() or a signal the
+ * kernel sent reaches this process as SI_QUEUE, from the same sender.
+ * This process's pid is checked first: it cannot be another's before the
+ * kernel has moved this task to a new parent.
+ */
+static void hidden_forward(const pp_linux_hidden *h, int sig, siginfo_t *info) {
+  if (info->si_code >= 0 || info->si_code == SI_TKILL) info->si_code = SI_QUEUE;
+  if (pp_sys0(SYS_getppid) == h->host_pid) pp_sys3(SYS_rt_sigqueueinfo, h->host_pid, sig, info);
+}
+
+/*
+ * Acts on one signal taken: the child's own SIGCHLD (the kernel sent it,
+ * si_code > 0) and the end of the spawning thread are this task's; every
+ * other signal is forwarded, where the task left this process's group.
+ */
+static void hidden_take(pp_linux_hidden *h, int sig, siginfo_t *info, int *die_sent) {
+  if (sig == SIGCHLD && info->si_code > 0) return;
+  if (sig == HIDDEN_PDEATH_SIGNAL && info->si_code == SI_USER && info->si_pid == h->host_pid)
+    hidden_die_with_parent(h, die_sent);
+  else if (h->forwards)
+    hidden_forward(h, sig, info);
+}
+
+/* Takes, without waiting, every pending signal of set: forwarded, or only dropped. */
+static void hidden_drain(pp_linux_hidden *h, const pp_sigmask *set, int forward, int *die_sent) {
+  struct timespec zero = {0, 0};
+  siginfo_t info;
+  long sig;
+  while ((sig = pp_sys4(SYS_rt_sigtimedwait, set, &info, &zero, (_NSIG - 1) / 8)) > 0) {
+    if (forward) hidden_take(h, (int)sig, &info, die_sent);
+  }
+}
+
+/*
+ * Waits for the child's exit without reaping it, forwarding what else
+ * comes. HIDDEN_PDEATH_SIGNAL tells of the end of the thread this task
+ * hangs from: when it is the whole process that ended (this task now
+ * hangs from init), the task leaves at once, the child lives on as a
+ * direct child would, and the shared memory is let go; when it is a
+ * worker thread, the task stays, hanging from another thread of the
+ * process, and forwards dieWithParent's signal. What the child sent before
+ * it exited is pending by then, and forwarded too. Returns 0 once the
+ * child has exited.
+ */
+static int hidden_await(pp_linux_hidden *h) {
+  pp_sigmask set = hidden_signals(0, 0);
+  int die_sent = 0;
+  for (;;) {
+    siginfo_t info;
+    if (pp_sys0(SYS_getppid) != h->host_pid) return -ESRCH;
+    long sig = pp_sys4(SYS_rt_sigtimedwait, &set, &info, NULL, (_NSIG - 1) / 8);
+    if (sig < 0) continue;
+    hidden_take(h, (int)sig, &info, &die_sent);
+    if (sig == SIGCHLD && hidden_child_exited(h)) {
+      hidden_drain(h, &set, 1, &die_sent);
+      return 0;
+    }
+  }
 }
 
 /*
@@ -65,41 +158,19 @@ static void hidden_report(pp_linux_hidden *h) {
 }
 
 /*
- * Waits for the child's exit without reaping it. SIGCHLD tells of the
- * child; HIDDEN_PDEATH_SIGNAL of the end of the thread this task hangs
- * from: when it is the whole process that ended (this task now hangs from
- * init), the task leaves at once, the child lives on as a direct child
- * would, and the shared memory is let go; when it is a worker thread, the
- * task stays, hanging from another thread of the process, and forwards
- * dieWithParent's signal. Returns 0 once the child has exited.
+ * What the intermediate does once its child is started. It leaves this
+ * process's group for its own; a signal sent to the group before it left
+ * reached this process directly too, and is dropped (the child, which
+ * has not exec'd, sends none). It takes back the spawning thread's CPU
+ * mask (spawn.c pinned that thread for the clone), and a name that says
+ * what it is in ps and top: its command line is this process's, whose
+ * memory it shares.
  */
-static int hidden_await(pp_linux_hidden *h) {
-  pp_sigmask set = {{0}};
-  int forwarded = 0;
-  hidden_add_signal(&set, SIGCHLD);
-  hidden_add_signal(&set, HIDDEN_PDEATH_SIGNAL);
-  for (;;) {
-    siginfo_t info;
-    info.si_pid = 0;
-    long r = pp_sys5(SYS_waitid, P_PID, h->cpid, &info, WEXITED | WNOHANG | WNOWAIT, NULL);
-    if (r < 0) return (int)r;
-    if (info.si_pid == h->cpid) return 0;
-    if (pp_sys0(SYS_getppid) != h->host_pid) return -ESRCH;
-    r = pp_sys4(SYS_rt_sigtimedwait, &set, &info, NULL, (_NSIG - 1) / 8);
-    if (r == HIDDEN_PDEATH_SIGNAL && h->die_signal != 0 && !forwarded) {
-      pp_sys2(SYS_kill, h->cpid, h->die_signal);
-      forwarded = 1;
-    }
-  }
-}
-
-/*
- * What the intermediate does once its child is started: it takes back the
- * spawning thread's CPU mask (spawn.c pinned that thread for the clone),
- * and a name that says what it is in ps and top: its command line is this
- * process's, whose memory it shares.
- */
-static void hidden_settle(const pp_linux_hidden *h) {
+static void hidden_settle(pp_linux_hidden *h) {
+  pp_sigmask group = hidden_signals(SIGCHLD, HIDDEN_PDEATH_SIGNAL);
+  int none = 0;
+  h->forwards = pp_sys2(SYS_setpgid, 0, 0) == 0;
+  hidden_drain(h, &group, 0, &none);
   if (h->ctx.affinity != NULL)
     pp_sys3(SYS_sched_setaffinity, 0, h->ctx.affinity_size, h->ctx.affinity);
   pp_sys2(SYS_prctl, PR_SET_NAME, "pp-intermediate");

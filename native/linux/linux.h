@@ -54,6 +54,7 @@ typedef struct pp_linux_hidden {
   unsigned long long child_extra; /* CLONE_CLEAR_SIGHAND where clone3 takes it */
   int host_pid;                   /* the process the intermediate serves */
   int die_signal;                 /* dieWithParent: sent when the spawning thread ends */
+  int forwards;                   /* the intermediate left this process's group: it forwards */
   int efd;                        /* written once done, where no pidfd tells of the exit; or -1 */
   int cpid;                       /* the child, written by the kernel before it runs */
   int exec_word;                  /* shared futex: -1, then 0 once the child exec'd or failed */
