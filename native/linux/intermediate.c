@@ -37,6 +37,9 @@
  */
 #define HIDDEN_PDEATH_SIGNAL (_NSIG - 1)
 
+/* How long the intermediate sleeps between looks where it may not wait for signals. */
+#define HIDDEN_POLL_NS (10 * 1000 * 1000)
+
 /* Every signal but SIGKILL and SIGSTOP, which no task can wait for; and those in except. */
 static pp_sigmask hidden_signals(int except1, int except2) {
   const unsigned bits = 8 * sizeof(unsigned long);
@@ -101,6 +104,27 @@ static void hidden_drain(pp_linux_hidden *h, const pp_sigmask *set, int forward,
 }
 
 /*
+ * hidden_await where rt_sigtimedwait is refused (a seccomp filter): a
+ * sleep at a time on a futex word of its own, then a look at the child,
+ * the host and the pending signals, which cannot be taken, nor forwarded.
+ */
+static int hidden_await_polling(pp_linux_hidden *h, int *die_sent) {
+  struct timespec tick = {0, HIDDEN_POLL_NS};
+  const unsigned bits = 8 * sizeof(unsigned long);
+  int word = 0;
+  for (;;) {
+    pp_sigmask pending = {{0}};
+    if (hidden_child_exited(h)) return 0;
+    if (pp_sys0(SYS_getppid) != h->host_pid) return -ESRCH;
+    pp_sys2(SYS_rt_sigpending, &pending, (_NSIG - 1) / 8);
+    if (pending.bits[(HIDDEN_PDEATH_SIGNAL - 1) / bits] &
+        (1UL << ((HIDDEN_PDEATH_SIGNAL - 1) % bits)))
+      hidden_die_with_parent(h, die_sent);
+    pp_sys4(SYS_futex, &word, PP_FUTEX_WAIT_PRIVATE, 0, &tick);
+  }
+}
+
+/*
  * Waits for the child's exit without reaping it, forwarding what else
  * comes. HIDDEN_PDEATH_SIGNAL tells of the end of the thread this task
  * hangs from: when it is the whole process that ended (this task now
@@ -118,7 +142,9 @@ static int hidden_await(pp_linux_hidden *h) {
     siginfo_t info;
     if (pp_sys0(SYS_getppid) != h->host_pid) return -ESRCH;
     long sig = pp_sys4(SYS_rt_sigtimedwait, &set, &info, NULL, (_NSIG - 1) / 8);
-    if (sig < 0) continue;
+    if (sig == -EINTR || sig == -EAGAIN) continue;
+    /* Refused: a spin here would take a CPU for the child's whole life. */
+    if (sig < 0) return hidden_await_polling(h, &die_sent);
     hidden_take(h, (int)sig, &info, &die_sent);
     if (sig == SIGCHLD && hidden_child_exited(h)) {
       hidden_drain(h, &set, 1, &die_sent);
