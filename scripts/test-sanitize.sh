@@ -10,9 +10,10 @@
 #
 # The build lives in build/sanitize/, from a binding.gyp made from the real one: the same sources
 # and flags, plus -fsanitize=address,undefined. The code that runs on a clone's stack, between the
-# clone and the exec (native/linux/child.c, clone.c and hidden.c when it exists), goes into a
-# static library built without instrumentation: ASan's stack bookkeeping and interceptors must not
-# run there, where the parent's thread is suspended and its TLS borrowed. Any finding fails the run:
+# clone and the exec and in a hidden spawn's intermediate (native/linux/child.c, clone.c,
+# intermediate.c and lock.c), goes into a static library built without instrumentation: ASan's
+# stack bookkeeping and interceptors must not run there, where the parent's thread is suspended
+# and its TLS borrowed. Any finding fails the run:
 # ASan aborts, and UBSan halts on the first error. Leak detection is off for the suite, since Node
 # itself never frees much of what it allocates; scripts/valgrind-spawn.sh looks for the addon's
 # leaks instead.
@@ -26,7 +27,12 @@ mkdir -p "$out"
 python3 - binding.gyp "$out/binding.gyp" <<'PY'
 import ast, json, sys
 
-CHILD_SIDE = {'native/linux/child.c', 'native/linux/clone.c', 'native/linux/hidden.c'}
+CHILD_SIDE = {
+    'native/linux/child.c',
+    'native/linux/clone.c',
+    'native/linux/intermediate.c',
+    'native/linux/lock.c',
+}
 SANITIZE = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer', '-g']
 
 with open(sys.argv[1]) as f:

@@ -24,7 +24,8 @@ static int orphans_wake = -1, orphans_wake_write = -1;
 /*
  * Reaps every orphan that has exited. Each is tried on every round: a
  * descriptor does not always tell (a hidden child's eventfd is never
- * written when its intermediate was killed), and try_reap is cheap.
+ * written when its intermediate was killed), and try_reap is cheap. The
+ * backend's release closes what the orphan held, its descriptor included.
  */
 static void orphans_reap(void) {
   pthread_mutex_lock(&orphans_mutex);
@@ -54,7 +55,9 @@ static void *orphans_main(void *arg) {
       fds = more;
       fds[n++] = (struct pollfd){.fd = orphans_wake, .events = POLLIN};
       for (int k = 0; k < orphans_count; k++) {
-        if (orphans[k]->fd >= 0) fds[n++] = (struct pollfd){.fd = orphans[k]->fd, .events = POLLIN};
+        int fd = -1, kind = orphans[k]->backend->watch(orphans[k], &fd);
+        if (kind != PP_WATCH_SIGCHLD && fd >= 0)
+          fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
       }
     }
     pthread_mutex_unlock(&orphans_mutex);
@@ -95,10 +98,9 @@ static int orphans_start(void) {
 }
 
 int pp_orphans_adopt(pp_child *child) {
-  int fd = -1, r = 0;
+  int r = 0;
   pp_child *copy = malloc(sizeof(*copy));
   if (copy == NULL) return -ENOMEM;
-  if (child->backend->watch(child, &fd) != PP_WATCH_FD) child->fd = -1;
   pthread_mutex_lock(&orphans_mutex);
   if (orphans_wake < 0) r = orphans_start();
   if (r == 0 && orphans_count == orphans_capacity) {

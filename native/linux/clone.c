@@ -6,9 +6,13 @@
  * so the system call and the call of the child function are one piece of
  * assembly per architecture. Elsewhere clone3 is reported missing and the
  * C library's clone() wrapper, which does the same for legacy clone, is used.
+ *
+ * pp_linux_clone, the one way every task of the backend is started (a
+ * direct child, an intermediate, the child an intermediate starts), runs
+ * in the spawning thread and in an intermediate alike.
  */
 #define _GNU_SOURCE
-#include "sys.h"
+#include "linux.h"
 
 #include <sched.h>
 
@@ -84,4 +88,23 @@ long pp_clone_legacy(unsigned long flags, void *stack_top, int *ptid, int *ctid,
   if (pid < 0) pid = -errno;
   errno = saved;
   return pid;
+}
+
+long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req) {
+  unsigned long long flags = req->flags | CLONE_VM;
+  if (use_clone3) {
+    struct pp_clone_args args = {0};
+    args.flags = flags;
+    args.pidfd = (uint64_t)(uintptr_t)req->pidfd;
+    args.parent_tid = (uint64_t)(uintptr_t)req->parent_tid;
+    args.child_tid = (uint64_t)(uintptr_t)req->child_tid;
+    args.exit_signal = (uint64_t)req->exit_signal;
+    args.stack = (uint64_t)(uintptr_t)req->stack;
+    args.stack_size = req->size;
+    return pp_clone3(&args, req->fn, req->arg);
+  }
+  flags &= 0xffffffffULL;
+  return pp_clone_legacy((unsigned long)flags | (unsigned long)req->exit_signal,
+                         req->stack + req->size, req->pidfd != NULL ? req->pidfd : req->parent_tid,
+                         req->child_tid, req->fn, req->arg);
 }

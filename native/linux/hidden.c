@@ -1,6 +1,7 @@
 /*
  * hidden.c - hidden isolation: an intermediate task starts the child, so
- * that the child is not this process's child at all.
+ * that the child is not this process's child at all. This file is this
+ * process's side; intermediate.c is the intermediate's.
  *
  * The intermediate is cloned with CLONE_VM | CLONE_FILES | CLONE_FS and
  * exit signal 0, per spawn, from the spawning thread: it has everything
@@ -16,139 +17,21 @@
  * exits; the event loop polls the intermediate's pidfd (or, before Linux
  * 5.3, an eventfd it writes) and reaps it with __WCLONE.
  *
- * The intermediate shares the spawning thread's memory and TLS: it makes
- * raw system calls only (pp_sys, never errno), takes no lock but the
- * futex word of its own region, and keeps every signal blocked (the
- * spawning thread blocked them before the clone), so no handler of the
- * host's, of which it holds copies, ever runs in it.
+ * Kernel version each feature needs:
+ *
+ *   feature                         kernel   used for
+ *   clone, exit signal 0, futexes   2.6      the intermediate, exec_word
+ *   CLONE_PIDFD                     5.2      the intermediate's exit polled (else an eventfd)
+ *   pidfd_open                      5.3      an orphaned child killed through a pidfd (else by pid)
  */
 #define _GNU_SOURCE
 #include "linux.h"
 
-#include <sys/prctl.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 #include "../common/compat.h"
 #include "../common/table.h"
-
-/*
- * The signal the intermediate gets when the thread it was started from
- * ends (PR_SET_PDEATHSIG): a real-time one, queued apart from SIGCHLD.
- */
-#define HIDDEN_PDEATH_SIGNAL (_NSIG - 1)
-
-static void hidden_lock(int *word) {
-  int c = 0;
-  if (__atomic_compare_exchange_n(word, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
-  if (c != 2) c = __atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE);
-  while (c != 0) {
-    pp_sys4(SYS_futex, word, PP_FUTEX_WAIT_PRIVATE, 2, NULL);
-    c = __atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE);
-  }
-}
-
-static void hidden_unlock(int *word) {
-  if (__atomic_exchange_n(word, 0, __ATOMIC_RELEASE) == 2)
-    pp_sys3(SYS_futex, word, PP_FUTEX_WAKE_PRIVATE, 1);
-}
-
-static void hidden_add_signal(pp_sigmask *set, int sig) {
-  const unsigned bits = 8 * sizeof(set->bits[0]);
-  set->bits[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
-}
-
-/* Reaps the child under the lock that kill() takes, then publishes its status. */
-static void hidden_report(pp_linux_hidden *h) {
-  siginfo_t info;
-  struct rusage ru;
-  info.si_pid = 0;
-  hidden_lock(&h->lock);
-  h->reaped = 1;
-  long r = pp_sys5(SYS_waitid, P_PID, h->cpid, &info, WEXITED, &ru);
-  hidden_unlock(&h->lock);
-  if (r == 0 && info.si_pid == h->cpid) {
-    pp_status_from_siginfo(&h->st, &info, &ru);
-    __atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
-  }
-  if (h->efd >= 0) {
-    uint64_t one = 1;
-    pp_sys3(SYS_write, h->efd, &one, sizeof(one));
-  }
-}
-
-/*
- * Waits for the child's exit without reaping it. SIGCHLD tells of the
- * child; HIDDEN_PDEATH_SIGNAL of the end of the thread this task hangs
- * from: when it is the whole process that ended (this task now hangs from
- * init), the task leaves at once, the child lives on as a direct child
- * would, and the shared memory is let go; when it is a worker thread, the
- * task stays, hanging from another thread of the process, and forwards
- * dieWithParent's signal. Returns 0 once the child has exited.
- */
-static int hidden_await(pp_linux_hidden *h) {
-  pp_sigmask set = {{0}};
-  int forwarded = 0;
-  hidden_add_signal(&set, SIGCHLD);
-  hidden_add_signal(&set, HIDDEN_PDEATH_SIGNAL);
-  for (;;) {
-    siginfo_t info;
-    info.si_pid = 0;
-    long r = pp_sys5(SYS_waitid, P_PID, h->cpid, &info, WEXITED | WNOHANG | WNOWAIT, NULL);
-    if (r < 0) return (int)r;
-    if (info.si_pid == h->cpid) return 0;
-    if (pp_sys0(SYS_getppid) != h->host_pid) return -ESRCH;
-    r = pp_sys4(SYS_rt_sigtimedwait, &set, &info, NULL, (_NSIG - 1) / 8);
-    if (r == HIDDEN_PDEATH_SIGNAL && h->die_signal != 0 && !forwarded) {
-      pp_sys2(SYS_kill, h->cpid, h->die_signal);
-      forwarded = 1;
-    }
-  }
-}
-
-/*
- * The intermediate's whole life: start the child (the same child-side code
- * as a direct spawn), wait for it, report. The child is not started with
- * CLONE_VFORK: the kernel itself tells the spawning thread when the child
- * has exec'd (or exited), through CLONE_CHILD_CLEARTID on exec_word, so
- * that the spawning thread does not wait for this task to be scheduled
- * again first. Its SIGCHLD disposition is a copy of the host's: SIG_IGN or
- * SA_NOCLDWAIT there would have the kernel discard the child's exit, so it
- * goes back to the default first. Every other handler stays blocked.
- */
-__attribute__((noinline)) static int hidden_intermediate(void *arg) {
-  pp_linux_region *region = arg;
-  pp_linux_hidden *h = &region->hidden;
-  struct pp_kernel_sigaction dfl = {0};
-  dfl.handler = SIG_DFL;
-  pp_sys4(SYS_rt_sigaction, SIGCHLD, &dfl, NULL, sizeof(dfl.mask));
-  pp_sys2(SYS_prctl, PR_SET_PDEATHSIG, HIDDEN_PDEATH_SIGNAL);
-  h->ctx.parent_pid = (int)pp_sys0(SYS_getpid);
-
-  pp_linux_clone_req req = {
-      .flags = CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | h->child_extra,
-      .exit_signal = SIGCHLD,
-      .stack = region->child_stack,
-      .size = PP_LINUX_CHILD_STACK,
-      .fn = h->child_fn,
-      .arg = &h->ctx,
-      .parent_tid = &h->cpid,
-      .child_tid = &h->exec_word,
-  };
-  long cpid = pp_linux_clone(h->use_clone3, &req);
-  if (h->use_clone3 && (cpid == -ENOSYS || cpid == -EPERM)) cpid = pp_linux_clone(0, &req);
-  if (cpid < 0) {
-    /* No child will clear exec_word: say so, and tell the spawning thread. */
-    h->ctx.err.err = (int)cpid;
-    h->ctx.err.step = PP_STEP_CLONE;
-    __atomic_store_n(&h->exec_word, 0, __ATOMIC_RELEASE);
-    pp_sys3(SYS_futex, &h->exec_word, PP_FUTEX_WAKE, 1);
-  } else if (hidden_await(h) == 0) {
-    /* A child that failed before exec is reaped here too; the spawning thread waits for it. */
-    hidden_report(h);
-  }
-  pp_sys1(SYS_exit_group, 0);
-  return 0;
-}
 
 /* 1 when the intermediate has exited (it is a zombie, or gone). */
 static int hidden_intermediate_exited(int ipid) {
@@ -158,6 +41,56 @@ static int hidden_intermediate_exited(int ipid) {
   return r < 0 || info.si_pid == ipid;
 }
 
+/*
+ * Kills the child of an intermediate that died before the child exec'd:
+ * the child runs in this process's memory, on the region, and reads the
+ * request. While exec_word is not 0 the child has neither exec'd nor
+ * exited, so its pid is still its own: a pidfd opened before exec_word is
+ * seen so names it for good (5.3). Without pidfds it is signalled by pid,
+ * right after exec_word said so. Returns 1 once the signal is sent, 0 when
+ * the child exec'd or exited first (or never was).
+ */
+static int hidden_kill_orphan(pp_linux_hidden *h) {
+  int cpid = __atomic_load_n(&h->cpid, __ATOMIC_ACQUIRE);
+  if (cpid <= 0) return 0;
+  long fd = pp_sys2(SYS_pidfd_open, cpid, 0);
+  long r = -ESRCH;
+  if (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0) {
+    if (fd >= 0) r = pp_sys4(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+    if (fd < 0 || r == -ENOSYS || r == -EPERM) r = pp_sys2(SYS_kill, cpid, SIGKILL);
+  }
+  if (fd >= 0) pp_sys1(SYS_close, fd);
+  return r == 0;
+}
+
+/*
+ * Waits until the child has exec'd or exited: the kernel clears exec_word
+ * then and wakes it as a shared futex (CLONE_CHILD_CLEARTID). The wait is
+ * bounded while the intermediate lives, so that its death is noticed; an
+ * orphaned child is killed then, and waited for all the same, since it
+ * runs on the region. A spawn whose child was killed so fails with ESRCH
+ * at step intermediate; a child that exec'd first stays a spawned child,
+ * as when the intermediate dies just after the exec.
+ */
+static void hidden_await_exec(pp_linux_hidden *h, int ipid) {
+  struct timespec tick = {0, 50 * 1000 * 1000};
+  int orphaned = 0, killed = 0, w;
+  while ((w = __atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE)) != 0) {
+    pp_sys4(SYS_futex, &h->exec_word, PP_FUTEX_WAIT, w, orphaned ? NULL : &tick);
+    if (orphaned || __atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) == 0 ||
+        !hidden_intermediate_exited(ipid))
+      continue;
+    orphaned = 1;
+    killed = hidden_kill_orphan(h);
+    /* An intermediate that died before its clone of the child left no child to wait for. */
+    if (__atomic_load_n(&h->cpid, __ATOMIC_ACQUIRE) <= 0) break;
+  }
+  if (orphaned && (killed || w != 0) && h->ctx.err.err == 0) {
+    h->ctx.err.err = -ESRCH;
+    h->ctx.err.step = PP_STEP_INTERMEDIATE;
+  }
+}
+
 long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
   pp_linux_hidden *h = &region->hidden;
   pp_linux_clone_req req = {
@@ -165,38 +98,23 @@ long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
       .exit_signal = 0,
       .stack = region->intermediate_stack,
       .size = PP_LINUX_INTERMEDIATE_STACK,
-      .fn = hidden_intermediate,
+      .fn = pp_linux_intermediate,
       .arg = region,
       .pidfd = pidfd,
   };
-  int use_clone3 = pp_linux_features.clone3;
+  int use_clone3 = h->use_clone3;
   h->exec_word = -1;
   /*
    * Pinned to this CPU for the clone, the intermediate, and the child it
    * starts, run here as soon as this thread waits, instead of queueing each
    * behind a busy CPU's tasks; the child takes the thread's mask back
-   * before exec.
+   * before exec, the intermediate once it has started the child.
    */
   int pinned = pp_linux_pin(&h->ctx, h->affinity, sizeof(h->affinity));
   long ipid = pp_linux_clone(use_clone3, &req);
   if (use_clone3 && (ipid == -ENOSYS || ipid == -EPERM)) ipid = pp_linux_clone(0, &req);
   if (pinned) pp_linux_unpin(&h->ctx);
-  if (ipid < 0) return ipid;
-  /*
-   * Until the child has exec'd or failed. The wait is bounded, so that an
-   * intermediate killed before its child starts is noticed. The kernel
-   * wakes a shared futex for CLONE_CHILD_CLEARTID: this wait is shared too.
-   */
-  struct timespec tick = {0, 50 * 1000 * 1000};
-  while (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0) {
-    pp_sys4(SYS_futex, &h->exec_word, PP_FUTEX_WAIT, -1, &tick);
-    if (__atomic_load_n(&h->exec_word, __ATOMIC_ACQUIRE) != 0 &&
-        hidden_intermediate_exited((int)ipid)) {
-      h->ctx.err.err = -ESRCH;
-      h->ctx.err.step = PP_STEP_INTERMEDIATE;
-      break;
-    }
-  }
+  if (ipid >= 0) hidden_await_exec(h, (int)ipid);
   return ipid;
 }
 
@@ -241,10 +159,10 @@ int pp_linux_hidden_try_reap(pp_child *child, pp_status *st) {
 int pp_linux_hidden_signal(pp_child *child, int sig, int flags) {
   pp_linux_hidden *h = &((pp_linux_region *)child->priv)->hidden;
   long r = -ESRCH;
-  hidden_lock(&h->lock);
+  pp_linux_lock(&h->lock, PP_LINUX_LOCK_HOST);
   /* Reaped, or orphaned by an intermediate that was killed: the pid may be anyone's. */
   if (!h->reaped && !h->intermediate_gone && !hidden_intermediate_exited(child->reap_pid))
     r = pp_sys2(SYS_kill, (flags & PP_SIGNAL_GROUP) ? -h->cpid : h->cpid, sig);
-  hidden_unlock(&h->lock);
+  pp_linux_unlock(&h->lock);
   return (int)r;
 }

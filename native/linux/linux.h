@@ -9,13 +9,16 @@
  *   hidden  clone(CLONE_VM | CLONE_FILES | CLONE_FS, exit signal 0) starts
  *           an intermediate task, which starts the child with the same
  *           clone and the same child-side code (child.c), waits for it and
- *           reports its status in shared memory (hidden.c). The intermediate
+ *           reports its status in shared memory (hidden.c, this process's
+ *           side; intermediate.c, the intermediate's). The intermediate
  *           is a "clone child" of this process: its exit sends no signal
  *           and no waitpid(-1) without __WALL sees it; the child is its
  *           child, so nothing in this process can reap it.
  */
 #ifndef PP_LINUX_H
 #define PP_LINUX_H
+
+#include <linux/futex.h>
 
 #include "../common/backend.h"
 #include "sys.h"
@@ -51,15 +54,18 @@ typedef struct pp_linux_hidden {
   unsigned long long child_extra; /* CLONE_CLEAR_SIGHAND where clone3 takes it */
   int host_pid;                   /* the process the intermediate serves */
   int die_signal;                 /* dieWithParent: sent when the spawning thread ends */
+  int forwards;                   /* the intermediate left this process's group: it forwards */
   int efd;                        /* written once done, where no pidfd tells of the exit; or -1 */
   int cpid;                       /* the child, written by the kernel before it runs */
   int exec_word;                  /* shared futex: -1, then 0 once the child exec'd or failed */
-  int lock;                       /* futex lock word: 0 free, 1 held, 2 held and waited for */
-  int reaped;                     /* the child has been reaped, its pid is free */
-  int done;                       /* 1 once st holds the child's status */
+  struct robust_list_head robust; /* the intermediate's robust futex list: lock_entry alone */
+  struct robust_list lock_entry;
+  int lock;   /* futex lock word, robust (lock.c): 0 free, else the owner */
+  int reaped; /* the child has been reaped, its pid is free */
+  int done;   /* 1 once st holds the child's status */
   pp_status st;
   int intermediate_gone;      /* this process's side: the intermediate has been reaped */
-  unsigned long affinity[16]; /* the spawning thread's CPU mask, which the child takes back */
+  unsigned long affinity[16]; /* the spawning thread's CPU mask, for the child and intermediate */
 } pp_linux_hidden;
 
 /*
@@ -90,10 +96,11 @@ pp_linux_region *pp_linux_region_get(void);
 void pp_linux_region_put(pp_linux_region *region);
 
 /*
- * pp_linux_pin pins the calling thread to the CPU it runs on, so that a
- * task it clones next runs there as soon as the thread waits, keeping its
- * mask in saved (size bytes) and, in ctx, for the child to take back
- * before exec. Returns 1, or 0 when it could not (nothing changed then).
+ * pp_linux_pin (pin.c) pins the calling thread to the CPU it runs on, so
+ * that a task it clones next runs there as soon as the thread waits,
+ * keeping its mask in saved (size bytes) and, in ctx, for the child to
+ * take back before exec. Returns 1, or 0 when it could not (nothing
+ * changed then).
  */
 int pp_linux_pin(pp_linux_ctx *ctx, unsigned long *saved, size_t size);
 
@@ -130,16 +137,36 @@ typedef struct pp_linux_clone_req {
 } pp_linux_clone_req;
 
 /*
- * pp_linux_clone makes the clone through clone3 or, when clone3 is not to
- * be used, legacy clone (flags above 32 bits are dropped there). Returns
- * the pid or -errno.
+ * pp_linux_clone (clone.c) makes the clone through clone3 or, when clone3
+ * is not to be used, legacy clone (flags above 32 bits are dropped there).
+ * Returns the pid or -errno.
  */
 long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req);
+
+/* pp_linux_intermediate is the intermediate of a hidden spawn, run on region (intermediate.c). */
+int pp_linux_intermediate(void *region);
+
+/*
+ * PP_LINUX_LOCK_HOST is the owner id this process's threads take the lock
+ * word with: no task id is that high (FUTEX_TID_MASK).
+ */
+#define PP_LINUX_LOCK_HOST 0x3fffffff
+
+/*
+ * pp_linux_lock takes the lock word of a hidden spawn (lock.c) as owner id
+ * (a task id, or PP_LINUX_LOCK_HOST), also when its owner died holding it.
+ */
+void pp_linux_lock(int *word, int id);
+
+/* pp_linux_unlock releases the lock word of a hidden spawn. */
+void pp_linux_unlock(int *word);
 
 /*
  * pp_linux_hidden_start starts the intermediate of a hidden spawn, which
  * starts the child as h->ctx describes, and waits until the child has
- * exec'd or failed. Called with the table lock held. Returns the
+ * exec'd or exited: no task runs on the region's child stack or reads the
+ * request then. A child whose intermediate died before it exec'd is
+ * killed and waited for. Called with the table lock held. Returns the
  * intermediate's pid (its pidfd in *pidfd where pidfds work) or -errno;
  * h->ctx.err says whether the child exec'd.
  */

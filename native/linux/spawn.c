@@ -25,25 +25,6 @@
 
 #include "../common/table.h"
 
-long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req) {
-  unsigned long long flags = req->flags | CLONE_VM;
-  if (use_clone3) {
-    struct pp_clone_args args = {0};
-    args.flags = flags;
-    args.pidfd = (uint64_t)(uintptr_t)req->pidfd;
-    args.parent_tid = (uint64_t)(uintptr_t)req->parent_tid;
-    args.child_tid = (uint64_t)(uintptr_t)req->child_tid;
-    args.exit_signal = (uint64_t)req->exit_signal;
-    args.stack = (uint64_t)(uintptr_t)req->stack;
-    args.stack_size = req->size;
-    return pp_clone3(&args, req->fn, req->arg);
-  }
-  flags &= 0xffffffffULL;
-  return pp_clone_legacy((unsigned long)flags | (unsigned long)req->exit_signal,
-                         req->stack + req->size, req->pidfd != NULL ? req->pidfd : req->parent_tid,
-                         req->child_tid, req->fn, req->arg);
-}
-
 /*
  * Clones as the probe found best, and learns once and for all when clone3
  * is refused after all (a seccomp profile that allows it to the probe's
@@ -59,26 +40,6 @@ static long linux_clone(pp_linux_clone_req *req) {
     pid = pp_linux_clone(0, req);
   }
   return pid;
-}
-
-int pp_linux_pin(pp_linux_ctx *ctx, unsigned long *saved, size_t size) {
-  unsigned cpu = 0;
-  unsigned long one[16] = {0};
-  ctx->affinity = NULL;
-  ctx->affinity_size = 0;
-  long got = pp_sys3(SYS_sched_getaffinity, 0, size, saved);
-  if (got <= 0 || (size_t)got > sizeof(one) || pp_sys3(SYS_getcpu, &cpu, NULL, NULL) != 0 ||
-      cpu >= 8 * (size_t)got)
-    return 0;
-  one[cpu / (8 * sizeof(long))] = 1UL << (cpu % (8 * sizeof(long)));
-  if (pp_sys3(SYS_sched_setaffinity, 0, got, one) != 0) return 0;
-  ctx->affinity = saved;
-  ctx->affinity_size = (unsigned)got;
-  return 1;
-}
-
-void pp_linux_unpin(const pp_linux_ctx *ctx) {
-  pp_sys3(SYS_sched_setaffinity, 0, ctx->affinity_size, ctx->affinity);
 }
 
 /* Reaps a direct child that failed before exec; its status is of no interest. */
@@ -193,7 +154,10 @@ int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err
   int hidden = (req->flags & PP_SPAWN_HIDDEN) != 0;
   int r = hidden ? linux_spawn_hidden(region, req, child, err)
                  : linux_spawn_direct(region, req, child, err);
-  /* A direct child has exec'd: its stack is free. A hidden one's region lives with it. */
+  /*
+   * A direct child has exec'd: its stack is free. A hidden one's region lives with it; after a
+   * failed hidden spawn, the child has exited (or never was) and the intermediate is reaped.
+   */
   if (r < 0 || !hidden) pp_linux_region_put(region);
   return r;
 }

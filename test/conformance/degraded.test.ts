@@ -113,6 +113,15 @@ describe('on kernels and sandboxes that refuse features', () => {
   );
 });
 
+it('hidden: an intermediate that may not wait for signals (rt_sigtimedwait refused) sleeps rather than spins, and reports its child', async () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'intermediate.cjs');
+  const r = await runUnderSeccomp(['rt_sigtimedwait=EPERM'], fixture, [String(scaled(10_000))], {
+    timeout: scaled(60_000),
+  });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toMatchObject({ slept: true, status: 'SIGKILL' });
+});
+
 it('waitpid(0) names its own process group, which kernels before 5.4 need', async () => {
   const dist = JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'cjs', 'index.js'));
   const script = `

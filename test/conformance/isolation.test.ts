@@ -119,3 +119,70 @@ describe.skipIf(noHidden !== '')(`a hidden child whose intermediate is killed fr
     );
   });
 });
+
+describe.skipIf(noHidden !== '')(
+  `a hidden spawn whose intermediate is killed before its child execs${noHidden}`,
+  () => {
+    describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+      it('throws ESRCH at step intermediate with that child gone, and the next spawn still throws its own ENOENT', async () => {
+        const fixture = path.join(__dirname, '..', 'fixtures', 'killed-before-exec.cjs');
+        const r = await runUnderSeccomp(rules, fixture, [inject('helpers').sniper, '20'], { timeout: scaled(180_000) });
+        expect(r.stderr).toBe('');
+        const { rounds, inFlight, a, b, aLeftRunning } = JSON.parse(r.stdout);
+        // In 20 rounds the next spawn B was in flight when the orphaned child, if any, was let go.
+        expect({ inFlight, a, b, aLeftRunning }).toEqual({
+          inFlight: 20,
+          a: { 'ESRCH intermediate': rounds },
+          b: { 'ENOENT execve': 20 },
+          aLeftRunning: 0,
+        });
+      });
+    });
+  },
+);
+
+describe.skipIf(noHidden !== '')(`signals a child sends its parent and its process group${noHidden}`, () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'parent-signals.cjs');
+
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    it('reach this process once each; a native handler sees the sender’s pid, with SI_QUEUE for kill()', async () => {
+      const r = await runUnderSeccomp(rules, fixture, [inject('helpers').host, 'hidden'], { timeout: scaled(60_000) });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({
+        parentIsThisProcess: false, // its parent is the intermediate
+        usr1: 1,
+        hup: 1,
+        usr2: { count: 1, code: -1, fromChild: true },
+      });
+    });
+  });
+
+  it('reach this process once each from a direct child too, with SI_USER', async () => {
+    const r = await runUnderSeccomp([], fixture, [inject('helpers').host, 'direct'], { timeout: scaled(60_000) });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      parentIsThisProcess: true,
+      usr1: 1,
+      hup: 1,
+      usr2: { count: 1, code: 0, fromChild: true },
+    });
+  });
+});
+
+describe.skipIf(noHidden !== '')(`a hidden child's intermediate, seen from outside${noHidden}`, () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'intermediate.cjs');
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    it('is named pp-intermediate, has this process’s CPU mask, sleeps rather than spins, and leaves the child in this process group for its own', async () => {
+      const r = await runUnderSeccomp(rules, fixture, [String(scaled(10_000))], { timeout: scaled(60_000) });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        name: 'pp-intermediate',
+        sameCpus: true,
+        slept: true,
+        ownGroup: true,
+        childInThisGroup: true,
+        status: 'SIGKILL',
+      });
+    });
+  });
+});

@@ -3,10 +3,12 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { spawnPrivate } from '../../esm/index.mjs';
+import { capabilities, spawnPrivate } from '../../esm/index.mjs';
 import { modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks, untilAllReaped } from '../helpers/children.js';
 import { processState, untilGone } from '../helpers/process.js';
+import { kernelProfiles, runUnderSeccomp } from '../helpers/seccomp.js';
+import { scaled } from '../helpers/time.mjs';
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 
@@ -118,3 +120,19 @@ it('a main-thread child is unaffected by workers coming and going', async () => 
   await worker.terminate();
   expect((await h.wait()).exitCode).toBe(9);
 });
+
+const noHidden = capabilities().isolations.hidden.available
+  ? capabilities().backend === 'linux'
+    ? ''
+    : ` (skipped: the ${capabilities().backend} backend has no intermediate to watch)`
+  : ` (skipped: ${capabilities().isolations.hidden.reason})`;
+const [pidfdless, noPidfds] = kernelProfiles[2]!;
+it.skipIf(noHidden !== '')(
+  `on ${pidfdless}, hidden children an ended worker left to the orphan reaper leave no eventfd behind${noHidden}`,
+  async () => {
+    const fixture = path.join(fixtures, 'orphan-eventfds.cjs');
+    const r = await runUnderSeccomp(noPidfds, fixture, [String(scaled(20_000))], { timeout: scaled(60_000) });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ pidfds: false, reaped: true, leaked: 0 });
+  },
+);

@@ -45,6 +45,11 @@ export interface HelperPaths {
   echo: string;
   /** limits is the Node-API addon that reads and sets resource limits (`test/helpers/native/limits.c`). */
   limits: string;
+  /**
+   * sniper kills a hidden spawn's intermediate while its child has not exec'd yet
+   * (`test/helpers/native/sniper.c`).
+   */
+  sniper: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
 }
@@ -76,9 +81,20 @@ function backendSources(source: (relative: string) => string): string[] {
     ...['registry', 'table', 'status', 'host_wait', 'slots', 'orphans', 'fds'].map((f) =>
       source(`native/common/${f}.c`),
     ),
-    ...['backend', 'child', 'clone', 'hidden', 'host_sys', 'probe', 'spawn', 'stack', 'wait'].map((f) =>
-      source(`native/linux/${f}.c`),
-    ),
+    ...[
+      'backend',
+      'child',
+      'clone',
+      'hidden',
+      'host_sys',
+      'intermediate',
+      'lock',
+      'pin',
+      'probe',
+      'spawn',
+      'stack',
+      'wait',
+    ].map((f) => source(`native/linux/${f}.c`)),
     ...['backend', 'spawn', 'wait', 'ident_linux', 'notify_sigchld'].map((f) => source(`native/fallback/${f}.c`)),
   ];
 }
@@ -103,6 +119,7 @@ export function helperPaths(): HelperPaths {
     freebsdEmulated: path.join(outDir, 'freebsd-emulated'),
     echo: path.join(outDir, 'echo'),
     limits: path.join(outDir, 'limits.node'),
+    sniper: path.join(outDir, 'sniper'),
     outDir,
   };
 }
@@ -161,6 +178,7 @@ function targetsOf(paths: HelperPaths): Target[] {
       output: paths.limits,
       flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
     },
+    { source: source('test/helpers/native/sniper.c'), output: paths.sniper, flags: () => [] },
     {
       // The addon's backends without Node-API: the registry and every Linux file.
       source: source('test/unit/backend-table.c'),

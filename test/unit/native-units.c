@@ -11,15 +11,20 @@
  *   copies A B  load two copies of the table code (shared objects A and B,
  *             as two copies of the addon carry it) privately: do they use
  *             one table, or say why not?
+ *   locked-death MS  a hidden child's intermediate killed while it holds the
+ *             lock kill() takes: does kill() answer within MS milliseconds?
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../native/common/table.h"
@@ -141,11 +146,91 @@ static int unit_copies(const char *a, const char *b) {
   return 0;
 }
 
+typedef struct unit_kill {
+  pp_child *child;
+  int r;
+  int done;
+} unit_kill;
+
+static void *unit_kill_thread(void *arg) {
+  unit_kill *k = arg;
+  k->r = pp_linux_backend.signal(k->child, SIGTERM, 0);
+  __atomic_store_n(&k->done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+/*
+ * Traces the intermediate ipid from system call to system call until it holds the lock word, then
+ * SIGKILLs it there and waits for its end without reaping it. 1 when it was held.
+ */
+static int unit_kill_holding(int ipid, const int *lock) {
+  int st, held = 0;
+  if (ptrace(PTRACE_INTERRUPT, ipid, 0, 0) != 0 || waitpid(ipid, &st, __WALL) != ipid) return 0;
+  for (int i = 0; i < 10000 && !held; i++) {
+    if (ptrace(PTRACE_SYSCALL, ipid, 0, 0) != 0 || waitpid(ipid, &st, __WALL) != ipid) break;
+    held = __atomic_load_n(lock, __ATOMIC_ACQUIRE) != 0;
+  }
+  kill(ipid, SIGKILL);
+  siginfo_t info;
+  waitid(P_PID, (id_t)ipid, &info, WEXITED | WNOWAIT | __WALL);
+  return held;
+}
+
+/*
+ * A hidden child (cat, reading a pipe) whose intermediate is traced and, once the child has
+ * exited, killed inside its report, with the lock held. Does kill() then answer within
+ * timeout_ms, and what do kill() and the reap say?
+ */
+static int unit_locked_death(int timeout_ms) {
+  static const char *const candidates[] = {"/bin/cat", NULL};
+  static char *const argv[] = {"cat", NULL};
+  static char *const envp[] = {NULL};
+  const char *reason;
+  int in[2];
+  if (pp_backend_select("linux", &reason) == NULL || pipe2(in, O_CLOEXEC) != 0) return 1;
+  int fds[] = {in[0], 1, 2};
+  pp_spawn_req req = {.candidates = candidates,
+                      .argv = argv,
+                      .envp = envp,
+                      .fds = fds,
+                      .nfds = 3,
+                      .flags = PP_SPAWN_HIDDEN,
+                      .creds = {PP_UNCHANGED, PP_UNCHANGED, PP_UNCHANGED, NULL, PP_UNCHANGED, 0}};
+  pp_child child = {.fd = -1, .aux_fd = -1};
+  pp_spawn_error err;
+  if (pp_linux_backend.spawn(&req, &child, &err) != 0) return 1;
+  close(in[0]);
+  int ipid = child.reap_pid;
+  if (ptrace(PTRACE_SEIZE, ipid, 0, 0) != 0) return 1;
+  /* The child reads the end of its input and exits once the intermediate is stopped. */
+  close(in[1]);
+  int held = unit_kill_holding(ipid, &((pp_linux_region *)child.priv)->hidden.lock);
+  unit_kill k = {.child = &child};
+  pthread_t t;
+  pthread_create(&t, NULL, unit_kill_thread, &k);
+  struct timespec tick = {0, 1000 * 1000};
+  for (int ms = 0; ms < timeout_ms && !__atomic_load_n(&k.done, __ATOMIC_ACQUIRE); ms++)
+    nanosleep(&tick, NULL);
+  if (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE)) {
+    printf("{\"held\":%s,\"returned\":false}\n", held ? "true" : "false");
+    fflush(stdout);
+    _exit(0);
+  }
+  pthread_join(t, NULL);
+  pp_status st;
+  int reaped = pp_linux_backend.reap(&child, &st);
+  pp_linux_backend.release(&child);
+  printf("{\"held\":%s,\"returned\":true,\"kill\":%d,\"reap\":%d}\n", held ? "true" : "false", k.r,
+         reaped);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 1;
   if (strcmp(argv[1], "sigmask") == 0) return unit_sigmask();
   if (strcmp(argv[1], "released") == 0) return unit_released();
   if (strcmp(argv[1], "stacks") == 0) return unit_stacks();
   if (strcmp(argv[1], "copies") == 0 && argc == 4) return unit_copies(argv[2], argv[3]);
+  if (strcmp(argv[1], "locked-death") == 0 && argc == 3) return unit_locked_death(atoi(argv[2]));
   return 1;
 }

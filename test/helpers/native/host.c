@@ -5,7 +5,7 @@
  *
  * Every function acts on the calling thread (the main thread, where the tests spawn) or on the
  * whole process, as the kernel defines the attribute; each throws an Error naming the call that
- * failed.
+ * failed. recordSignal() also lets a test see what a native signal handler is told of a signal.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -16,6 +16,7 @@
 #include <linux/seccomp.h>
 #include <node_api.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +101,38 @@ static napi_value host_nofile(napi_env env, napi_callback_info info) {
   return host_result(env, setrlimit(RLIMIT_NOFILE, &lim), "setrlimit");
 }
 
+/* What the recorder saw of its signal: how many arrived, the last one's si_code and si_pid. */
+static volatile sig_atomic_t host_seen_count, host_seen_code, host_seen_pid;
+
+static void host_on_signal(int sig, siginfo_t *si, void *context) {
+  (void)sig;
+  (void)context;
+  host_seen_count++;
+  host_seen_code = si->si_code;
+  host_seen_pid = si->si_pid;
+}
+
+/* recordSignal(sig): a handler of sig (SA_SIGINFO) that records what recordedSignal() returns. */
+static napi_value host_record_signal(napi_env env, napi_callback_info info) {
+  struct sigaction sa = {.sa_sigaction = host_on_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+  host_seen_count = host_seen_code = host_seen_pid = 0;
+  return host_result(env, sigaction(host_int_arg(env, info), &sa, NULL), "sigaction");
+}
+
+/* recordedSignal(): { count, code, pid } of the signal recordSignal() set a handler for. */
+static napi_value host_recorded_signal(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_int32(env, host_seen_count, &v);
+  napi_set_named_property(env, out, "count", v);
+  napi_create_int32(env, host_seen_code, &v);
+  napi_set_named_property(env, out, "code", v);
+  napi_create_int32(env, host_seen_pid, &v);
+  napi_set_named_property(env, out, "pid", v);
+  return out;
+}
+
 static napi_value host_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"unshareUts", NULL, host_unshare_uts, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -109,6 +142,8 @@ static napi_value host_init(napi_env env, napi_value exports) {
       {"setNice", NULL, host_nice, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setAffinity", NULL, host_affinity, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setNofile", NULL, host_nofile, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recordSignal", NULL, host_record_signal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recordedSignal", NULL, host_recorded_signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -13,7 +13,7 @@
  * pidfd_send_signal:GROUP (given PIDFD_SIGNAL_PROCESS_GROUP), clone3:VER0 (clone3 given the 64-byte
  * clone_args the package passes; glibc passes more), or ioctl:PIDFD_GET_INFO (an ioctl whose
  * request has type 0xFF and number 11, any size or direction). ERRNO is a name (ENOSYS, EPERM,
- * ENOTTY, EINVAL, ...) or a number.
+ * ENOTTY, EINVAL, ...) or a number. rt_sigtimedwait is a NAME too.
  *
  * The filter only judges calls of the build's native architecture; anything else is allowed. It is
  * inherited by the program and by everything it starts. Exit status: 125 for a usage or setup
@@ -111,6 +111,7 @@ static const struct {
     {"setgroups", SYS_setgroups},
     {"setresgid", SYS_setresgid},
     {"setresuid", SYS_setresuid},
+    {"rt_sigtimedwait", SYS_rt_sigtimedwait},
     {"ioctl:PIDFD_GET_INFO", RUN_IOCTL_PIDFD_GET_INFO},
     {"clone3:VER0", RUN_CLONE3_VER0},
     {"waitid:P_PIDFD", RUN_WAITID_P_PIDFD},
