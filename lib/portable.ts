@@ -116,7 +116,8 @@ function startChild(
     const cp = new ChildProcess();
     // The errors it reports synchronously are also emitted: they are ours to report.
     cp.on('error', () => undefined);
-    const r = (cp as unknown as { spawn: RawSpawn }).spawn({ ...options, file });
+    // Null-prototype options: child_process must not find a polluted Object.prototype.uid (or cwd...).
+    const r = (cp as unknown as { spawn: RawSpawn }).spawn(Object.assign(Object.create(null), options, { file }));
     if (r === 0 || r === undefined) return { cp, err: 0 };
     if (r === -errno.EACCES) sawEacces = true;
     else if (r !== -errno.ENOENT && r !== -errno.ENOTDIR) return { cp: null, err: r };

@@ -146,6 +146,9 @@ describe('identity options are checked before anything is spawned', () => {
     [{ gid: 1.5 }, 'ERR_OUT_OF_RANGE'],
     [{ groups: 5 }, 'ERR_INVALID_ARG_TYPE'],
     [{ groups: [1, -2] }, 'ERR_OUT_OF_RANGE'],
+    // There is no "unchanged" group: a missing entry is refused, not passed on as (gid_t)-1.
+    [{ groups: [null] }, 'ERR_INVALID_ARG_TYPE'],
+    [{ groups: [1, , 2] }, 'ERR_INVALID_ARG_TYPE'],
     [{ umask: 0o1000 }, 'ERR_OUT_OF_RANGE'],
     [{ umask: '9' }, 'ERR_INVALID_ARG_VALUE'],
     [{ dieWithParent: 'SIGNOPE' }, 'ERR_INVALID_ARG_VALUE'],
