@@ -3,7 +3,7 @@
  * and the handle's streams as the `stdio` option makes them.
  */
 import type { Readable, Writable } from 'node:stream';
-import { invalidArgType } from './errors';
+import { checkBoolean, checkOptions } from './check';
 import type { PrivateHandle } from './handle';
 import type { StdioOption } from './options';
 
@@ -47,10 +47,5 @@ export type PrivateHandleFor<S extends StdioOption | undefined> = PrivateHandle<
 
 /** @internal checkKillOptions checks kill()'s options and returns `group`. */
 export function checkKillOptions(options: unknown): boolean {
-  if (options === undefined || options === null) return false;
-  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
-  const group = (options as KillOptions).group;
-  if (group === undefined) return false;
-  if (typeof group !== 'boolean') throw invalidArgType('options.group', 'boolean', group);
-  return group;
+  return checkBoolean('options.group', checkOptions(options).group);
 }
