@@ -97,6 +97,8 @@ export interface RunResult<T extends RunOutput = RunOutput> {
  * RunError is how a run fails (see isRunError). `code` says why:
  * 'ERR_PRIVATE_PROCESS_FAILED' (did not exit 0), an errno code such as
  * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`),
+ * the backend's code when it cannot start the child here
+ * ('ERR_PRIVATE_BACKEND_UNAVAILABLE', 'ERR_NOT_SUPPORTED': `cause` its error),
  * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason), 'ETIMEDOUT',
  * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError),
  * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
