@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runPrivate, runPrivateSync, spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
 import { checkNoLeaks } from '../helpers/children.js';
@@ -156,4 +159,13 @@ describe('options are read from the caller’s own properties, never through a p
     'spawnPrivate, runPrivate, runPrivateSync: Object.prototype.%s changes nothing',
     (key, value) => expectUnchanged(Object.prototype, key, value, withoutPipes),
   );
+});
+
+it('capabilities(): a polluted Object.prototype.PRIVATE_PROCESS_BACKEND leaves every backend probed', async () => {
+  const fixture = path.join(__dirname, '..', 'fixtures', 'capabilities.cjs');
+  const env = { ...process.env };
+  delete env.PRIVATE_PROCESS_BACKEND;
+  const report = async (how: string) =>
+    JSON.parse((await promisify(execFile)(process.execPath, [fixture, how], { env })).stdout);
+  expect(await report('polluted')).toEqual(await report('clean'));
 });
