@@ -4,10 +4,11 @@
 import { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { backendReport } from './capabilities';
+import { checkOptions } from './check';
 import { invalidArgType, invalidArgValue, notSupported, systemError } from './errors';
 import { createHandle, reapedByChildProcess, settle, type PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
-import type { BackendName } from './options';
+import { checkBackend, type BackendName } from './options';
 import { toSignal } from './signals';
 
 // si_code values of waitid(2), as ProcessStatus reads them.
@@ -16,7 +17,10 @@ const CLD_KILLED = 2;
 
 /** AdoptOptions are the options of adopt. */
 export interface AdoptOptions {
-  /** backend picks the implementation, as for spawnPrivate (default 'auto'). */
+  /**
+   * backend picks the implementation, as for spawnPrivate (default 'auto',
+   * or the environment variable PRIVATE_PROCESS_BACKEND).
+   */
   backend?: BackendName;
 }
 
@@ -47,10 +51,12 @@ function adoptError(pid: number, errno: number, backend: BackendName): Error {
  * it emits 'exit' (without resource usage) and waitSync() throws.
  * It throws ECHILD for a pid that is not an unreaped child of this process,
  * and ERR_NOT_SUPPORTED, with the reason, where the backend has no process
- * descriptors (pidfd_open needs Linux 5.3).
+ * descriptors (pidfd_open needs Linux 5.3). Options that are not an object
+ * (null is {}) or an unknown backend throw ERR_INVALID_ARG_TYPE or
+ * ERR_INVALID_ARG_VALUE before anything is adopted.
  */
-export function adopt(pidOrChild: number | ChildProcess, options: AdoptOptions = {}): PrivateHandle {
-  const backend = options.backend ?? 'auto';
+export function adopt(pidOrChild: number | ChildProcess, options?: AdoptOptions): PrivateHandle {
+  const backend = checkBackend(checkOptions(options).backend);
   const child = pidOrChild instanceof ChildProcess ? pidOrChild : null;
   const pid = child !== null ? child.pid : pidOrChild;
   if (typeof pid !== 'number') {

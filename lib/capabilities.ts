@@ -3,6 +3,7 @@
  * what the kernel gives it; and the choice of both for a spawn.
  */
 import os from 'node:os';
+import { envSetting } from './check';
 import { backendUnavailable, notSupported, tableConflict } from './errors';
 import { addonError, native, shimPath, type BackendReport } from './native';
 import type { BackendKey, BackendName, Isolation } from './options';
@@ -63,7 +64,7 @@ let addonReport: ReturnType<typeof native.capabilities> | null = null;
 function report(): ReturnType<typeof native.capabilities> {
   if (addonReport !== null) return addonReport;
   // A backend forced through the environment is the only one probed.
-  const r = native.capabilities(process.env.PRIVATE_PROCESS_BACKEND);
+  const r = native.capabilities(envSetting('PRIVATE_PROCESS_BACKEND'));
   if (!r.backends.some((b) => b.transient === true)) addonReport = r;
   return r;
 }

@@ -2,6 +2,7 @@
  * creds - the identity options (uid, gid, groups, umask, dieWithParent),
  * checked and packed for the addon.
  */
+import { checkInteger, mapOwn, type Options } from './check';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { toSignal } from './signals';
 
@@ -11,18 +12,15 @@ const MAX_GROUPS = 65536;
 
 function checkId(name: string, value: unknown): number {
   if (value === undefined || value === null) return UNCHANGED;
-  if (typeof value !== 'number') throw invalidArgType(name, 'number', value);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_ID) {
-    throw outOfRange(name, `an integer >= 0 and <= ${MAX_ID}`, value);
-  }
-  return value;
+  return checkInteger(name, value, 0, MAX_ID);
 }
 
 function checkGroups(groups: unknown): number[] | null {
   if (groups === undefined || groups === null) return null;
   if (!Array.isArray(groups)) throw invalidArgType('options.groups', 'Array', groups);
   if (groups.length > MAX_GROUPS) throw outOfRange('options.groups.length', `<= ${MAX_GROUPS}`, groups.length);
-  return groups.map((g, i) => checkId(`options.groups[${i}]`, g));
+  // Unlike uid and gid, an entry cannot be left out: there is no "unchanged" group.
+  return mapOwn(groups, (g, i) => checkInteger(`options.groups[${i}]`, g, 0, MAX_ID));
 }
 
 function checkUmask(mask: unknown): number {
@@ -54,7 +52,7 @@ function checkDieWithParent(value: unknown): number {
  * [uid, gid, umask, pdeathsig, ngroups, ...groups] (-1: unchanged), or null
  * when none is given.
  */
-export function checkCreds(o: Record<string, unknown>): number[] | null {
+export function checkCreds(o: Options): number[] | null {
   const uid = checkId('options.uid', o.uid);
   const gid = checkId('options.gid', o.gid);
   const groups = checkGroups(o.groups);

@@ -1,7 +1,7 @@
 /**
  * kill-options - the options of PrivateHandle.kill() and their check.
  */
-import { invalidArgType } from './errors';
+import { checkBoolean, checkOptions } from './check';
 
 /** KillOptions are the options of PrivateHandle.kill(). */
 export interface KillOptions {
@@ -16,10 +16,5 @@ export interface KillOptions {
 
 /** @internal checkKillOptions checks kill()'s options and returns `group`. */
 export function checkKillOptions(options: unknown): boolean {
-  if (options === undefined || options === null) return false;
-  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
-  const group = (options as KillOptions).group;
-  if (group === undefined) return false;
-  if (typeof group !== 'boolean') throw invalidArgType('options.group', 'boolean', group);
-  return group;
+  return checkBoolean('options.group', checkOptions(options).group);
 }

@@ -10,6 +10,7 @@ import type { Stream } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { checkBoolean, checkInteger, checkOneOf, checkOptions, envSetting, mapOwn, ownValue } from './check';
 import { checkCreds } from './creds';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
@@ -143,6 +144,7 @@ const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
 const STDIO_NONE = -3;
 const MAX_SLOTS = 1024;
+const MAX_DELAY = 2 ** 31 - 1; // setTimeout's limit
 const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback', 'portable'];
 const isolations: readonly Isolation[] = ['hidden', 'direct'];
 
@@ -155,7 +157,7 @@ function checkString(name: string, value: unknown): string {
 function checkArgs(args: unknown): string[] {
   if (args === undefined || args === null) return [];
   if (!Array.isArray(args)) throw invalidArgType('args', 'Array', args);
-  return args.map((a, i) => checkString(`args[${i}]`, a));
+  return mapOwn(args, (a, i) => checkString(`args[${i}]`, a));
 }
 
 function checkCwd(cwd: unknown): string | null {
@@ -166,8 +168,7 @@ function checkCwd(cwd: unknown): string | null {
 
 function checkEnv(env: unknown): Record<string, unknown> {
   if (env === undefined || env === null) return process.env;
-  if (typeof env !== 'object') throw invalidArgType('options.env', 'Object', env);
-  return env as Record<string, unknown>;
+  return checkOptions(env, 'options.env');
 }
 
 function envBlock(env: Record<string, unknown>): string[] {
@@ -201,6 +202,17 @@ function localBins(dir: string): string[] {
 }
 
 /**
+ * The key the child's PATH is under: PATH, or, in an env without an own
+ * PATH key, its own key of any other case (Windows spells it Path, and its
+ * keys are case-insensitive; on POSIX such an env is rare, and execvp
+ * would search its default path instead).
+ */
+function searchPathKey(env: Record<string, unknown>): string {
+  if (Object.hasOwn(env, 'PATH')) return 'PATH';
+  return Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+}
+
+/**
  * Like execvp: a name without a slash is looked up in the child's PATH,
  * after the local bins when preferLocal (from cwd, or ours) asks for them.
  * PATH is split at path.delimiter (';' on Windows, where the portable
@@ -208,10 +220,8 @@ function localBins(dir: string): string[] {
  */
 function pathCandidates(file: string, env: Record<string, unknown>, local: string | null): string[] {
   if (file.includes('/') || file.includes(path.sep)) return [file];
-  // Without a PATH key, the one spelled otherwise (Windows' own spelling is Path).
-  const key = 'PATH' in env ? 'PATH' : Object.keys(env).find((k) => k.toUpperCase() === 'PATH');
-  const value = key === undefined ? undefined : env[key];
-  const searchPath = typeof value === 'string' ? value : '/bin:/usr/bin';
+  const PATH = ownValue(env, searchPathKey(env));
+  const searchPath = typeof PATH === 'string' ? PATH : '/bin:/usr/bin';
   const dirs = [...(local === null ? [] : localBins(local)), ...searchPath.split(path.delimiter)];
   return dirs.map((dir) => (dir === '' ? `.${path.sep}${file}` : `${dir.replace(/[\\/]+$/, '')}${path.sep}${file}`));
 }
@@ -256,15 +266,9 @@ function checkStdio(stdio: unknown): number[] {
   }
   const slots = stdio as unknown[];
   if (slots.length > MAX_SLOTS) throw outOfRange('options.stdio.length', `<= ${MAX_SLOTS}`, slots.length);
-  const out = slots.map(checkSlot);
+  const out = mapOwn(slots, checkSlot);
   while (out.length < 3) out.push(checkSlot(undefined, out.length));
   return out;
-}
-
-function checkBoolean(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalidArgType(name, 'boolean', value);
-  return value;
 }
 
 function checkAbortSignal(signal: unknown): AbortSignal | null {
@@ -275,11 +279,7 @@ function checkAbortSignal(signal: unknown): AbortSignal | null {
 
 function checkTimeout(timeout: unknown): number {
   if (timeout === undefined || timeout === null) return 0;
-  if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'number', timeout);
-  if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
-    throw outOfRange('options.timeout', 'an integer >= 0 and < 2 ** 31', timeout);
-  }
-  return timeout;
+  return checkInteger('options.timeout', timeout, 0, MAX_DELAY);
 }
 
 /** A kill signal of 0 would only check that the child exists, and stop nothing. */
@@ -292,28 +292,20 @@ function checkKillSignal(signal: unknown): number {
 
 function checkKillGraceMs(grace: unknown): number | null {
   if (grace === undefined || grace === null) return null;
-  if (typeof grace !== 'number') throw invalidArgType('options.killGraceMs', 'number', grace);
-  if (!Number.isInteger(grace) || grace < 0 || grace > 2 ** 31 - 1) {
-    throw outOfRange('options.killGraceMs', 'an integer >= 0 and < 2 ** 31', grace);
-  }
-  return grace;
+  return checkInteger('options.killGraceMs', grace, 0, MAX_DELAY);
 }
 
-function checkBackend(backend: unknown): BackendName {
-  const chosen = backend ?? process.env.PRIVATE_PROCESS_BACKEND ?? 'auto';
-  if (!backends.includes(chosen as BackendName)) {
-    throw invalidArgValue('options.backend', chosen, `must be one of ${backends.map((b) => `'${b}'`).join(', ')}`);
-  }
-  return chosen as BackendName;
+/**
+ * checkBackend checks the `backend` option of spawnPrivate, the runs and
+ * adopt: undefined or null is PRIVATE_PROCESS_BACKEND, else 'auto'.
+ */
+export function checkBackend(backend: unknown): BackendName {
+  return checkOneOf('options.backend', backend ?? envSetting('PRIVATE_PROCESS_BACKEND') ?? 'auto', backends);
 }
 
 function checkIsolation(isolation: unknown): Isolation | null {
-  const chosen = isolation ?? (process.env.PRIVATE_PROCESS_ISOLATION || null);
-  if (chosen === null) return null;
-  if (!isolations.includes(chosen as Isolation)) {
-    throw invalidArgValue('options.isolation', chosen, "must be 'hidden' or 'direct'");
-  }
-  return chosen as Isolation;
+  const chosen = isolation ?? (envSetting('PRIVATE_PROCESS_ISOLATION') || null);
+  return chosen === null ? null : checkOneOf('options.isolation', chosen, isolations);
 }
 
 /**
@@ -329,14 +321,13 @@ export function splitArgs(args: unknown, options: unknown): [unknown, unknown] {
 /**
  * normalizeOptions checks every argument of spawnPrivate (or, by `api`, of
  * runPrivate and runPrivateSync, which check their own options first) and
- * prepares what the child needs.
+ * prepares what the child needs. It reads the options' own properties only
+ * (checkOptions), never an inherited one.
  */
 export function normalizeOptions(file: unknown, args: unknown, options: unknown, api: Api = 'spawn'): Normalized {
   checkString('file', file);
   if ((file as string).length === 0) throw invalidArgValue('file', file, 'cannot be empty');
-  if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
-  const o = options as Record<string, unknown>;
+  const o = checkOptions(options);
   refuseUnsupported(o, api);
   const checkedArgs = checkArgs(args);
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);

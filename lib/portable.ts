@@ -242,7 +242,8 @@ const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExi
   cp.on('error', () => undefined);
   let r: number;
   try {
-    r = (cp as unknown as { spawn: RawSpawn }).spawn({
+    // Null-prototype options: child_process must not find a polluted Object.prototype.uid (or cwd...).
+    const options: RawSpawnOptions = Object.assign(Object.create(null), {
       file: found.file,
       args: argv,
       envPairs,
@@ -251,6 +252,7 @@ const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExi
       detached: (flags & SPAWN_SETSID) !== 0,
       windowsHide: true,
     });
+    r = (cp as unknown as { spawn: RawSpawn }).spawn(options);
   } catch (e) {
     r = (e as NodeJS.ErrnoException).errno ?? -errno.EINVAL;
   }

@@ -4,7 +4,7 @@
  * runPrivateSync both end here.
  */
 import { performance } from 'node:perf_hooks';
-import { abortError, formatCommand, markSpawnError, type SpawnError } from './errors';
+import { abortError, formatCommand, isSpawnError, markSpawnError, type SpawnError } from './errors';
 import { Output } from './output';
 import type { RunChecked, RunError, RunResult } from './run-options';
 import type { ProcessStatus } from './status';
@@ -12,6 +12,7 @@ import type { ProcessStatus } from './status';
 /** Failure is why a run failed, known before its message can be written. */
 export type Failure =
   | { kind: 'spawn'; error: SpawnError }
+  | { kind: 'start'; error: Error & { code: string } }
   | { kind: 'abort'; reason: unknown }
   | { kind: 'timeout'; timeout: number }
   | { kind: 'maxBuffer'; stream: 'stdout' | 'stderr'; limit: number }
@@ -34,6 +35,21 @@ export interface RunEnd {
 }
 
 const brand = new WeakSet<Error>();
+
+/**
+ * startFailure is why a child could not be started, from what the spawn
+ * threw: a spawn error (ENOENT at execve...), or the backend's refusal to
+ * start it here (ERR_PRIVATE_BACKEND_UNAVAILABLE, ERR_NOT_SUPPORTED,
+ * ERR_PRIVATE_PROCESS_TABLE: what this machine cannot give, not a bad
+ * argument). Anything else, which has no code, is thrown again.
+ */
+export function startFailure(err: unknown): Failure {
+  if (isSpawnError(err)) return { kind: 'spawn', error: err };
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
+    return { kind: 'start', error: err as Error & { code: string } };
+  }
+  throw err;
+}
 
 /**
  * isRunError is true for an error that runPrivate rejected with or
@@ -76,6 +92,12 @@ function describeFailure(failure: Failure | null, status: ProcessStatus | null):
         make: (m) => markSpawnError(Object.assign(new Error(m), { errno, code, syscall, path, step })),
       };
     }
+    case 'start':
+      return {
+        prefix: `Command failed with ${failure.error.code}`,
+        detail: failure.error.message,
+        make: coded(failure.error.code, Error, failure.error),
+      };
     case 'abort':
       return { prefix: 'Command was aborted', make: (m) => abortError(failure.reason, m) };
     case 'timeout':

@@ -3,6 +3,7 @@
  * runPrivateSync, and the one check of their options.
  */
 import type { Readable } from 'node:stream';
+import { checkBoolean, checkOptions, mapOwn } from './check';
 import { invalidArgType, invalidArgValue, outOfRange, type SpawnStep } from './errors';
 import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
 import type { RunOutput, Shaping } from './output';
@@ -96,6 +97,8 @@ export interface RunResult<T extends RunOutput = RunOutput> {
  * RunError is how a run fails (see isRunError). `code` says why:
  * 'ERR_PRIVATE_PROCESS_FAILED' (did not exit 0), an errno code such as
  * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`),
+ * the backend's code when it cannot start the child here
+ * ('ERR_PRIVATE_BACKEND_UNAVAILABLE', 'ERR_NOT_SUPPORTED': `cause` its error),
  * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason), 'ETIMEDOUT',
  * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError),
  * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
@@ -190,13 +193,6 @@ function checkMaxBuffer(max: unknown): number {
   return max;
 }
 
-function checkFlag(o: Record<string, unknown>, name: string, byDefault: boolean): boolean {
-  const value = o[name];
-  if (value === undefined) return byDefault;
-  if (typeof value !== 'boolean') throw invalidArgType(`options.${name}`, 'boolean', value);
-  return value;
-}
-
 /**
  * The stdio a run asks for: fd 0 'pipe' with input, else 'ignore'; fds 1
  * and 2 'pipe'; whatever the caller gave for a slot wins, but input needs
@@ -205,7 +201,7 @@ function checkFlag(o: Record<string, unknown>, name: string, byDefault: boolean)
 function runStdio(stdio: unknown, hasInput: boolean): unknown {
   if (stdio === undefined || stdio === null) stdio = [];
   else if (!Array.isArray(stdio)) stdio = [stdio, stdio, stdio];
-  const slots = [...(stdio as unknown[])];
+  const slots = mapOwn(stdio as unknown[], (slot) => slot);
   slots[0] ??= hasInput ? 'pipe' : 'ignore';
   slots[1] ??= 'pipe';
   slots[2] ??= 'pipe';
@@ -220,7 +216,10 @@ function runStdio(stdio: unknown, hasInput: boolean): unknown {
   return slots;
 }
 
-/** checkRunOptions checks every argument of a run, before anything is spawned. */
+/**
+ * checkRunOptions checks every argument of a run, before anything is
+ * spawned, reading the options' own properties only (checkOptions).
+ */
 export function checkRunOptions(
   file: unknown,
   args: unknown,
@@ -228,18 +227,16 @@ export function checkRunOptions(
   sync: boolean,
 ): [Normalized, RunChecked] {
   [args, options] = splitArgs(args, options);
-  if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw invalidArgType('options', 'Object', options);
-  const o = options as Record<string, unknown>;
+  const o = checkOptions(options);
   const input = checkInput(o.input, sync);
   const run: RunChecked = {
     encoding: checkEncoding(o.encoding),
     input,
     maxBuffer: checkMaxBuffer(o.maxBuffer),
-    reject: checkFlag(o, 'reject', true),
-    strip: checkFlag(o, 'stripFinalNewline', true),
-    lines: checkFlag(o, 'lines', false),
-    all: checkFlag(o, 'all', false),
+    reject: checkBoolean('options.reject', o.reject, true),
+    strip: checkBoolean('options.stripFinalNewline', o.stripFinalNewline, true),
+    lines: checkBoolean('options.lines', o.lines),
+    all: checkBoolean('options.all', o.all),
   };
   if (run.lines && run.encoding === null) {
     throw invalidArgValue('options.lines', true, "needs a text encoding, not 'buffer'");

@@ -11,12 +11,12 @@ import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { chooseBackend } from './capabilities';
-import { notSupported, systemError, type SpawnError } from './errors';
+import { notSupported, systemError } from './errors';
 import { raw, type PrivateHandle } from './handle';
 import { native, type NativeHandle } from './native';
 import type { Normalized } from './options';
 import { Output, type OutputName } from './output';
-import { endRun, type Failure, type RunEnd } from './run-end';
+import { endRun, startFailure, type Failure, type RunEnd } from './run-end';
 import { checkRunOptions, type RunChecked, type RunPrivateSyncOptions, type RunSignatures } from './run-options';
 import { toSignal } from './signals';
 import { spawnNormalized } from './spawn';
@@ -175,20 +175,18 @@ function endSync(end: RunEnd): never {
 
 function runSync(file: string, args?: unknown, options?: unknown): never {
   const [o, run] = checkRunOptions(file, args, options, true);
-  if (chooseBackend(o.backend, o.isolation).backend === 'portable') {
-    // Refused before any child is started: child_process keeps the pipes in its own streams,
-    // which only the event loop this call blocks could read.
-    throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
-  }
   const started = performance.now();
   const base = { file: o.file, args: o.args, spawnargs: o.argv, started, run };
   let h: PrivateHandle;
   try {
+    if (chooseBackend(o.backend, o.isolation).backend === 'portable') {
+      // Refused before any child is started: child_process keeps the pipes in its own streams,
+      // which only the event loop this call blocks could read.
+      throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
+    }
     h = spawnNormalized(o, false);
   } catch (err) {
-    if (!(err instanceof Error && 'step' in err)) throw err;
-    const failure: Failure = { kind: 'spawn', error: err as SpawnError };
-    return endSync({ ...base, pid: null, status: null, failure, output: null });
+    return endSync({ ...base, pid: null, status: null, failure: startFailure(err), output: null });
   }
   const r = new SyncRun(h, o, run, started);
   try {
@@ -206,7 +204,8 @@ function runSync(file: string, args?: unknown, options?: unknown): never {
  * runPrivateSync is runPrivate that blocks the thread until the run is
  * over, and returns its RunResult or throws its RunError. It takes the
  * same options except `signal` (nothing can abort a blocked thread: use
- * timeout) and a stream as `input`. Output is read from both pipes as it
+ * timeout) and a stream as `input`; a child that could not start, the
+ * portable backend's included (it has no pipes to poll), throws a RunError. Output is read from both pipes as it
  * comes, so a child that fills one while it waits on the other cannot
  * deadlock it.
  */

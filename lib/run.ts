@@ -13,11 +13,10 @@ import { performance } from 'node:perf_hooks';
 import { finished, type Readable, type Writable } from 'node:stream';
 import { armCancellation, type Cancellation } from './cancel';
 import { Capture } from './capture';
-import type { SpawnError } from './errors';
 import type { PrivateHandle } from './handle';
 import type { Normalized } from './options';
 import { Output } from './output';
-import { endRun, type Failure, type RunEnd } from './run-end';
+import { endRun, startFailure, type Failure, type RunEnd } from './run-end';
 import {
   checkRunOptions,
   type RunChecked,
@@ -165,10 +164,8 @@ function runAsync(file: string, args?: unknown, options?: unknown): Promise<neve
   try {
     h = spawnNormalized(o);
   } catch (err) {
-    if (!(err instanceof Error && 'step' in err)) return Promise.reject(err);
-    return new Promise((resolve, reject) =>
-      settleRun({ ...never, failure: { kind: 'spawn', error: err as SpawnError } }, resolve, reject),
-    );
+    // A child that could not start is the run's failure; startFailure throws anything else, which rejects.
+    return new Promise((resolve, reject) => settleRun({ ...never, failure: startFailure(err) }, resolve, reject));
   }
   return supervise(h, o, run, started);
 }
@@ -183,7 +180,10 @@ function runAsync(file: string, args?: unknown, options?: unknown): Promise<neve
  * reaped and both of its output streams have closed. Bad arguments throw
  * synchronously, before anything is spawned; everything that happens to
  * the run rejects with a RunError (see isRunError): a child that did not
- * exit 0 (unless `reject: false`), a spawn error (ENOENT...), an abort (a
- * signal that had already aborted starts nothing), a timeout, maxBuffer.
+ * exit 0 (unless `reject: false`), a spawn error (ENOENT...), a backend
+ * that cannot start it here (ERR_PRIVATE_BACKEND_UNAVAILABLE, or
+ * ERR_NOT_SUPPORTED for an isolation or an identity option it cannot give),
+ * an abort (a signal that had already aborted starts nothing), a timeout,
+ * maxBuffer.
  */
 export const runPrivate: RunSignatures<false, RunPrivateOptions> = runAsync;

@@ -85,8 +85,31 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
 }
 
 /**
+ * The Node flags a forked child gets: process.execArgv without an eval
+ * script (`-e`, `--eval`, `-p`, `--print`, `-pe` and the script that
+ * follows, or `--eval=script`), as Node's fork() leaves it out. In a parent
+ * started with `node -e`, the child would run that script again instead of
+ * the module, and fork again in turn. A `-p` or `--print` followed by
+ * another flag is only the order to print, whose script follows that flag.
+ */
+function forkFlags(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i]!;
+    const next = execArgv[i + 1];
+    if (flag === '-e' || flag === '--eval' || flag === '-pe') i++;
+    else if (flag === '-p' || flag === '--print') i += next !== undefined && !next.startsWith('-') ? 1 : 0;
+    else if (!flag.startsWith('--eval=') && !flag.startsWith('--print=')) kept.push(flag);
+  }
+  return kept;
+}
+
+/**
  * forkPrivate runs a Node.js module as a private child: exactly
- * spawnPrivate(process.execPath, [...process.execArgv, modulePath, ...args], options).
+ * spawnPrivate(process.execPath, [...process.execArgv, modulePath, ...args], options),
+ * except that an eval script of this process (`node -e`, `node -p`) is left
+ * out of process.execArgv, as Node's fork() does, so that the child runs the
+ * module rather than the script again.
  */
 export function forkPrivate<const S extends StdioOption | undefined = undefined>(
   modulePath: string,
@@ -100,5 +123,5 @@ export function forkPrivate<const S extends StdioOption | undefined = undefined>
 export function forkPrivate(modulePath: string, args?: unknown, options?: SpawnPrivateOptions): PrivateHandle {
   [args, options] = splitArgs(args, options) as [unknown, SpawnPrivateOptions | undefined];
   const checked = normalizeOptions(modulePath, args, undefined);
-  return spawnPrivate(process.execPath, [...process.execArgv, checked.file, ...checked.args], options);
+  return spawnPrivate(process.execPath, [...forkFlags(process.execArgv), checked.file, ...checked.args], options);
 }

@@ -1,13 +1,14 @@
 /**
  * waitpid - the host program's own waitpid, which never takes a private status.
  */
+import { checkBoolean, checkInteger, checkOptions } from './check';
 import { systemError } from './errors';
 import { native } from './native';
 import { ProcessStatus } from './status';
 
 /** WaitpidOptions are the options of waitpid. */
 export interface WaitpidOptions {
-  /** nohang returns null at once when no child has exited yet (WNOHANG). */
+  /** nohang returns null at once when no child has exited yet (WNOHANG); default false. */
   nohang?: boolean;
 }
 
@@ -18,14 +19,14 @@ export interface WaitpidOptions {
  * reaped for its own handle and the wait goes on, and a private pid or a
  * process with only private children left gets ECHILD. With `nohang` it
  * returns null when no child has exited yet; otherwise it blocks the thread.
+ * Its arguments are checked first: a pid that is not a 32-bit integer, or
+ * options that are not an object (null is {}) or a nohang that is not a
+ * boolean, throw ERR_INVALID_ARG_TYPE or ERR_OUT_OF_RANGE without waiting.
  */
-export function waitpid(pid: number, options: WaitpidOptions = {}): ProcessStatus | null {
-  if (!Number.isInteger(pid) || pid < -(2 ** 31) || pid >= 2 ** 31) {
-    throw Object.assign(new RangeError(`The value of "pid" is out of range. Received ${String(pid)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  }
-  const r = native.waitpid(pid, options.nohang === true);
+export function waitpid(pid: number, options?: WaitpidOptions): ProcessStatus | null {
+  checkInteger('pid', pid, -(2 ** 31), 2 ** 31 - 1);
+  const nohang = checkBoolean('options.nohang', checkOptions(options).nohang);
+  const r = native.waitpid(pid, nohang);
   if (r === null) return null;
   if (typeof r === 'number') throw systemError('waitpid', r);
   return new ProcessStatus(r);

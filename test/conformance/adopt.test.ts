@@ -63,6 +63,38 @@ describe.each(pidfdModesHere())('adopt() ($name)', ({ backend }) => {
   });
 });
 
+describe('adopt() checks its options before it adopts anything', () => {
+  it.each([
+    ['an unknown backend', { backend: 'bogus' }, 'ERR_INVALID_ARG_VALUE'],
+    ['a backend that is not a name', { backend: 5 }, 'ERR_INVALID_ARG_VALUE'],
+    ['options that are a string', 'linux', 'ERR_INVALID_ARG_TYPE'],
+    ['options that are an array', [], 'ERR_INVALID_ARG_TYPE'],
+  ])('refuses %s', async (_what, options, code) => {
+    const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    let adopted: PrivateHandle | undefined;
+    try {
+      expect(() => (adopted = adopt(child.pid!, options as never))).toThrow(expect.objectContaining({ code }));
+    } finally {
+      process.kill(child.pid!, 'SIGKILL');
+      // A pid adopted by mistake is the handle's to reap, and child_process never sees it exit.
+      await (adopted?.wait() ?? exited);
+    }
+  });
+});
+
+describe.each(pidfdModesHere())('adopt() with null options ($name)', () => {
+  checkNoLeaks();
+
+  it('takes them as {}, as spawnPrivate and kill() do', async () => {
+    const child = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    child.unref(); // its status goes to the handle
+    const h = adopt(child.pid!, null as never);
+    expect(h.kill('SIGKILL')).toBe(true);
+    expect((await h.wait()).signal).toBe('SIGKILL');
+  });
+});
+
 it('throws ERR_NOT_SUPPORTED, with the reason, where no backend has process descriptors', async () => {
   const fixture = path.join(__dirname, '..', 'fixtures', 'adopt-unsupported.cjs');
   const r = await runUnderSeccomp(['pidfd_open=ENOSYS', 'pidfd_send_signal=ENOSYS'], fixture, [

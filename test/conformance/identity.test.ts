@@ -6,22 +6,37 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
 import { backendsHere, modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
+import { copyForOtherUser, whyNoOtherUser, type OtherUserCopy } from '../helpers/other-user.js';
 import { runUnderSeccomp } from '../helpers/seccomp.js';
 import { readAll } from '../helpers/stream.js';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 const needsRoot = isRoot ? '' : ' (skipped: dropping privileges needs root)';
+const noOtherUser = isRoot ? whyNoOtherUser() : '';
 const fixture = path.join(__dirname, '..', 'fixtures', 'identity.cjs');
 const dir = mkdtempSync(path.join(tmpdir(), 'pp-identity-'));
 chmodSync(dir, 0o777); // the fixture may run as another user
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// uid 1000 may not read the checkout: it runs a copy of the package, made once.
+let copy: OtherUserCopy | undefined;
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  copy?.remove();
+});
 
 /** Runs the identity fixture as uid and gid 1000, with setpriv's extra arguments (capabilities). */
 function asUser(options: object, marker: string, script: string, setpriv: string[] = []): Promise<any> {
-  const args = ['--reuid=1000', '--regid=1000', '--clear-groups', ...setpriv, process.execPath, fixture];
+  const c = (copy ??= copyForOtherUser(['identity.cjs']));
+  const args = [
+    '--reuid=1000',
+    '--regid=1000',
+    '--clear-groups',
+    ...setpriv,
+    process.execPath,
+    c.fixture('identity.cjs'),
+  ];
   return new Promise((resolve, reject) =>
-    execFile('setpriv', [...args, JSON.stringify(options), marker, script], (err, stdout, stderr) =>
+    execFile('setpriv', [...args, JSON.stringify(options), marker, script], { env: c.env }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     ),
   );
@@ -90,18 +105,21 @@ describe.each(modesHere().filter((m) => m.backend !== 'fallback' && m.backend !=
 describe.each(modesHere().filter((m) => m.backend !== 'fallback' && m.backend !== 'portable'))(
   'an unprivileged parent ($name)',
   ({ backend, isolation }) => {
-    it.skipIf(!isRoot)(`may name its own uid and gid, as child_process allows${needsRoot}`, async () => {
-      const r = await asUser(
-        { backend, isolation, uid: 1000, gid: 1000 },
-        path.join(dir, `self-${isolation}`),
-        'id -u; id -g',
-      );
-      expect(r).toEqual({ out: '1000\n1000\n', code: 0 });
-    });
+    it.skipIf(!isRoot || noOtherUser !== '')(
+      `may name its own uid and gid, as child_process allows${needsRoot}${noOtherUser}`,
+      async () => {
+        const r = await asUser(
+          { backend, isolation, uid: 1000, gid: 1000 },
+          path.join(dir, `self-${isolation}`),
+          'id -u; id -g',
+        );
+        expect(r).toEqual({ out: '1000\n1000\n', code: 0 });
+      },
+    );
 
     const noCaps = backend === 'freebsd' ? ' (skipped: FreeBSD has no ambient or inheritable capabilities)' : '';
-    it.skipIf(!isRoot || noCaps !== '')(
-      `hands no ambient or inheritable capability to a child that changes identity${needsRoot}${noCaps}`,
+    it.skipIf(!isRoot || noCaps !== '' || noOtherUser !== '')(
+      `hands no ambient or inheritable capability to a child that changes identity${needsRoot}${noCaps}${noOtherUser}`,
       async () => {
         // A daemon given CAP_SETUID and CAP_SETGID as ambient capabilities drops to nobody for a helper.
         const caps = ['--inh-caps=+setuid,+setgid', '--ambient-caps=+setuid,+setgid'];
@@ -146,6 +164,9 @@ describe('identity options are checked before anything is spawned', () => {
     [{ gid: 1.5 }, 'ERR_OUT_OF_RANGE'],
     [{ groups: 5 }, 'ERR_INVALID_ARG_TYPE'],
     [{ groups: [1, -2] }, 'ERR_OUT_OF_RANGE'],
+    // There is no "unchanged" group: a missing entry is refused, not passed on as (gid_t)-1.
+    [{ groups: [null] }, 'ERR_INVALID_ARG_TYPE'],
+    [{ groups: [1, , 2] }, 'ERR_INVALID_ARG_TYPE'],
     [{ umask: 0o1000 }, 'ERR_OUT_OF_RANGE'],
     [{ umask: '9' }, 'ERR_INVALID_ARG_VALUE'],
     [{ dieWithParent: 'SIGNOPE' }, 'ERR_INVALID_ARG_VALUE'],

@@ -97,6 +97,41 @@ describe.each(modesHere())("the package's waitpid() ($name)", ({ backend, isolat
   });
 });
 
+describe("the package's waitpid() checks its arguments before it waits", () => {
+  // An ordinary child that ends by itself: a wait the checks let through by mistake ends with it.
+  it('refuses a nohang that is not a boolean with ERR_INVALID_ARG_TYPE, rather than blocking', () => {
+    const pid = ordinary('sleep 1');
+    for (const nohang of [1, 'yes', null]) {
+      expect(() => waitpid(pid, { nohang } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
+    process.kill(pid, 'SIGKILL');
+  });
+
+  it.each([
+    ['a string', 'nohang', 'ERR_INVALID_ARG_TYPE'],
+    ['a number', 1, 'ERR_INVALID_ARG_TYPE'],
+    ['an array', [], 'ERR_INVALID_ARG_TYPE'],
+  ])('refuses %s as options', (_what, options, code) => {
+    expect(() => waitpid(-1, options as never)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it.each([
+    ['a string', '1', 'ERR_INVALID_ARG_TYPE'],
+    ['a fraction', 1.5, 'ERR_OUT_OF_RANGE'],
+    ['a pid beyond 32 bits', 2 ** 31, 'ERR_OUT_OF_RANGE'],
+  ])('refuses %s as pid', (_what, pid, code) => {
+    expect(() => waitpid(pid as never, { nohang: true })).toThrow(expect.objectContaining({ code }));
+  });
+
+  const noWait = backendsHere().includes('portable') ? ' (skipped: no native build, so no waitpid)' : '';
+  it.skipIf(noWait !== '')(`takes null options as {}, as spawnPrivate and kill() do${noWait}`, () => {
+    const pid = ordinary('exit 3');
+    expect(waitpid(pid, null as never)).toMatchObject({ pid, exitCode: 3 });
+  });
+});
+
 /** Runs the workers fixture: the host's waitpid() on the main thread while workers spawn. */
 function withWorkers(mode: string, isolation: string): Promise<any> {
   const fixture = path.join(__dirname, '..', 'fixtures', 'waitpid-workers.cjs');
