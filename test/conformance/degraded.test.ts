@@ -26,7 +26,12 @@ describe.each(['hidden', 'direct'])('on kernels and sandboxes that refuse clone3
     expect(r.caps.clone3).toBe(false);
     expect(r.caps.clonePidfd).toBe(true);
     expect(r.caps.backend).toBe('linux');
-    expect(r.inspected).toEqual({ sigBlk: '0000000000000000', sigIgn: '0000000000000000', fds: [0, 1, 2], nonblocking: [] });
+    expect(r.inspected).toEqual({
+      sigBlk: '0000000000000000',
+      sigIgn: '0000000000000000',
+      fds: [0, 1, 2],
+      nonblocking: [],
+    });
     expect(r.wrong).toEqual([]);
     expect(r.lost).toBe(0);
     expect(r.errors).toEqual([]);
@@ -39,7 +44,12 @@ describe.each(['hidden', 'direct'])('on kernels and sandboxes that refuse clone3
     expect(r.caps.clone3).toBe(false);
     expect(r.caps.clonePidfd).toBe(true);
     expect(r.caps.backend).toBe('linux');
-    expect(r.inspected).toEqual({ sigBlk: '0000000000000000', sigIgn: '0000000000000000', fds: [0, 1, 2], nonblocking: [] });
+    expect(r.inspected).toEqual({
+      sigBlk: '0000000000000000',
+      sigIgn: '0000000000000000',
+      fds: [0, 1, 2],
+      nonblocking: [],
+    });
     expect(r.wrong).toEqual([]);
     expect(r.errors).toEqual([]);
   });
