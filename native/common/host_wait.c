@@ -244,8 +244,10 @@ static int host_waitid_options(int options) {
 int pp_host_wait4(int pid, int options, pp_wait_result *out) {
   idtype_t type;
   id_t id;
+#if defined(__linux__)
   /* What the kernel's wait4 refuses, refused before anything is taken. */
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | PP_WAIT_LINUX_OPTIONS)) return -EINVAL;
+#endif
   /* -INT_MIN is no pid nor group: the kernel's wait4 answers ESRCH. */
   if (pid == INT_MIN) return -ESRCH;
   pp_wait_target(pid, &type, &id);

@@ -198,7 +198,7 @@ describe.skipIf(preloadPath === null)(`the shim in fork children${noShim}`, () =
       const fixture = path.join(__dirname, '..', 'fixtures', 'shim-fork.cjs');
       const r = await run(
         process.execPath,
-        [fixture, inject('helpers').forker, '100', mode],
+        [fixture, inject('helpers').forker, '100', mode, String(scaled(3000))],
         [preloadPath!],
         scaled(50_000),
       );

@@ -4,14 +4,15 @@
  * children. It carries a copy of the table code (native/common/table.c), as every copy of the addon
  * does, and so uses the process's one table: the preload shim's when it is loaded.
  *
- * start(n, holdMs) forks n times from a new thread. With holdMs > 0, before each fork another
- * thread takes the table lock and holds it for holdMs (the lock a spawn holds from the clone to the
- * exec), so that every fork copies it held; with 0, the forks race the spawns the test makes
- * meanwhile. Each fork child calls waitpid(-1, WNOHANG) (the shim's when it is preloaded), which
- * must answer ECHILD at once (it has no child), then counts the entries of its table, which must be
- * 0 (they were its parent's children), and exits 0, or 2 for a wrong waitpid, or 10 + the count.
- * The parent reaps each child with the raw wait4 system call (never through the shim), waiting at
- * most 3 s; a child still running then is counted hung and SIGKILLed (after 3 of them, it stops).
+ * start(n, holdMs, hungMs) forks n times from a new thread. With holdMs > 0, before each fork
+ * another thread takes the table lock and holds it for holdMs (the lock a spawn holds from the
+ * clone to the exec), so that every fork copies it held; with 0, the forks race the spawns the test
+ * makes meanwhile. Each fork child calls waitpid(-1, WNOHANG) (the shim's when it is preloaded),
+ * which must answer ECHILD at once (it has no child), then counts the entries of its table, which
+ * must be 0 (they were its parent's children), and exits 0, or 2 for a wrong waitpid, or 10 + the
+ * count. The parent reaps each child with the raw wait4 system call (never through the shim),
+ * waiting at most hungMs; a child still running then is counted hung and SIGKILLed (after 3 of
+ * them, it stops).
  *
  * result() -> { forks, hung, wrong, lastWrong, done }.
  */
@@ -31,7 +32,7 @@
 #include "../../../native/common/table.h"
 
 static atomic_int forks, hung, wrong, last_wrong, done;
-static int want, hold_ms;
+static int want, hold_ms, hung_ms;
 
 /* The lock holder's handshake: held is set once it holds the lock. */
 static atomic_int held;
@@ -65,7 +66,7 @@ static void forked_child(void) {
 
 static void *run(void *arg) {
   (void)arg;
-  /* A few hung children say enough: each costs 3 s. */
+  /* A few hung children say enough: each costs hungMs. */
   for (int i = 0; i < want && atomic_load(&hung) < 3; i++) {
     pthread_t holder;
     if (hold_ms > 0) {
@@ -88,7 +89,7 @@ static void *run(void *arg) {
         }
         break;
       }
-      if (ms == 3000) {
+      if (ms >= hung_ms) {
         atomic_fetch_add(&hung, 1);
         kill(pid, SIGKILL);
         syscall(SYS_wait4, pid, &st, 0, NULL);
@@ -102,12 +103,13 @@ static void *run(void *arg) {
 }
 
 static napi_value start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   pthread_t t;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   napi_get_value_int32(env, argv[0], &want);
   napi_get_value_int32(env, argv[1], &hold_ms);
+  napi_get_value_int32(env, argv[2], &hung_ms);
   atomic_store(&forks, 0);
   atomic_store(&hung, 0);
   atomic_store(&wrong, 0);
