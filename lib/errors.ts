@@ -48,7 +48,7 @@ const steps: SpawnStep[] = [
 ];
 
 // PP_TABLE_ABI in native/common/table.h.
-const PP_TABLE_ABI = 2;
+const PP_TABLE_ABI = 3;
 
 const systemErrors = getSystemErrorMap();
 // libuv's map lacks some errors we meet (ECHILD): fall back to the OS's names.

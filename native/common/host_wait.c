@@ -7,6 +7,12 @@
  * Spawning holds the same lock until the new pid is in the table, so a
  * private child is never taken for an ordinary one.
  *
+ * An ordinary child's event is the kernel's, untouched: the wait(2) shapes
+ * (pp_host_wait4) take it with the kernel's wait4, whose status word and
+ * usage they hand on as they are (a tracer reads the ptrace event from bits
+ * 16 and up of a stop's status, which no siginfo-built word has), and the
+ * waitid shape takes it with the kernel's waitid, whose siginfo it hands on.
+ *
  * This file also runs inside the preload shim, in signal handlers: it makes
  * the kernel's waits (host_sys.h: the shim interposes the C library's wait
  * functions), allocates nothing and uses no stdio.
@@ -15,6 +21,7 @@
 #include "host_wait.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,13 +51,16 @@ static int host_is_ordinary(long pid, void *arg) {
  * 0 when all of its children of that kind are private, -1 when the system
  * cannot tell. Each child is checked against the table by pid: a count
  * would be wrong whenever a child was reaped by a wait that bypassed it.
+ * With no private child at all every waitable is ordinary, tracees that
+ * are not children (listed nowhere) included: the kernel's answer stands.
  */
 static int host_has_ordinary(idtype_t type, id_t id) {
   struct host_wanted w = {type, id};
+  if (pp_table_count_locked() == 0) return 1;
   return pp_sys_each_child(host_is_ordinary, &w);
 }
 
-/* The wait(2) status word of the event waitid described. */
+/* The wait(2) status word of the event waitid described (only a stashed exit needs one built). */
 static int host_wstatus(const siginfo_t *info) {
   switch (info->si_code) {
     case CLD_EXITED:
@@ -61,7 +71,8 @@ static int host_wstatus(const siginfo_t *info) {
       return (info->si_status & 0x7f) | 0x80;
     case CLD_STOPPED:
     case CLD_TRAPPED:
-      return ((info->si_status & 0xff) << 8) | 0x7f;
+      /* A ptrace event stop's si_status is SIGTRAP | PTRACE_EVENT_x << 8: all of it is kept. */
+      return ((info->si_status & 0xffff) << 8) | 0x7f;
     case CLD_CONTINUED:
       return PP_WSTATUS_CONTINUED;
     default:
@@ -106,11 +117,34 @@ static void host_take_private(pp_child *child, const siginfo_t *peek, int option
 }
 
 /*
+ * Takes the event an ordinary child has with the kernel's wait4 and its
+ * caller's options: 1 with the kernel's status word and usage, 2 when the
+ * event went meanwhile (look again), or -errno.
+ */
+static int host_take_wait4(pid_t pid, int wait4_options, pp_wait_result *out) {
+  int wstatus = 0;
+  long r = pp_sys_wait4(pid, &wstatus, wait4_options | WNOHANG, &out->ru);
+  /* Gone: reaped by a wait that bypassed the table, or its stop was continued. */
+  if (r == 0 || r == -ECHILD) return 2;
+  if (r < 0) return (int)r;
+  out->info.si_signo = SIGCHLD;
+  out->info.si_pid = (pid_t)r;
+  out->wstatus = wstatus;
+  return 1;
+}
+
+static int host_wstatus_is_exit(int wstatus) {
+  return WIFEXITED(wstatus) || WIFSIGNALED(wstatus);
+}
+
+/*
  * One look under the lock: 1 with *out for an ordinary child, 0 when
  * nothing is ready, 2 when a private child's event was taken (look again),
- * or -errno.
+ * or -errno. wait4_options is NULL for the waitid shape, else the wait(2)
+ * options the event is taken with.
  */
-static int host_look(idtype_t type, id_t id, int options, pp_wait_result *out) {
+static int host_look(idtype_t type, id_t id, int options, const int *wait4_options,
+                     pp_wait_result *out) {
   siginfo_t peek;
   memset(&peek, 0, sizeof(peek));
   long r = host_waitid(type, id, &peek, options | WNOHANG | WNOWAIT, NULL);
@@ -126,11 +160,18 @@ static int host_look(idtype_t type, id_t id, int options, pp_wait_result *out) {
     return 2;
   }
   memset(out, 0, sizeof(*out));
+  if (wait4_options != NULL) {
+    int t = host_take_wait4(peek.si_pid, *wait4_options, out);
+    if (t == 1 && child != NULL && host_wstatus_is_exit(out->wstatus))
+      pp_table_remove_locked(child);
+    return t;
+  }
   if (options & WNOWAIT) {
     out->info = peek;
   } else {
     r = host_waitid(P_PID, (id_t)peek.si_pid, &out->info, options | WNOHANG, &out->ru);
-    if (r < 0 || out->info.si_pid == 0) return 2;
+    if (r == -ECHILD || (r == 0 && out->info.si_pid == 0)) return 2;
+    if (r < 0) return (int)r;
     if (child != NULL && host_is_exit(&out->info)) pp_table_remove_locked(child);
   }
   out->wstatus = host_wstatus(&out->info);
@@ -164,14 +205,15 @@ static int host_wait_private_pid(pp_child *child, int options, pp_wait_result *o
   return 1;
 }
 
-static int host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
+static int host_wait(idtype_t type, id_t id, int options, const int *wait4_options,
+                     pp_wait_result *out) {
   for (;;) {
     pp_sigmask saved;
     int r = 2;
     pp_table_lock(&saved);
     pp_child *child = type == P_PID ? pp_table_find_locked((int)id) : NULL;
     if (child != NULL) r = host_wait_private_pid(child, options, out);
-    if (r == 2) r = host_look(type, id, options, out);
+    if (r == 2) r = host_look(type, id, options, wait4_options, out);
     pp_table_unlock(&saved);
     if (r == 2) continue;
     if (r != 0 || (options & WNOHANG)) return r;
@@ -185,7 +227,32 @@ static int host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
 /* The system calls above may set errno: a signal handler's caller must not see it change. */
 int pp_host_wait(idtype_t type, id_t id, int options, pp_wait_result *out) {
   int saved = errno;
-  int r = host_wait(type, id, options, out);
+  int r = host_wait(type, id, options, NULL, out);
+  errno = saved;
+  return r;
+}
+
+/* The waitid options that wait(2)'s options stand for. */
+static int host_waitid_options(int options) {
+  int out = WEXITED;
+  if (options & WUNTRACED) out |= WSTOPPED;
+  if (options & WCONTINUED) out |= WCONTINUED;
+  if (options & WNOHANG) out |= WNOHANG;
+  return out | (options & PP_WAIT_LINUX_OPTIONS);
+}
+
+int pp_host_wait4(int pid, int options, pp_wait_result *out) {
+  idtype_t type;
+  id_t id;
+#if defined(__linux__)
+  /* What the kernel's wait4 refuses, refused before anything is taken. */
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | PP_WAIT_LINUX_OPTIONS)) return -EINVAL;
+#endif
+  /* -INT_MIN is no pid nor group: the kernel's wait4 answers ESRCH. */
+  if (pid == INT_MIN) return -ESRCH;
+  pp_wait_target(pid, &type, &id);
+  int saved = errno, wait4_options = options & ~WNOHANG;
+  int r = host_wait(type, id, host_waitid_options(options), &wait4_options, out);
   errno = saved;
   return r;
 }

@@ -14,7 +14,7 @@
 
 /* pp_wait_result is one event a wait reports, in every shape the family needs. */
 typedef struct pp_wait_result {
-  siginfo_t info;   /* as waitid(2) fills it */
+  siginfo_t info;   /* as waitid(2) fills it (from pp_host_wait4: only si_signo and si_pid) */
   int wstatus;      /* the same event as a wait(2) status word */
   struct rusage ru; /* the child's usage when it was reaped, else zeros */
 } pp_wait_result;
@@ -30,6 +30,15 @@ typedef struct pp_wait_result {
  * may run in a signal handler.
  */
 int pp_host_wait(idtype_t type, id_t id, int options, pp_wait_result *out);
+
+/*
+ * pp_host_wait4 is wait4(pid, options) that never reports a private
+ * child, as pp_host_wait does; options are wait4's (WNOHANG, WUNTRACED,
+ * WCONTINUED, __WALL...). An ordinary child's event is taken with the
+ * kernel's wait4, so that out->wstatus and out->ru are the kernel's own,
+ * ptrace event bits included; out->info has only si_signo and si_pid.
+ */
+int pp_host_wait4(int pid, int options, pp_wait_result *out);
 
 /*
  * pp_host_waitpid is the package's waitpid(pid) for exits only: 1 with *st,

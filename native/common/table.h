@@ -11,15 +11,18 @@
  *
  * There is one table per process, whichever copies of the package (two
  * versions in node_modules) and whichever preload shim are loaded: the
- * first one found under the symbol PP_TABLE_SYMBOL is used by all. The
- * lock is only ever taken with every signal blocked and nothing under it
+ * shim's when it is loaded, else the first copy's (table.c). The lock is
+ * only ever taken with every signal blocked and nothing under it
  * allocates: a signal handler that waits can never deadlock against the
- * thread it interrupted.
+ * thread it interrupted. Taking it never enters the dynamic loader, and
+ * a fork child finds it free and the table empty (table.c says how).
  */
 #ifndef PP_TABLE_H
 #define PP_TABLE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "compat.h"
@@ -38,13 +41,22 @@
  * differ refuse to spawn (pp_table_conflict) rather than misread it.
  */
 #ifndef PP_TABLE_ABI
-#define PP_TABLE_ABI 2
+#define PP_TABLE_ABI 3
 #endif
 
-/* pp_table is the table's state. */
+/*
+ * pp_table is the table's state. Its lock is the table's own (table.c), not
+ * a pthread mutex: a fork child must find it free, which a copied mutex
+ * held by a thread of the parent never is.
+ */
 typedef struct pp_table {
-  pthread_mutex_t mutex;
-  pthread_once_t once;
+  /* The process whose children the table lists: its pid, 0 before the first lock (table.c). */
+  atomic_int pid;
+  /* The lock word: 0 free, 1 held, 2 held with waiters. */
+  atomic_int word;
+  /* The thread that holds it (pthread_self), 0 when none; and how many times it does. */
+  atomic_uintptr_t owner;
+  int depth;
   pp_child *buckets[PP_TABLE_BUCKETS];
   int count;
 } pp_table;
@@ -58,7 +70,12 @@ typedef struct pp_table_ref {
   pp_table *table;
 } pp_table_ref;
 
-/* pp_table_get returns the process's table; set up at load, never first in a signal handler. */
+/*
+ * pp_table_get picks the process's table and returns it. A copy of the
+ * addon calls it once when it is loaded, before any of its waits: picking
+ * may enter the dynamic loader (dlsym, dlopen), which a wait never does.
+ * In the shim it only returns the shim's own table.
+ */
 pp_table *pp_table_get(void);
 
 /*

@@ -1,6 +1,12 @@
 /*
  * host_sys.c - the host's system calls on Linux: raw waitid and wait4, the
  * children and their process groups read from /proc.
+ *
+ * The children are listed from /proc/self/task/TID/children, one file per
+ * thread. A kernel built without CONFIG_PROC_CHILDREN has no such files,
+ * and a thread that ends while they are read takes its own with it; then
+ * every process of /proc whose parent is this one is listed instead, from
+ * its stat: slower, as exact. Without /proc there is no list at all.
  */
 #define _GNU_SOURCE
 #include "../common/host_sys.h"
@@ -9,7 +15,6 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
-#include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,27 +55,45 @@ static long host_read_file(const char *path, char *buf, size_t size) {
   return n;
 }
 
-/* The process group of pid, from /proc/PID/stat. */
-long pp_sys_pgid_of(long pid) {
-  char path[48], buf[512];
-  int len = 0, saved = errno;
+/* Writes pid in decimal at out, NUL-terminated; returns its length. */
+static int host_decimal(long pid, char *out) {
   char digits[24];
+  int len = 0;
   for (long p = pid; p > 0; p /= 10) digits[len++] = (char)('0' + p % 10);
+  for (int i = 0; i < len; i++) out[i] = digits[len - 1 - i];
+  out[len] = '\0';
+  return len;
+}
+
+/*
+ * A number of /proc/<name>/stat after the command: 1 is the parent's pid,
+ * 2 the process group. -1 when it cannot be read (the process is gone).
+ */
+static long host_stat_field(const char *name, size_t len, int which) {
+  char path[48], buf[512];
+  if (len > 20) return -1;
   memcpy(path, "/proc/", 6);
-  for (int i = 0; i < len; i++) path[6 + i] = digits[len - 1 - i];
+  memcpy(path + 6, name, len);
   memcpy(path + 6 + len, "/stat", 6);
-  long n = host_read_file(path, buf, sizeof(buf));
-  errno = saved;
-  if (n < 0) return -1;
+  if (host_read_file(path, buf, sizeof(buf)) < 0) return -1;
   /* pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses. */
   char *p = strrchr(buf, ')');
   if (p == NULL) return -1;
   int field = 0;
-  for (; *p != '\0' && field < 3; p++) {
+  for (; *p != '\0' && field < which + 1; p++) {
     if (*p == ' ') field++;
   }
-  long pgid = 0;
-  for (; *p >= '0' && *p <= '9'; p++) pgid = pgid * 10 + (*p - '0');
+  long value = 0;
+  for (; *p >= '0' && *p <= '9'; p++) value = value * 10 + (*p - '0');
+  return value;
+}
+
+/* The process group of pid, from /proc/PID/stat. */
+long pp_sys_pgid_of(long pid) {
+  char name[24];
+  int saved = errno;
+  long pgid = host_stat_field(name, (size_t)host_decimal(pid, name), 2);
+  errno = saved;
   return pgid;
 }
 
@@ -98,17 +121,15 @@ static int host_each_in(const char *path, int (*fn)(long pid, void *arg), void *
   return found;
 }
 
-/* Every thread's children, from /proc/self/task/TID/children. */
-int pp_sys_each_child(int (*fn)(long pid, void *arg), void *arg) {
+/* Every thread's children, from /proc/self/task/TID/children: -1 when one cannot be read. */
+static int host_each_by_task(int (*fn)(long pid, void *arg), void *arg) {
   char buf[2048], path[64];
-  int result = 0, saved = errno;
+  int result = 0;
   int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) {
-    errno = saved;
-    return -1;
-  }
+  if (dir < 0) return -1;
   while (result == 0) {
     long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+    if (n < 0) result = -1;
     if (n <= 0) break;
     for (long off = 0; off < n && result == 0;) {
       struct host_dirent64 *d = (struct host_dirent64 *)(buf + off);
@@ -122,6 +143,56 @@ int pp_sys_each_child(int (*fn)(long pid, void *arg), void *arg) {
     }
   }
   close(dir);
+  return result;
+}
+
+/* Every process of /proc whose parent is this process: -1 when /proc cannot be read. */
+static int host_each_by_parent(long me, int (*fn)(long pid, void *arg), void *arg) {
+  char buf[2048];
+  int result = 0;
+  int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  while (result == 0) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+    if (n < 0) result = -1;
+    if (n <= 0) break;
+    for (long off = 0; off < n && result == 0;) {
+      struct host_dirent64 *d = (struct host_dirent64 *)(buf + off);
+      off += d->reclen;
+      if (d->name[0] < '0' || d->name[0] > '9') continue;
+      size_t len = strlen(d->name);
+      /* A process that is gone since the directory was read is no child any more. */
+      if (host_stat_field(d->name, len, 1) != me) continue;
+      long pid = 0;
+      for (size_t i = 0; i < len; i++) pid = pid * 10 + (d->name[i] - '0');
+      result = fn(pid, arg);
+    }
+  }
+  close(dir);
+  return result;
+}
+
+/*
+ * 1 when the /proc mounted here names this process as its own pid
+ * namespace does: a /proc of another namespace would list other pids.
+ */
+static int host_proc_is_ours(long me) {
+  char link[24], name[24];
+  long n = readlink("/proc/self", link, sizeof(link) - 1);
+  if (n <= 0) return 0;
+  link[n] = '\0';
+  host_decimal(me, name);
+  return strcmp(link, name) == 0;
+}
+
+int pp_sys_each_child(int (*fn)(long pid, void *arg), void *arg) {
+  int saved = errno;
+  long me = (long)getpid();
+  int result = -1;
+  if (host_proc_is_ours(me)) {
+    result = host_each_by_task(fn, arg);
+    if (result < 0) result = host_each_by_parent(me, fn, arg);
+  }
   errno = saved;
   return result;
 }

@@ -13,16 +13,20 @@
  *
  * These functions run in signal handlers (a SIGCHLD handler reaping in a
  * loop is the classic caller): pp_host_wait allocates nothing and takes the
- * table lock only with every signal blocked.
+ * table lock only with every signal blocked. They also run in fork children
+ * of a multithreaded process (waitpid is async-signal-safe), where the lock
+ * is found free and the table empty (table.c), and before the shim's
+ * constructor (a preloaded library's thread), where they enter no loader.
+ * An ordinary child's event is the kernel's own: wait, waitpid, wait3 and
+ * wait4 hand on the kernel's wait4 status word and usage (tracers read the
+ * ptrace event in it), waitid the kernel's siginfo.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include "../common/host_sys.h"
 #include "../common/host_wait.h"
 #include "../common/table.h"
 #include "shim.h"
@@ -33,29 +37,22 @@
 PP_EXPORT const int private_process_shim = 1;
 
 /*
- * Picks and sets up the table when the shim is loaded: the first use must
- * not happen in a signal handler, where dlsym and pthread_once are unsafe.
+ * The shim owns the process's table (table.c): loaded first, its table is
+ * the one every copy of the addon finds, and it never looks for another. A
+ * wait may come before the constructor below has run (a thread that an
+ * earlier constructor started), and needs nothing from it.
  */
+__attribute__((visibility("hidden"))) const volatile int pp_table_owner = 1;
+
+/* Registers the table's fork handler (table.c) when the shim is loaded, not in a wait. */
 __attribute__((constructor)) static void shim_init(void) {
   pp_table_get();
 }
 
-/* The waitid options that waitpid's options stand for. */
-static int shim_waitpid_options(int options) {
-  int out = WEXITED;
-  if (options & WUNTRACED) out |= WSTOPPED;
-  if (options & WCONTINUED) out |= WCONTINUED;
-  if (options & WNOHANG) out |= WNOHANG;
-  return out | (options & PP_WAIT_LINUX_OPTIONS);
-}
-
-/* The common body of waitpid, wait3 and wait4. */
+/* The common body of waitpid, wait3 and wait4: the kernel's status word and usage. */
 static pid_t shim_wait4(pid_t pid, int *status, int options, struct rusage *ru) {
-  idtype_t type;
-  id_t id;
   pp_wait_result w;
-  pp_wait_target(pid, &type, &id);
-  int r = pp_host_wait(type, id, shim_waitpid_options(options), &w);
+  int r = pp_host_wait4(pid, options, &w);
   if (r < 0) {
     errno = -r;
     return -1;

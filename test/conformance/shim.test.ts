@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { capabilities, preloadPath } from '../../esm/index.mjs';
@@ -141,3 +142,163 @@ describe.skipIf(preloadPath === null)(`adopt() beside the shim${noShim}`, () => 
     },
   );
 });
+
+/** The outcome of a process run by `run`: its exit, or the signal a hung one was stopped with. */
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program with `preload` in LD_PRELOAD (and `env` on top of this process's); one still
+ * running after timeoutMs is SIGKILLed (a process deadlocked in the shim may have every signal
+ * blocked). Never rejects.
+ */
+async function run(file: string, args: string[], preload: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}) {
+  const { execFile } = await import('node:child_process');
+  return new Promise<Outcome>((resolve) =>
+    execFile(
+      file,
+      args,
+      {
+        env: { ...process.env, ...env, LD_PRELOAD: preload.join(' ') },
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; signal?: NodeJS.Signals | null }) | null;
+        const code = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
+        resolve({ code, signal: e?.signal ?? null, stdout, stderr });
+      },
+    ),
+  );
+}
+
+/** The title suffix that skips a test needing `program` where it does not run here; '' where it does. */
+function unlessInstalled(program: string): string {
+  return spawnSync(program, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0
+    ? ''
+    : ` (skipped: ${program} is not installed)`;
+}
+
+const dist = path.join(__dirname, '..', '..', 'dist', 'cjs', 'index.js');
+
+describe.skipIf(preloadPath === null)(`the shim in fork children${noShim}`, () => {
+  // A fork child of a multithreaded process may call waitpid (it is async-signal-safe). The table
+  // lock is held across whole spawns, so a fork often copies it held by a thread the child lacks.
+  it.each([
+    ['each fork made while another thread holds the table lock', 'locked'],
+    ['the forks racing private spawns', 'spawning'],
+  ])(
+    "a fork child's waitpid(-1) answers at once, and its table lists none of its parent's children: 100 forks, %s",
+    async (_title, mode) => {
+      const fixture = path.join(__dirname, '..', 'fixtures', 'shim-fork.cjs');
+      const r = await run(
+        process.execPath,
+        [fixture, inject('helpers').forker, '100', mode, String(scaled(3000))],
+        [preloadPath!],
+        scaled(50_000),
+      );
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ shimActive: true, forks: 100, hung: 0, wrong: 0 });
+    },
+  );
+});
+
+describe.skipIf(preloadPath === null)(
+  `a preloaded library that waits before the shim's constructor ran${noShim}`,
+  () => {
+    // early-reaper.so's constructor runs first and returns only once its thread's waitpid(-1) has:
+    // that wait reaches the shim before the shim's constructor, at every start.
+    it('every start runs to its end, and so do its children, which inherit both (20 starts)', async () => {
+      const script = `
+      const P = require(${JSON.stringify(dist)});
+      P.spawnPrivate('/bin/true', [], { stdio: 'ignore' }).wait().then((s) => {
+        console.log(JSON.stringify({ shim: P.capabilities().shimActive, exit: s.exitCode }));
+        process.exit(0);
+      });`;
+      const preload = [preloadPath!, inject('helpers').earlyReaper];
+      for (let i = 0; i < 20; i++) {
+        const r = await run(process.execPath, ['-e', script], preload, scaled(10_000));
+        expect({ start: i, code: r.code, signal: r.signal, stdout: r.stdout.trim() }).toEqual({
+          start: i,
+          code: 0,
+          signal: null,
+          stdout: '{"shim":true,"exit":0}',
+        });
+      }
+    });
+  },
+);
+
+describe.skipIf(preloadPath === null)(`tracers under the shim${noShim}`, () => {
+  it("a tracer gets the kernel's own status words: ptrace event stops, stops, continues, exits", async () => {
+    const tracer = inject('helpers').tracer;
+    const without = await run(tracer, [], [], scaled(20_000));
+    const under = await run(tracer, [], [preloadPath!], scaled(20_000));
+    expect(without.code).toBe(0);
+    expect(under.code).toBe(0);
+    expect(JSON.parse(under.stdout)).toEqual({
+      // Initial stop, fork event (SIGTRAP | PTRACE_EVENT_FORK << 8), SIGCHLD, exec event, exit event, exit 0.
+      child: ['0x137f', '0x1057f', '0x117f', '0x4057f', '0x6057f', '0x0'],
+      grandchild: ['0x137f', '0x6057f', '0x500'],
+      jobControl: ['0x137f', '0xffff', '0x300'],
+    });
+    expect(under.stdout).toBe(without.stdout);
+  });
+
+  // gdb hangs with the sanitizer runtime preloaded into it and its inferior, shim or not.
+  const noGdb = process.env.PP_SANITIZE_RUNTIME
+    ? ' (skipped: gdb does not run with the sanitizer runtime preloaded)'
+    : unlessInstalled('gdb');
+  it.skipIf(noGdb !== '')(
+    `gdb runs a program that forks to its end under the shim inherited from a shimmed node${noGdb}`,
+    async () => {
+      const gdb = ['-q', '-batch', '-ex', 'run', '--args', '/bin/sh', '-c', '/bin/true; echo from-sh'];
+      const script = `
+      const out = require('node:child_process').execFileSync('gdb', ${JSON.stringify(gdb)}, { encoding: 'utf8' });
+      console.log(JSON.stringify({ shim: require(${JSON.stringify(dist)}).capabilities().shimActive, out }));`;
+      const r = await run(process.execPath, ['-e', script], [preloadPath!], scaled(60_000));
+      expect(r.code).toBe(0);
+      const { shim, out } = JSON.parse(r.stdout);
+      expect(shim).toBe(true);
+      expect(out).toContain('from-sh');
+      expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+      expect(out).not.toContain('SIGTRAP');
+    },
+  );
+
+  const noStrace = unlessInstalled('strace');
+  it.skipIf(noStrace !== '')(`strace -f sees no signal that was not sent, under the shim${noStrace}`, async () => {
+    const r = await run(
+      'strace',
+      ['-f', '-e', 'trace=none', 'sh', '-c', '/bin/true; /bin/true'],
+      [preloadPath!],
+      scaled(30_000),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('SIGTRAP');
+    expect(r.stderr).toContain('+++ exited with 0 +++');
+  });
+});
+
+describe.skipIf(preloadPath === null)(
+  `the shim where /proc has no children lists (CONFIG_PROC_CHILDREN)${noShim}`,
+  () => {
+    // no-proc-children.so makes /proc/PID/task/TID/children missing, as such a kernel does.
+    it.each(['linux', 'fallback'])(
+      'a foreign waitpid(-1) answers ECHILD at once when only private children are left (%s)',
+      async (backend) => {
+        const fixture = path.join(__dirname, '..', 'fixtures', 'only-private-left.cjs');
+        const preload = [inject('helpers').noProcChildren, preloadPath!];
+        const env = { PRIVATE_PROCESS_BACKEND: backend, PRIVATE_PROCESS_ISOLATION: 'direct' };
+        const r = await run(process.execPath, [fixture, 'raw', inject('helpers').thief], preload, scaled(30_000), env);
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout)).toEqual({ answer: 'ECHILD', stillRunning: true, shimActive: true });
+      },
+    );
+  },
+);

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { spawnPrivate, waitpid } from '../../esm/index.mjs';
 import { backendsHere, modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
@@ -76,6 +76,29 @@ describe.each(modesHere())("the package's waitpid() ($name)", ({ backend, isolat
     const h = spawnPrivate('/bin/sleep', ['0.2'], { backend, isolation, stdio: 'ignore' });
     expect(() => waitpid(-1)).toThrow(expect.objectContaining({ code: 'ECHILD' }));
     expect((await h.wait()).exitCode).toBe(0);
+  });
+
+  check(`does not block when only private children are left, where /proc has no children lists${why}`, async () => {
+    // no-proc-children.so makes /proc/PID/task/TID/children missing, as a kernel without
+    // CONFIG_PROC_CHILDREN does: the children are then found by their parent in /proc/PID/stat.
+    const fixture = path.join(__dirname, '..', 'fixtures', 'only-private-left.cjs');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [fixture, 'package'],
+        {
+          env: {
+            ...process.env,
+            LD_PRELOAD: inject('helpers').noProcChildren,
+            PRIVATE_PROCESS_BACKEND: backend,
+            PRIVATE_PROCESS_ISOLATION: isolation,
+          },
+          timeout: scaled(30_000),
+        },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    expect(JSON.parse(out)).toEqual({ answer: 'ECHILD', stillRunning: true, shimActive: false });
   });
 
   check(`blocks for an ordinary child while private ones exit meanwhile${why}`, async () => {

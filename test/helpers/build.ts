@@ -50,6 +50,23 @@ export interface HelperPaths {
    * (`test/helpers/native/sniper.c`).
    */
   sniper: string;
+  /**
+   * forker is the Node-API addon that forks from a thread of its own, with a copy of the table code
+   * (`test/helpers/native/forker.c`).
+   */
+  forker: string;
+  /**
+   * earlyReaper is a library to preload beside the shim whose constructor's thread waits before the
+   * shim's constructor has run (`test/helpers/native/early-reaper.c`).
+   */
+  earlyReaper: string;
+  /**
+   * noProcChildren is a library to preload that makes `/proc/PID/task/TID/children` missing, as
+   * without CONFIG_PROC_CHILDREN (`test/helpers/native/no-proc-children.c`).
+   */
+  noProcChildren: string;
+  /** tracer prints the wait status words of a ptrace tracer and a job control shell (`test/fixtures/tracer.c`). */
+  tracer: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
   outDir: string;
 }
@@ -120,6 +137,10 @@ export function helperPaths(): HelperPaths {
     echo: path.join(outDir, 'echo'),
     limits: path.join(outDir, 'limits.node'),
     sniper: path.join(outDir, 'sniper'),
+    forker: path.join(outDir, 'forker.node'),
+    earlyReaper: path.join(outDir, 'early-reaper.so'),
+    noProcChildren: path.join(outDir, 'no-proc-children.so'),
+    tracer: path.join(outDir, 'tracer'),
     outDir,
   };
 }
@@ -179,6 +200,24 @@ function targetsOf(paths: HelperPaths): Target[] {
       flags: () => ['-shared', '-fPIC', `-I${nodeIncludeDir()}`],
     },
     { source: source('test/helpers/native/sniper.c'), output: paths.sniper, flags: () => [] },
+    {
+      // A copy of the table code, as every copy of the addon carries it.
+      source: source('test/helpers/native/forker.c'),
+      output: paths.forker,
+      flags: () => ['-std=gnu11', '-shared', '-fPIC', '-fvisibility=hidden', `-I${nodeIncludeDir()}`, '-ldl'],
+      more: [source('native/common/table.c')],
+    },
+    {
+      source: source('test/helpers/native/early-reaper.c'),
+      output: paths.earlyReaper,
+      flags: () => ['-std=gnu11', '-shared', '-fPIC'],
+    },
+    {
+      source: source('test/helpers/native/no-proc-children.c'),
+      output: paths.noProcChildren,
+      flags: () => ['-std=gnu11', '-shared', '-fPIC'],
+    },
+    { source: source('test/fixtures/tracer.c'), output: paths.tracer, flags: () => ['-std=gnu11'] },
     {
       // The addon's backends without Node-API: the registry and every Linux file.
       source: source('test/unit/backend-table.c'),
