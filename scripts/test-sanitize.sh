@@ -88,9 +88,16 @@ npm run --silent build:ts
 cc=${CC:-cc}
 PP_SANITIZE_RUNTIME=$(realpath "$($cc -print-file-name=libasan.so)")
 export PP_SANITIZE_RUNTIME
+# Every Node process reads the preload and the suppressions, those the tests run as another user
+# too: they go to a directory every user can read, since the checkout may be mode 0700 (root's home,
+# mktemp -d).
+shared=$(mktemp -d)
+trap 'rm -rf "$shared"' EXIT
+cp scripts/sanitize-preload.cjs scripts/asan.supp "$shared/"
+chmod 755 "$shared" && chmod 644 "$shared"/*
 export LD_PRELOAD="$PP_SANITIZE_RUNTIME${LD_PRELOAD:+ $LD_PRELOAD}"
-export NODE_OPTIONS="--require $repo/scripts/sanitize-preload.cjs${NODE_OPTIONS:+ $NODE_OPTIONS}"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:suppressions=$repo/scripts/asan.supp}
+export NODE_OPTIONS="--require $shared/sanitize-preload.cjs${NODE_OPTIONS:+ $NODE_OPTIONS}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:suppressions=$shared/asan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PRIVATE_PROCESS_TEST_ADDON=$out/build/Release/private_process.node
-exec node_modules/.bin/vitest run --project native "$@"
+node_modules/.bin/vitest run --project native "$@"
