@@ -126,7 +126,9 @@ describe.skipIf(noHidden !== '')(
     describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
       it('throws ESRCH at step intermediate with that child gone, and the next spawn still throws its own ENOENT', async () => {
         const fixture = path.join(__dirname, '..', 'fixtures', 'killed-before-exec.cjs');
-        const r = await runUnderSeccomp(rules, fixture, [inject('helpers').sniper, '20'], { timeout: scaled(180_000) });
+        const r = await runUnderSeccomp(rules, fixture, [inject('helpers').sniper, '20', inject('helpers').host], {
+          timeout: scaled(180_000),
+        });
         expect(r.stderr).toBe('');
         const { rounds, inFlight, a, b, aLeftRunning } = JSON.parse(r.stdout);
         // In 20 rounds the next spawn B was in flight when the orphaned child, if any, was let go.

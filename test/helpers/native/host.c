@@ -133,6 +133,17 @@ static napi_value host_recorded_signal(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * ownProcessGroup(): this process leads a process group of its own, in its session. A group whose
+ * members' parents are all outside the session (a service, a login's session leader) is orphaned:
+ * when a task leaves a stopped member to a new parent, the kernel sends the whole group SIGHUP and
+ * SIGCONT. A group made here has a parent inside the session, so it never is.
+ */
+static napi_value host_own_process_group(napi_env env, napi_callback_info info) {
+  (void)info;
+  return host_result(env, setpgid(0, 0), "setpgid");
+}
+
 static napi_value host_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"unshareUts", NULL, host_unshare_uts, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -143,6 +154,7 @@ static napi_value host_init(napi_env env, napi_value exports) {
       {"setAffinity", NULL, host_affinity, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setNofile", NULL, host_nofile, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recordSignal", NULL, host_record_signal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ownProcessGroup", NULL, host_own_process_group, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recordedSignal", NULL, host_recorded_signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
