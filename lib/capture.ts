@@ -2,7 +2,7 @@
  * capture - reading one output stream of a child into a run's Output, up
  * to maxBuffer bytes.
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Output, OutputName } from './output';
 
 /** CaptureEvents are what a Capture reports to the run that owns it. */
@@ -22,15 +22,21 @@ export interface CaptureEvents {
  */
 export class Capture {
   #stream: Readable | null;
+  #name: OutputName;
+  #output: Output;
   #overflowed = false;
   #closed: boolean;
+  #taps: Writable[] = [];
 
   /** A null stream (a slot that is not 'pipe') captures nothing and is closed from the start. */
   constructor(stream: Readable | null, name: OutputName, output: Output, events: CaptureEvents) {
     this.#stream = stream;
+    this.#name = name;
+    this.#output = output;
     this.#closed = stream === null;
     if (stream === null) return;
     stream.on('data', (chunk: Buffer) => {
+      for (const t of this.#taps) if (t.writable) t.write(chunk);
       if (this.#overflowed || output.push(name, chunk)) return;
       this.#overflowed = true;
       events.overflow();
@@ -38,8 +44,35 @@ export class Capture {
     stream.on('error', (err: Error) => events.error(err));
     stream.once('close', () => {
       this.#closed = true;
+      for (const t of this.#taps.splice(0)) if (t.writable) t.end();
       events.closed();
     });
+  }
+
+  /** piped is true when the stream is a pipe from the child (its slot is 'pipe'). */
+  get piped(): boolean {
+    return this.#stream !== null;
+  }
+
+  /**
+   * tap writes to `to` what has been captured so far, then every chunk read
+   * from now on, and ends it once the stream has closed: the run's own copy
+   * is unchanged, whatever `to` does. Without backpressure: the capture
+   * holds as much anyway (maxBuffer).
+   */
+  tap(to: Writable): void {
+    const sofar = this.#output.bytes(this.#name);
+    if (sofar.length > 0) to.write(sofar);
+    if (this.#closed) to.end();
+    else this.#taps.push(to);
+  }
+
+  /** tee is a new Readable of the whole stream, from its first byte (see tap); null when it is not a pipe. */
+  tee(): Readable | null {
+    if (!this.piped) return null;
+    const copy = new PassThrough();
+    this.tap(copy);
+    return copy;
   }
 
   /** closed is true once the stream has closed (or there is none). */

@@ -2,9 +2,10 @@
  * run-options - the options, results and errors of runPrivate and
  * runPrivateSync, and the one check of their options.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { checkBoolean, checkOptions, mapOwn } from './check';
 import { invalidArgType, invalidArgValue, outOfRange, type SpawnStep } from './errors';
+import type { KillOptions } from './kill-options';
 import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
 import type { RunOutput, Shaping } from './output';
 import type { ProcessStatus } from './status';
@@ -130,7 +131,44 @@ export interface RunError<T extends RunOutput = RunOutput> extends Error {
   step?: SpawnStep;
 }
 
-type Wrap<Sync extends boolean, T extends RunOutput> = Sync extends true ? RunResult<T> : Promise<RunResult<T>>;
+/**
+ * PrivateSubprocess is what runPrivate returns: a Promise of the run's
+ * result (it settles exactly as the run does, and `await` gives the same
+ * result object) that is also the live child.
+ */
+export interface PrivateSubprocess<T extends RunOutput = RunOutput> extends Promise<RunResult<T>> {
+  /** pid is the child's pid, or null when it could not be started. */
+  readonly pid: number | null;
+  /**
+   * stdin is a stream to the child's fd 0 when it is a pipe that the run
+   * does not write `input` to, taken in the same tick as the runPrivate
+   * call (a stdin pipe nobody takes is closed then, as before); else null.
+   * End it when the child must see the end of its input.
+   */
+  readonly stdin: Writable | null;
+  /**
+   * stdout is a stream of the child's fd 1 when it is a pipe, else null:
+   * every byte from the first, while the child runs, whether it is read or
+   * not (the result gets them all too, decoded and limited by the run's own
+   * options; setEncoding() or pause() here changes nothing there). The
+   * stream is made on the first read of the property: a run nobody reads
+   * keeps one copy of its output only.
+   */
+  readonly stdout: Readable | null;
+  /** stderr is stdout's counterpart for the child's fd 2. */
+  readonly stderr: Readable | null;
+  /**
+   * kill signals the child as PrivateHandle.kill does (default 'SIGTERM'):
+   * true when sent, false once the child has exited or when it never
+   * started. A child it kills fails the run ('Command was killed with
+   * SIGTERM') unless `reject: false`.
+   */
+  kill(signal?: NodeJS.Signals | number, options?: KillOptions): boolean;
+  /** wait resolves with the run's result or rejects with its error, as await does; every call gets the same Promise. */
+  wait(): Promise<RunResult<T>>;
+}
+
+type Wrap<Sync extends boolean, T extends RunOutput> = Sync extends true ? RunResult<T> : PrivateSubprocess<T>;
 type Text<O> = O & { encoding?: BufferEncoding; lines?: false };
 type Bytes<O> = O & { encoding: 'buffer' | null; lines?: false };
 type Lines<O> = O & { encoding?: BufferEncoding; lines: true };
