@@ -27,6 +27,7 @@ export class Capture {
   #overflowed = false;
   #closed: boolean;
   #taps: Writable[] = [];
+  #tee: Readable | null = null;
 
   /** A null stream (a slot that is not 'pipe') captures nothing and is closed from the start. */
   constructor(stream: Readable | null, name: OutputName, output: Output, events: CaptureEvents) {
@@ -67,11 +68,16 @@ export class Capture {
     else this.#taps.push(to);
   }
 
-  /** tee is a new Readable of the whole stream, from its first byte (see tap); null when it is not a pipe. */
+  /**
+   * tee is a Readable of the whole stream, from its first byte (see tap),
+   * made on the first call, the same one on every later call; null when the
+   * slot is not a pipe.
+   */
   tee(): Readable | null {
-    if (!this.piped) return null;
+    if (!this.piped || this.#tee !== null) return this.#tee;
     const copy = new PassThrough();
     this.tap(copy);
+    this.#tee = copy;
     return copy;
   }
 

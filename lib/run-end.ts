@@ -136,6 +136,7 @@ export function endRun(end: RunEnd): { result: RunResult } | { error: RunError }
     signal: s?.signal ?? null,
     command,
     durationMs: performance.now() - end.started,
+    pipedFrom: [],
   };
   if (end.failure === null && (s === null || s.success || !end.run.reject)) {
     return { result: fields as RunResult };

@@ -92,6 +92,11 @@ export interface RunResult<T extends RunOutput = RunOutput> {
   command: string;
   /** durationMs is how long the run took, from before the spawn to the end, in milliseconds. */
   durationMs: number;
+  /**
+   * pipedFrom holds, for the result of a pipe(), the result (or the error)
+   * of the run piped into this one; empty otherwise.
+   */
+  pipedFrom: Array<RunResult | RunError>;
 }
 
 /**
@@ -125,6 +130,8 @@ export interface RunError<T extends RunOutput = RunOutput> extends Error {
   shortMessage: string;
   /** durationMs is how long the run took, in milliseconds. */
   durationMs: number;
+  /** pipedFrom is RunResult's: the run piped into this one, for an error of a pipe(). */
+  pipedFrom: Array<RunResult | RunError>;
   errno?: number;
   syscall?: string;
   path?: string;
@@ -166,7 +173,25 @@ export interface PrivateSubprocess<T extends RunOutput = RunOutput> extends Prom
   kill(signal?: NodeJS.Signals | number, options?: KillOptions): boolean;
   /** wait resolves with the run's result or rejects with its error, as await does; every call gets the same Promise. */
   wait(): Promise<RunResult<T>>;
+  /**
+   * pipe connects this run's stdout to the stdin of another run, given as
+   * a subprocess of runPrivate (started with stdio[0] 'pipe' and no input,
+   * in the same tick) or as runPrivate's file, args and options (without
+   * input; stdin is made a pipe). It returns the pipeline: the
+   * destination's subprocess, whose promise settles once both runs have,
+   * as a shell's `a | b` with pipefail: with the destination's result
+   * (pipedFrom holds this run's result or error); with the destination's
+   * error when it failed; else with this run's error when it failed, unless
+   * the destination stopped reading first and this run then died of SIGPIPE
+   * or exited non-zero (EPIPE): that only ends a source early. Bad
+   * arguments throw synchronously.
+   */
+  pipe: PipeSignatures;
 }
+
+/** PipeSignatures types pipe(): to a subprocess, or to a run of a file, typed by its options as runPrivate is. */
+type PipeSignatures = (<D extends RunOutput>(destination: PrivateSubprocess<D>) => PrivateSubprocess<D>) &
+  RunSignatures<false, Omit<RunPrivateOptions, 'input'>>;
 
 type Wrap<Sync extends boolean, T extends RunOutput> = Sync extends true ? RunResult<T> : PrivateSubprocess<T>;
 type Text<O> = O & { encoding?: BufferEncoding; lines?: false };

@@ -27,7 +27,8 @@ import {
 } from './run-options';
 import { spawnNormalized } from './spawn';
 import type { ProcessStatus } from './status';
-import { makeSubprocess, type RunLive } from './subprocess';
+import { makeSubprocess, type PipeFrom, type RunLive } from './subprocess';
+import { pipeFrom } from './pipe';
 
 /** Fed is how a run's stdin is handled: the clean-up for the end of the run, and the take of a stdin it does not feed. */
 interface Fed {
@@ -176,7 +177,7 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: nu
       },
     );
   });
-  return makeSubprocess(promise, live);
+  return makeSubprocess(promise, live, pipeTo);
 }
 
 function runAsync(file: string, args?: unknown, options?: unknown): PrivateSubprocess {
@@ -187,7 +188,7 @@ function runAsync(file: string, args?: unknown, options?: unknown): PrivateSubpr
     const aborted = new Promise<never>((resolve, reject) =>
       settleRun({ ...never, failure: { kind: 'abort', reason: o.signal?.reason } }, resolve, reject),
     );
-    return makeSubprocess(aborted, null);
+    return makeSubprocess(aborted, null, pipeTo);
   }
   let h: PrivateHandle;
   try {
@@ -197,10 +198,13 @@ function runAsync(file: string, args?: unknown, options?: unknown): PrivateSubpr
     const failed = new Promise<never>((resolve, reject) =>
       settleRun({ ...never, failure: startFailure(err) }, resolve, reject),
     );
-    return makeSubprocess(failed, null);
+    return makeSubprocess(failed, null, pipeTo);
   }
   return supervise(h, o, run, started);
 }
+
+/** pipeTo is pipe() of every run's subprocess, which starts a destination given as a file with runAsync. */
+const pipeTo: PipeFrom = (source, live, args) => pipeFrom(source, live, args, runAsync);
 
 /**
  * runPrivate runs `file` with `args` as a private child to its end and

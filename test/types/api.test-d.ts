@@ -88,6 +88,14 @@ export async function runSubprocesses(): Promise<void> {
   assertType<Equal<Awaited<ReturnType<typeof bytes.wait>>['stdout'], Buffer>>();
   const promise: Promise<RunResult<string>> = sub;
   void promise;
+  const piped = runPrivate('ls').pipe(runPrivate('sort', { encoding: 'buffer', stdio: 'pipe' }));
+  assertType<Equal<typeof piped, PrivateSubprocess<Buffer>>>();
+  const chained = runPrivate('ls').pipe('sort', ['-r']).pipe('head', { lines: true });
+  assertType<Equal<Awaited<typeof chained>['stdout'], string[]>>();
+  const from: Array<RunResult | RunError> = (await chained).pipedFrom;
+  void from;
+  // @ts-expect-error: the destination's stdin is the source: no input
+  runPrivate('ls').pipe('sort', [], { input: 'x' });
   // @ts-expect-error: pid cannot be assigned
   sub.pid = 1;
   // @ts-expect-error: kill takes a signal name or number
