@@ -27,6 +27,8 @@ export class Capture {
   #overflowed = false;
   #closed: boolean;
   #taps: Writable[] = [];
+  #paced = new Set<Writable>();
+  #waiting = new Set<Writable>();
   #tee: Readable | null = null;
 
   /** A null stream (a slot that is not 'pipe') captures nothing and is closed from the start. */
@@ -37,7 +39,7 @@ export class Capture {
     this.#closed = stream === null;
     if (stream === null) return;
     stream.on('data', (chunk: Buffer) => {
-      for (const t of this.#taps) if (t.writable) t.write(chunk);
+      for (const t of this.#taps) this.#write(t, chunk);
       if (this.#overflowed || output.push(name, chunk)) return;
       this.#overflowed = true;
       events.overflow();
@@ -58,14 +60,36 @@ export class Capture {
   /**
    * tap writes to `to` what has been captured so far, then every chunk read
    * from now on, and ends it once the stream has closed: the run's own copy
-   * is unchanged, whatever `to` does. Without backpressure: the capture
-   * holds as much anyway (maxBuffer).
+   * is unchanged, whatever `to` does. A `paced` tap that is full pauses the
+   * reading until it has drained or closed, so that a slow reader slows the
+   * child as a shell's pipe does; any other is written without waiting (the
+   * capture holds as much anyway, up to maxBuffer).
    */
-  tap(to: Writable): void {
+  tap(to: Writable, paced = false): void {
+    if (paced) this.#paced.add(to);
     const sofar = this.#output.bytes(this.#name);
-    if (sofar.length > 0) to.write(sofar);
+    if (sofar.length > 0) this.#write(to, sofar);
     if (this.#closed) to.end();
     else this.#taps.push(to);
+  }
+
+  #write(to: Writable, chunk: Buffer): void {
+    if (to.writable && !to.write(chunk) && this.#paced.has(to)) this.#wait(to);
+  }
+
+  /** Pauses the reading until `to` has drained or closed, and every other paced tap too. */
+  #wait(to: Writable): void {
+    if (this.#waiting.has(to)) return;
+    this.#waiting.add(to);
+    this.#stream?.pause();
+    const go = (): void => {
+      to.off('drain', go);
+      to.off('close', go);
+      this.#waiting.delete(to);
+      if (this.#waiting.size === 0) this.#stream?.resume();
+    };
+    to.on('drain', go);
+    to.on('close', go);
   }
 
   /**

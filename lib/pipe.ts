@@ -3,7 +3,8 @@
  * shell's `a | b` with pipefail, both statuses in the result.
  *
  * The source's output is still captured into its own result; the
- * destination gets every byte of it as well, from the first. When the
+ * destination gets every byte of it as well, from the first, at its own
+ * pace: while its stdin is full the source's stdout is not read. When the
  * destination stops reading (it exited, or closed its stdin) before the
  * source's output ended, the source's stdout is closed here, so that a
  * source that writes on dies of SIGPIPE (or gets EPIPE), as in a shell,
@@ -110,7 +111,7 @@ export function pipeFrom(source: Promise<unknown>, live: RunLive | null, args: u
   else if (live === null) stdin.end();
   else {
     stdin.once('close', stopSource);
-    live.stdout.tap(stdin);
+    live.stdout.tap(stdin, true);
   }
   const pipeline = settlePipeline(source, destination, () => cut);
   const again: PipeFrom = (from, fromLive, more) => pipeFrom(from, fromLive, more, start);

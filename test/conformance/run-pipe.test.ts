@@ -1,8 +1,28 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRunError, runPrivate } from '../../esm/index.mjs';
 import { modesHere } from '../helpers/backends.js';
 import { rejection, within } from '../helpers/assert.js';
 import { checkNoLeaks, sh } from '../helpers/children.js';
+import { processState } from '../helpers/process.js';
+
+/**
+ * Resolves with 'stalled' once pid sleeps (a writer whose pipe is full) at two looks with a timer
+ * between them, while `read()`, what this process has read of it, stays the same: the event loop
+ * polled the pipe meanwhile and took nothing. 'exited' once pid has exited.
+ */
+async function stalled(pid: number, read: () => number): Promise<'stalled' | 'exited'> {
+  for (;;) {
+    const before = read();
+    const first = processState(pid);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = processState(pid);
+    if (first === null || first === 'Z' || second === null || second === 'Z') return 'exited';
+    if (first === 'S' && second === 'S' && read() === before) return 'stalled';
+  }
+}
 
 describe.each(modesHere())('runPrivate(...).pipe() ($name)', ({ backend, isolation }) => {
   checkNoLeaks();
@@ -42,6 +62,29 @@ describe.each(modesHere())('runPrivate(...).pipe() ($name)', ({ backend, isolati
     );
     expect((r.stdout as Buffer).length).toBe(5_000_000);
     expect((r.stdout as Buffer).equals(r.pipedFrom[0]!.stdout as Buffer)).toBe(true);
+  });
+
+  it('a destination that does not read yet stops the source in its write, rather than this process buffering its output', async () => {
+    const flag = path.join(tmpdir(), `pp-pipe-flag-${process.pid}-${backend}-${isolation}`);
+    const a = runPrivate('head', ['-c', '8000000', '/dev/zero'], { ...o, encoding: 'buffer' });
+    let read = 0;
+    a.stdout!.on('data', (c: Buffer) => (read += c.length));
+    const script = 'while [ ! -e "$0" ]; do sleep 0.02; done; rm -f "$0"; wc -c';
+    const pipeline = a.pipe('/bin/sh', ['-c', script, flag], o);
+    try {
+      expect(
+        await within(
+          stalled(a.pid!, () => read),
+          'the source to stall or exit',
+        ),
+      ).toBe('stalled');
+      expect(read).toBeLessThan(8_000_000);
+    } finally {
+      writeFileSync(flag, '');
+    }
+    const r = await within(pipeline, 'the pipeline');
+    expect(r.stdout.trim()).toBe('8000000');
+    expect((r.pipedFrom[0]!.stdout as Buffer).length).toBe(8_000_000);
   });
 
   it('a destination that exits early closes the source’s output: the source’s SIGPIPE or EPIPE is not a failure of the pipeline', async () => {
