@@ -2,6 +2,9 @@
  * run - runPrivate, the execa / execFile of private children: run a
  * command to its end and collect its output and status.
  *
+ * It returns a PrivateSubprocess (subprocess.ts), which pipe.ts can pipe
+ * into another run.
+ *
  * A run is over when the child has been reaped AND its stdout and stderr
  * have closed, so output written just before the exit, or by a descendant
  * that kept the pipe, is never lost. Abort, timeout and maxBuffer stop the
@@ -220,6 +223,8 @@ const pipeTo: PipeFrom = (source, live, args) => pipeFrom(source, live, args, ru
  * that cannot start it here (ERR_PRIVATE_BACKEND_UNAVAILABLE, or
  * ERR_NOT_SUPPORTED for an isolation or an identity option it cannot give),
  * an abort (a signal that had already aborted starts nothing), a timeout,
- * maxBuffer.
+ * maxBuffer. The promise it returns is also the live child, a
+ * PrivateSubprocess: its pid, kill(), wait(), stdout and stderr while it
+ * runs, stdin when it is a pipe without input, and pipe() into another run.
  */
 export const runPrivate: RunSignatures<false, RunPrivateOptions> = runAsync as never;
