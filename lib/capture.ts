@@ -105,6 +105,11 @@ export class Capture {
     return copy;
   }
 
+  /** readers counts the paced taps not yet destroyed: the destinations still reading. */
+  get readers(): number {
+    return [...this.#paced].filter((t) => !t.destroyed).length;
+  }
+
   /** closed is true once the stream has closed (or there is none). */
   get closed(): boolean {
     return this.#closed;

@@ -6,7 +6,8 @@
  * destination gets every byte of it as well, from the first, at its own
  * pace: while its stdin is full the source's stdout is not read. When the
  * destination stops reading (it exited, or closed its stdin) before the
- * source's output ended, the source's stdout is closed here, so that a
+ * source's output ended (the last one, when the source is piped to
+ * several), the source's stdout is closed here, so that a
  * source that writes on dies of SIGPIPE (or gets EPIPE), as in a shell,
  * rather than run on; that end is not a failure of the pipeline.
  */
@@ -102,8 +103,9 @@ export function pipeFrom(source: Promise<unknown>, live: RunLive | null, args: u
   const destinationLive = liveOf(destination) as RunLive | null;
   const stdin = destinationStdin(destinationLive);
   let cut = false;
+  // Once the last destination reading it has stopped.
   const stopSource = (): void => {
-    if (live === null || live.stdout.closed) return;
+    if (live === null || live.stdout.closed || live.stdout.readers > 0) return;
     cut = true;
     live.stdout.destroy();
   };

@@ -87,6 +87,23 @@ describe.each(modesHere())('runPrivate(...).pipe() ($name)', ({ backend, isolati
     expect((r.pipedFrom[0]!.stdout as Buffer).length).toBe(8_000_000);
   });
 
+  it('a source piped to two destinations feeds both; one that exits early does not cut the other off', async () => {
+    const a = runPrivate('seq', ['1', '100000'], o);
+    const [first, count] = await within(
+      Promise.all([a.pipe('head', ['-n', '1'], o), a.pipe('wc', ['-l'], o)]),
+      'the pipelines',
+    );
+    expect(first.stdout).toBe('1');
+    expect(count.stdout.trim()).toBe('100000');
+    expect((await a).stdout.length).toBe(588894);
+  });
+
+  it('a run that is over already gives a destination its whole output', async () => {
+    const a = runPrivate('seq', ['1', '3'], o);
+    await a;
+    expect((await within(a.pipe('cat', [], o), 'the pipeline')).stdout).toBe('1\n2\n3');
+  });
+
   it('a destination that exits early closes the source’s output: the source’s SIGPIPE or EPIPE is not a failure of the pipeline', async () => {
     const r = await within(runPrivate('yes', [], o).pipe('head', ['-n', '2'], o), 'the pipeline');
     expect(r.stdout).toBe('y\ny');
