@@ -3,9 +3,9 @@
  * runPrivateSync, and the one check of their options.
  */
 import type { Readable } from 'node:stream';
-import { checkBoolean, checkOptions, mapOwn } from './check';
+import { checkBoolean, checkOptions, mapOwn, optionNames, type Keys } from './check';
 import { invalidArgType, invalidArgValue, outOfRange, type SpawnStep } from './errors';
-import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
+import { normalizeOptions, spawnKeys, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
 import type { RunOutput, Shaping } from './output';
 import type { ProcessStatus } from './status';
 
@@ -158,6 +158,21 @@ export interface RunChecked extends Shaping {
   reject: boolean;
 }
 
+// The names of RunPrivateOptions and RunPrivateSyncOptions; a new option is added here too.
+const runKeys: Keys<RunPrivateOptions> = {
+  ...spawnKeys,
+  encoding: true,
+  input: true,
+  maxBuffer: true,
+  reject: true,
+  stripFinalNewline: true,
+  lines: true,
+  all: true,
+};
+const { signal: _noSignal, ...runSyncKeys } = runKeys;
+const runNames = optionNames<RunPrivateOptions>('runPrivate', runKeys);
+const runSyncNames = optionNames<RunPrivateSyncOptions>('runPrivateSync', runSyncKeys);
+
 const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
 
 function checkEncoding(encoding: unknown): BufferEncoding | null {
@@ -242,5 +257,6 @@ export function checkRunOptions(
     throw invalidArgValue('options.lines', true, "needs a text encoding, not 'buffer'");
   }
   const stdio = runStdio(o.stdio, input !== undefined);
-  return [normalizeOptions(file, args, { ...o, stdio }, sync ? 'sync' : 'run'), run];
+  const known = sync ? runSyncNames : runNames;
+  return [normalizeOptions(file, args, { ...o, stdio }, sync ? 'sync' : 'run', known), run];
 }
