@@ -77,6 +77,17 @@ function coded(code: string, Kind: ErrorConstructor | RangeErrorConstructor = Er
   return (message: string): Error => Object.assign(new Kind(message, options), { code });
 }
 
+/** What an abort's reason says, for the message as execa words it: an error's message, else the reason as text. */
+function reasonText(reason: unknown): string | undefined {
+  let text: string;
+  try {
+    text = String((reason as { message?: unknown } | null | undefined)?.message ?? reason);
+  } catch {
+    return undefined; // A reason without a usable toString says nothing.
+  }
+  return text === '' ? undefined : text;
+}
+
 function describeFailure(failure: Failure | null, status: ProcessStatus | null): Described {
   switch (failure?.kind) {
     case undefined: {
@@ -99,7 +110,11 @@ function describeFailure(failure: Failure | null, status: ProcessStatus | null):
         make: coded(failure.error.code, Error, failure.error),
       };
     case 'abort':
-      return { prefix: 'Command was aborted', make: (m) => abortError(failure.reason, m) };
+      return {
+        prefix: 'Command was aborted',
+        detail: reasonText(failure.reason),
+        make: (m) => abortError(failure.reason, m),
+      };
     case 'timeout':
       return { prefix: `Command timed out after ${failure.timeout} milliseconds`, make: coded('ETIMEDOUT') };
     case 'maxBuffer':

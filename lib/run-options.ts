@@ -99,7 +99,8 @@ export interface RunResult<T extends RunOutput = RunOutput> {
  * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`),
  * the backend's code when it cannot start the child here
  * ('ERR_PRIVATE_BACKEND_UNAVAILABLE', 'ERR_NOT_SUPPORTED': `cause` its error),
- * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason), 'ETIMEDOUT',
+ * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason, which the
+ * message says after the command), 'ETIMEDOUT',
  * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError),
  * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
  * `cause`) or 'ERR_PRIVATE_STATUS_LOST'. It carries what was captured
