@@ -71,8 +71,12 @@ export interface RunPrivateSyncOptions extends Omit<RunPrivateOptions, 'input' |
   input?: string | Uint8Array;
 }
 
-/** RunResult is a finished run: the captured output and how the child ended. */
-export interface RunResult<T extends RunOutput = RunOutput> {
+/**
+ * RunResult is a finished run: the captured output and how the child ended.
+ * `All` is true when the run's options said `all: true`, which types `all`
+ * as T rather than T | undefined.
+ */
+export interface RunResult<T extends RunOutput = RunOutput, All extends boolean = boolean> {
   /** pid is the child's pid, free for reuse by now. */
   pid: number;
   /** stdout is everything the child wrote to fd 1 ('' or empty when fd 1 was not 'pipe'). */
@@ -80,7 +84,7 @@ export interface RunResult<T extends RunOutput = RunOutput> {
   /** stderr is everything the child wrote to fd 2 ('' or empty when fd 2 was not 'pipe'). */
   stderr: T;
   /** all is stdout and stderr interleaved when the `all` option was set, else undefined. */
-  all: T | undefined;
+  all: All extends true ? T : T | undefined;
   /** status is the child's ProcessStatus. */
   status: ProcessStatus;
   /** exitCode is status.exitCode. */
@@ -131,17 +135,27 @@ export interface RunError<T extends RunOutput = RunOutput> extends Error {
   step?: SpawnStep;
 }
 
-type Wrap<Sync extends boolean, T extends RunOutput> = Sync extends true ? RunResult<T> : Promise<RunResult<T>>;
+type Wrap<Sync extends boolean, T extends RunOutput, All extends boolean = boolean> = Sync extends true
+  ? RunResult<T, All>
+  : Promise<RunResult<T, All>>;
+type All<O> = O & { all: true };
 type Text<O> = O & { encoding?: BufferEncoding; lines?: false };
 type Bytes<O> = O & { encoding: 'buffer' | null; lines?: false };
 type Lines<O> = O & { encoding?: BufferEncoding; lines: true };
 
 /**
  * RunSignatures types a run function by its options: strings by default or
- * with a text encoding, Buffers with 'buffer' or null, arrays with `lines`.
- * Options may take the place of args.
+ * with a text encoding, Buffers with 'buffer' or null, arrays with `lines`;
+ * `all: true` makes `all` one of them too, never undefined. Options may take
+ * the place of args.
  */
 export interface RunSignatures<Sync extends boolean, O> {
+  (file: string, args: readonly string[] | undefined, options: Text<All<O>>): Wrap<Sync, string, true>;
+  (file: string, options: Text<All<O>>): Wrap<Sync, string, true>;
+  (file: string, args: readonly string[] | undefined, options: Bytes<All<O>>): Wrap<Sync, Buffer, true>;
+  (file: string, options: Bytes<All<O>>): Wrap<Sync, Buffer, true>;
+  (file: string, args: readonly string[] | undefined, options: Lines<All<O>>): Wrap<Sync, string[], true>;
+  (file: string, options: Lines<All<O>>): Wrap<Sync, string[], true>;
   (file: string, args?: readonly string[], options?: Text<O>): Wrap<Sync, string>;
   (file: string, options: Text<O>): Wrap<Sync, string>;
   (file: string, args: readonly string[] | undefined, options: Bytes<O>): Wrap<Sync, Buffer>;

@@ -171,10 +171,19 @@ export async function runTypes(): Promise<void> {
   const lines = await runPrivate('ls', { lines: true });
   assertType<Equal<typeof lines.stdout, string[]>>();
   assertType<Equal<typeof lines.all, string[] | undefined>>();
+  // all: true gives `all` as stdout's type, never undefined; without it, it may be undefined.
+  const all = await runPrivate('ls', { all: true });
+  assertType<Equal<typeof all.all, string>>();
+  const allBytes = await runPrivate('ls', [], { all: true, encoding: 'buffer' });
+  assertType<Equal<typeof allBytes.all, Buffer>>();
+  const allLines = runPrivateSync('ls', [], { all: true, lines: true });
+  assertType<Equal<typeof allLines.all, string[]>>();
+  assertType<Equal<typeof allLines.stdout, string[]>>();
   const sync = runPrivateSync('ls', ['-l'], { encoding: 'buffer', timeout: 1000 });
   assertType<Equal<typeof sync, RunResult<Buffer>>>();
   const text = runPrivateSync('ls');
   assertType<Equal<typeof text.stdout, string>>();
+  assertType<Equal<typeof text.all, string | undefined>>();
   assertType<Equal<typeof text.command, string>>();
   assertType<Equal<typeof text.durationMs, number>>();
   // @ts-expect-error: nothing could abort a synchronous run
