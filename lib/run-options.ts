@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { checkBoolean, checkOptions, mapOwn, optionNames, type Keys } from './check';
-import { invalidArgType, invalidArgValue, outOfRange, type SpawnStep } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { normalizeOptions, spawnKeys, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
 import type { RunOutput, Shaping } from './output';
 import type { ProcessStatus } from './status';
@@ -95,44 +95,6 @@ export interface RunResult<T extends RunOutput = RunOutput, All extends boolean 
   command: string;
   /** durationMs is how long the run took, from before the spawn to the end, in milliseconds. */
   durationMs: number;
-}
-
-/**
- * RunError is how a run fails (see isRunError). `code` says why:
- * 'ERR_PRIVATE_PROCESS_FAILED' (did not exit 0), an errno code such as
- * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`),
- * the backend's code when it cannot start the child here
- * ('ERR_PRIVATE_BACKEND_UNAVAILABLE', 'ERR_NOT_SUPPORTED': `cause` its error),
- * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason, which the
- * message says after the command), 'ETIMEDOUT',
- * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError),
- * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
- * `cause`) or 'ERR_PRIVATE_STATUS_LOST'. It carries what was captured
- * ('' or empty Buffers when nothing was), and null status fields when the
- * child never ran or its status was lost. The message is the
- * shortMessage, then the last lines of stderr.
- */
-export interface RunError<T extends RunOutput = RunOutput> extends Error {
-  code: string;
-  /** pid is the child's pid, or null when it never started. */
-  pid: number | null;
-  stdout: T;
-  stderr: T;
-  all: T | undefined;
-  status: ProcessStatus | null;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  spawnargs: readonly string[];
-  /** command is the command line, quoted for a POSIX shell so that it can be pasted. */
-  command: string;
-  /** shortMessage is the message without the stderr lines: what failed, and the command. */
-  shortMessage: string;
-  /** durationMs is how long the run took, in milliseconds. */
-  durationMs: number;
-  errno?: number;
-  syscall?: string;
-  path?: string;
-  step?: SpawnStep;
 }
 
 type Wrap<Sync extends boolean, T extends RunOutput, All extends boolean = boolean> = Sync extends true

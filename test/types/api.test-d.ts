@@ -18,7 +18,10 @@ import {
   spawnPrivate,
   waitpid,
   type PrivateHandleWithoutNullStreams,
-  type RunError,
+  PrivateProcessError,
+  RunError,
+  SpawnError,
+  type SpawnStep,
   type RunPrivateOptions,
   type RunResult,
   type SpawnPrivateOptions,
@@ -203,7 +206,21 @@ export async function runTypes(): Promise<void> {
       const step: string = e.step;
       void step;
     }
+    // The error classes narrow as the guards do.
+    if (e instanceof RunError) {
+      assertType<Equal<typeof e.exitCode, number | null>>();
+    }
+    if (e instanceof SpawnError) {
+      assertType<Equal<typeof e.step, SpawnStep>>();
+    }
+    if (e instanceof PrivateProcessError) {
+      assertType<Equal<typeof e.code, string>>();
+    }
   }
+  // @ts-expect-error: run errors are made by the package only
+  new RunError();
+  // @ts-expect-error: spawn errors are made by the package only
+  new SpawnError();
 }
 
 export function preloadExample(): void {
