@@ -224,7 +224,7 @@ export async function runTypes(): Promise<void> {
 }
 
 export function preloadExample(): void {
-  // The README's example, under strict: preloadPath is null where the shim is not built.
+  // docs/api.md's example, under strict: preloadPath is null where the shim is not built.
   if (preloadPath !== null) {
     spawn(process.execPath, ['server.js'], { env: { ...process.env, LD_PRELOAD: preloadPath }, stdio: 'inherit' });
   }
