@@ -90,28 +90,34 @@ export function optionNames<T>(of: string, keys: Keys<T>): OptionNames {
   return { of, names: Object.keys(keys) };
 }
 
-/** The edit distance of a and b (insertions, deletions, substitutions), ignoring case. */
+/**
+ * The edit distance of a and b, ignoring case: insertions, deletions,
+ * substitutions and swaps of two neighbours (`cdw` for `cwd`), one each.
+ */
 function distance(a: string, b: string): number {
   a = a.toLowerCase();
   b = b.toLowerCase();
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i + j));
   for (let i = 1; i <= a.length; i++) {
-    const next = [i];
     for (let j = 1; j <= b.length; j++) {
-      next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+      }
     }
-    row = next;
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** closestName is the name nearest to `name`, if it is near enough to be what was meant, else null. */
 export function closestName(name: string, names: readonly string[]): string | null {
+  // Farther than this (two edits, fewer for a short name) it is another word, not a typo.
+  let bestDistance = Math.min(2, Math.ceil(name.length / 2) - 1) + 1;
   let best: string | null = null;
-  let bestDistance = Math.min(2, Math.ceil(name.length / 2) - 1);
   for (const candidate of names) {
     const d = distance(name, candidate);
-    if (d <= bestDistance && (best === null || d < distance(name, best))) {
+    if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
