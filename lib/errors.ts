@@ -124,7 +124,7 @@ export class SpawnError extends Error {
   }
 
   /** Symbol.hasInstance makes `instanceof SpawnError` what isSpawnError says. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): value is SpawnError {
     return isSpawnError(value);
   }
 }

@@ -103,7 +103,7 @@ export class RunError<T extends RunOutput = RunOutput> extends Error {
   }
 
   /** Symbol.hasInstance makes `instanceof RunError` what isRunError says. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): value is RunError {
     return isRunError(value);
   }
 }
