@@ -4,7 +4,7 @@
 import { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { backendReport } from './capabilities';
-import { checkOptions } from './check';
+import { checkOptions, optionNames, refuseUnknown } from './check';
 import { invalidArgType, invalidArgValue, notSupported, systemError } from './errors';
 import { createHandle, reapedByChildProcess, settle, type PrivateHandle } from './handle';
 import { native, type StatusTuple } from './native';
@@ -23,6 +23,8 @@ export interface AdoptOptions {
    */
   backend?: BackendName;
 }
+
+const known = optionNames<AdoptOptions>('adopt', { backend: true });
 
 function adoptError(pid: number, errno: number, backend: BackendName): Error {
   const e = constants.errno;
@@ -56,7 +58,9 @@ function adoptError(pid: number, errno: number, backend: BackendName): Error {
  * ERR_INVALID_ARG_VALUE before anything is adopted.
  */
 export function adopt(pidOrChild: number | ChildProcess, options?: AdoptOptions): PrivateHandle {
-  const backend = checkBackend(checkOptions(options).backend);
+  const o = checkOptions(options);
+  refuseUnknown(o, known);
+  const backend = checkBackend(o.backend);
   const child = pidOrChild instanceof ChildProcess ? pidOrChild : null;
   const pid = child !== null ? child.pid : pidOrChild;
   if (typeof pid !== 'number') {

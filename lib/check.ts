@@ -70,3 +70,74 @@ export function checkOneOf<T extends string>(name: string, value: unknown, choic
   }
   return value as T;
 }
+
+/**
+ * Keys is one `true` per option of an options type T, every one of them
+ * and no other: the compiler checks a list of option names against the
+ * type it names, so that an option added to the type cannot be forgotten.
+ */
+export type Keys<T> = { readonly [K in keyof Required<T>]: true };
+
+/** OptionNames are the option names one export takes, for refuseUnknown. */
+export interface OptionNames {
+  /** of names the export in messages: 'runPrivate'. */
+  readonly of: string;
+  readonly names: readonly string[];
+}
+
+/** optionNames lists the option names of the export `of`, checked against its options type T. */
+export function optionNames<T>(of: string, keys: Keys<T>): OptionNames {
+  return { of, names: Object.keys(keys) };
+}
+
+/**
+ * The edit distance of a and b, ignoring case: insertions, deletions,
+ * substitutions and swaps of two neighbours (`cdw` for `cwd`), one each.
+ */
+function distance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i + j));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** closestName is the name nearest to `name`, if it is near enough to be what was meant, else null. */
+export function closestName(name: string, names: readonly string[]): string | null {
+  // Farther than this (two edits, fewer for a short name) it is another word, not a typo.
+  let bestDistance = Math.min(2, Math.ceil(name.length / 2) - 1) + 1;
+  let best: string | null = null;
+  for (const candidate of names) {
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * refuseUnknown throws ERR_INVALID_ARG_VALUE for the first option in
+ * `options` that is not one of `known`, naming the closest known one ("did
+ * you mean 'encoding'?") or, when none is close, listing them. Names in
+ * `accepted` (the refused names of child_process and execa, checked
+ * before) and options whose value is undefined, which ask for nothing, are
+ * let through.
+ */
+export function refuseUnknown(options: Options, known: OptionNames, accepted: readonly string[] = []): void {
+  for (const name of Object.keys(options)) {
+    if (known.names.includes(name) || accepted.includes(name) || options[name] === undefined) continue;
+    const near = closestName(name, known.names);
+    const hint = near === null ? `its options are ${known.names.join(', ')}` : `did you mean '${near}'?`;
+    throw invalidArgValue(`options.${name}`, options[name], `is not an option of ${known.of} (${hint})`);
+  }
+}

@@ -94,17 +94,61 @@ function errnoMessage(errno: number): string {
   return systemErrors.get(errno)?.[1] ?? messagesByName.get(name) ?? extraMessages[name] ?? `unknown error ${errno}`;
 }
 
-/** SpawnError is thrown by spawnPrivate when the child could not be started. */
-export interface SpawnError extends Error {
-  errno: number;
-  code: string;
-  syscall: string;
-  path: string;
-  spawnargs: string[];
-  step: SpawnStep;
+const spawnErrors = new WeakSet<Error>();
+
+/**
+ * SpawnError is the error of a child that could not be started: what
+ * spawnPrivate throws, and what a run rejects with (runPrivateSync throws)
+ * for it, which is a RunError too. `instanceof SpawnError` is true for
+ * exactly these, made by either entry point (the ESM one is the CommonJS
+ * build's), as isSpawnError says. Only the package makes them.
+ */
+export class SpawnError extends Error {
+  /** errno is the negative error number, as Node's: -2 for ENOENT. */
+  declare errno: number;
+  /** code is the error's name: 'ENOENT', 'EACCES', ... */
+  declare code: string;
+  /** syscall is 'spawn <file>'. */
+  declare syscall: string;
+  /** path is the file that was to run. */
+  declare path: string;
+  /** spawnargs are the child's argv, argv[0] first. */
+  declare spawnargs: readonly string[];
+  /** step is the part of the child's set-up that failed. */
+  declare step: SpawnStep;
+
+  /** SpawnErrors are made by the package only: the constructor throws ERR_ILLEGAL_CONSTRUCTOR. */
+  private constructor() {
+    super();
+    throw illegalConstructor('SpawnError');
+  }
+
+  /** Symbol.hasInstance makes `instanceof SpawnError` what isSpawnError says. */
+  static override [Symbol.hasInstance](value: unknown): value is SpawnError {
+    return isSpawnError(value);
+  }
 }
 
-const spawnErrors = new WeakSet<Error>();
+/**
+ * PrivateProcessError is the error of what the package cannot do, here or
+ * any more, with the code that says which: ERR_PRIVATE_STATUS_LOST,
+ * ERR_PRIVATE_BACKEND_UNAVAILABLE, ERR_NOT_SUPPORTED,
+ * ERR_PRIVATE_PROCESS_TABLE, ERR_PRIVATE_NOT_DETACHED or
+ * ERR_PRIVATE_PROCESS_REAPED_ELSEWHERE. Bad arguments throw Node's
+ * TypeError and RangeError instead (ERR_INVALID_ARG_TYPE, ...), a failed
+ * system call a Node-shaped Error with its errno, a child that could not
+ * start a SpawnError, a run a RunError.
+ */
+export class PrivateProcessError extends Error {
+  /** code says what failed: 'ERR_PRIVATE_STATUS_LOST', ... */
+  declare code: string;
+
+  /** @internal PrivateProcessErrors are made by the package. */
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
+}
 
 /**
  * isSpawnError is true for the error of a child that could not be started:
@@ -131,7 +175,7 @@ export function stepNumber(step: SpawnStep): number {
 export function spawnError(file: string, spawnargs: string[], errno: number, step: number): SpawnError {
   const code = errnoName(errno);
   const stepName = steps[step] ?? 'none';
-  const err = new Error(`spawn ${file} ${code}: ${errnoMessage(errno)} (at ${stepName})`) as SpawnError;
+  const err = new Error(`spawn ${file} ${code}: ${errnoMessage(errno)} (at ${stepName})`) as Error as SpawnError;
   err.errno = errno;
   err.code = code;
   err.syscall = `spawn ${file}`;
@@ -203,13 +247,13 @@ export function statusLost(pid: number, isolation: 'hidden' | 'direct'): Error &
         '(it was killed), taking its exit status with it'
       : `The exit status of private child ${pid} was taken by another waitpid() in this process ` +
         "and neither the kernel (PIDFD_INFO_EXIT, Linux 6.15) nor the preload shim kept a copy; isolation: 'hidden' keeps it";
-  return Object.assign(withCode(new Error(why), 'ERR_PRIVATE_STATUS_LOST'), { pid });
+  return Object.assign(new PrivateProcessError(why, 'ERR_PRIVATE_STATUS_LOST'), { pid });
 }
 
 /** backendUnavailable is thrown when the chosen backend cannot run here. */
 export function backendUnavailable(backend: string, reason: string): Error & { code: string } {
-  return withCode(
-    new Error(`The private-process backend '${backend}' cannot be used here: ${reason}`),
+  return new PrivateProcessError(
+    `The private-process backend '${backend}' cannot be used here: ${reason}`,
     'ERR_PRIVATE_BACKEND_UNAVAILABLE',
   );
 }
@@ -219,23 +263,19 @@ export function backendUnavailable(backend: string, reason: string): Error & { c
  * process, the table of private children of an incompatible copy.
  */
 export function tableConflict(otherAbi: number): Error & { code: string } {
-  return withCode(
-    new Error(
-      `Another copy of private-process in this process keeps its private children in a table of ` +
-        `version ${otherAbi}; this copy's is version ${PP_TABLE_ABI}. Two copies can keep each other's ` +
-        'children private only when the versions agree: deduplicate the package (npm dedupe) or align them',
-    ),
+  return new PrivateProcessError(
+    `Another copy of private-process in this process keeps its private children in a table of ` +
+      `version ${otherAbi}; this copy's is version ${PP_TABLE_ABI}. Two copies can keep each other's ` +
+      'children private only when the versions agree: deduplicate the package (npm dedupe) or align them',
     'ERR_PRIVATE_PROCESS_TABLE',
   );
 }
 
 /** notDetached is thrown by kill(signal, { group: true }) for a child that has no process group of its own. */
 export function notDetached(pid: number): Error & { code: string } {
-  return withCode(
-    new Error(
-      `kill(signal, { group: true }) needs a child started with detached: true; private child ${pid} was not, ` +
-        "so its process group is this process's own. Signal the child alone, or start it detached",
-    ),
+  return new PrivateProcessError(
+    `kill(signal, { group: true }) needs a child started with detached: true; private child ${pid} was not, ` +
+      "so its process group is this process's own. Signal the child alone, or start it detached",
     'ERR_PRIVATE_NOT_DETACHED',
   );
 }
@@ -271,16 +311,14 @@ export function abortError(reason: unknown, message = 'The operation was aborted
 
 /** reapedElsewhere is thrown by waitSync() on an adopted ChildProcess, which child_process reaps. */
 export function reapedElsewhere(pid: number): Error & { code: string } {
-  return withCode(
-    new Error(
-      `waitSync() cannot wait for adopted child ${pid}: child_process reaps it on the event loop, ` +
-        'which a blocking wait would stop; use wait()',
-    ),
+  return new PrivateProcessError(
+    `waitSync() cannot wait for adopted child ${pid}: child_process reaps it on the event loop, ` +
+      'which a blocking wait would stop; use wait()',
     'ERR_PRIVATE_PROCESS_REAPED_ELSEWHERE',
   );
 }
 
 /** notSupported is Node's ERR_NOT_SUPPORTED-style error for what a backend cannot do here. */
 export function notSupported(what: string, reason: string): Error & { code: string } {
-  return withCode(new Error(`${what} is not supported here: ${reason}`), 'ERR_NOT_SUPPORTED');
+  return new PrivateProcessError(`${what} is not supported here: ${reason}`, 'ERR_NOT_SUPPORTED');
 }

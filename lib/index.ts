@@ -4,12 +4,11 @@
 export { spawnPrivate, forkPrivate } from './spawn';
 export { runPrivate } from './run';
 export { runPrivateSync } from './run-sync';
-export { isRunError } from './run-end';
+export { isRunError, RunError } from './run-end';
 export type {
   RunPrivateOptions,
   RunPrivateSyncOptions,
   RunResult,
-  RunError,
   RunInput,
   RunOutput,
   RunSignatures,
@@ -23,7 +22,7 @@ export type { PrivateHandleFor, PrivateHandleWithoutNullStreams } from './handle
 export type { KillOptions } from './kill-options';
 export { ProcessStatus, type ResourceUsage } from './status';
 export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName, BackendKey, Isolation } from './options';
-export { isSpawnError, type SpawnError, type SpawnStep } from './errors';
+export { isSpawnError, SpawnError, PrivateProcessError, type SpawnStep } from './errors';
 
 /**
  * preloadPath is the absolute path of the preload shim, to put in

@@ -1,7 +1,7 @@
 /**
  * kill-options - the options of PrivateHandle.kill() and their check.
  */
-import { checkBoolean, checkOptions } from './check';
+import { checkBoolean, checkOptions, optionNames, refuseUnknown } from './check';
 
 /** KillOptions are the options of PrivateHandle.kill(). */
 export interface KillOptions {
@@ -14,7 +14,11 @@ export interface KillOptions {
   group?: boolean;
 }
 
+const known = optionNames<KillOptions>('kill', { group: true });
+
 /** @internal checkKillOptions checks kill()'s options and returns `group`. */
 export function checkKillOptions(options: unknown): boolean {
-  return checkBoolean('options.group', checkOptions(options).group);
+  const o = checkOptions(options);
+  refuseUnknown(o, known);
+  return checkBoolean('options.group', o.group);
 }

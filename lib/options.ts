@@ -10,12 +10,24 @@ import type { Stream } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
-import { checkBoolean, checkInteger, checkOneOf, checkOptions, envSetting, mapOwn, ownValue } from './check';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  envSetting,
+  mapOwn,
+  optionNames,
+  ownValue,
+  refuseUnknown,
+  type Keys,
+  type OptionNames,
+} from './check';
 import { checkCreds } from './creds';
 import { checkEnv, envBlock } from './env';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
-import { refuseUnsupported, type Api } from './unsupported';
+import { refuseUnsupported, unsupportedNames, type Api } from './unsupported';
 
 /**
  * StdioSlot is what one child fd is connected to: 'pipe', 'inherit',
@@ -42,7 +54,12 @@ export type BackendName = 'auto' | BackendKey;
  */
 export type Isolation = 'hidden' | 'direct';
 
-/** SpawnPrivateOptions are the options of spawnPrivate and forkPrivate. */
+/**
+ * SpawnPrivateOptions are the options of spawnPrivate and forkPrivate. A
+ * name that is none of them (a typo) throws ERR_INVALID_ARG_VALUE naming
+ * the closest one, unless its value is undefined; so do the options of every
+ * other export.
+ */
 export interface SpawnPrivateOptions {
   /** cwd is the child's working directory (default: the parent's). */
   cwd?: string | URL;
@@ -114,6 +131,29 @@ export interface SpawnPrivateOptions {
    */
   dieWithParent?: boolean | NodeJS.Signals | number;
 }
+
+/** spawnKeys are the names of SpawnPrivateOptions; a new option is added here too. */
+export const spawnKeys: Keys<SpawnPrivateOptions> = {
+  cwd: true,
+  env: true,
+  argv0: true,
+  stdio: true,
+  preferLocal: true,
+  detached: true,
+  signal: true,
+  timeout: true,
+  killSignal: true,
+  killGraceMs: true,
+  backend: true,
+  isolation: true,
+  uid: true,
+  gid: true,
+  groups: true,
+  umask: true,
+  dieWithParent: true,
+};
+
+const spawnOptionNames = optionNames<SpawnPrivateOptions>('spawnPrivate or forkPrivate', spawnKeys);
 
 /** Normalized is what spawn.ts gets from normalizeOptions. */
 export interface Normalized {
@@ -307,16 +347,24 @@ export function splitArgs(args: unknown, options: unknown): [unknown, unknown] {
 }
 
 /**
- * normalizeOptions checks every argument of spawnPrivate (or, by `api`, of
- * runPrivate and runPrivateSync, which check their own options first) and
- * prepares what the child needs. It reads the options' own properties only
- * (checkOptions), never an inherited one.
+ * normalizeOptions checks every argument of spawnPrivate (or, by `api` and
+ * `known`, of runPrivate and runPrivateSync, which check their own options
+ * first) and prepares what the child needs. It reads the options' own
+ * properties only (checkOptions), never an inherited one, and refuses a
+ * name that is not one of `known`.
  */
-export function normalizeOptions(file: unknown, args: unknown, options: unknown, api: Api = 'spawn'): Normalized {
+export function normalizeOptions(
+  file: unknown,
+  args: unknown,
+  options: unknown,
+  api: Api = 'spawn',
+  known: OptionNames = spawnOptionNames,
+): Normalized {
   checkString('file', file);
   if ((file as string).length === 0) throw invalidArgValue('file', file, 'cannot be empty');
   const o = checkOptions(options);
   refuseUnsupported(o, api);
+  refuseUnknown(o, known, unsupportedNames);
   const checkedArgs = checkArgs(args);
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);

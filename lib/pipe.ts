@@ -15,7 +15,8 @@ import type { Writable } from 'node:stream';
 import { checkOptions } from './check';
 import { invalidArgType, invalidArgValue } from './errors';
 import { splitArgs } from './options';
-import type { PrivateSubprocess, RunError, RunResult } from './run-options';
+import type { RunError } from './run-end';
+import type { PrivateSubprocess, RunResult } from './run-options';
 import { liveOf, makeSubprocess, type PipeFrom, type RunLive } from './subprocess';
 
 /** StartRun is runPrivate, which pipe() calls for a destination given as a file. */

@@ -3,10 +3,11 @@
  * runPrivateSync, and the one check of their options.
  */
 import type { Readable, Writable } from 'node:stream';
-import { checkBoolean, checkOptions, mapOwn } from './check';
-import { invalidArgType, invalidArgValue, outOfRange, type SpawnStep } from './errors';
+import { checkBoolean, checkOptions, mapOwn, optionNames, type Keys } from './check';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { KillOptions } from './kill-options';
-import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
+import { normalizeOptions, spawnKeys, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
+import type { RunError } from './run-end';
 import type { RunOutput, Shaping } from './output';
 import type { ProcessStatus } from './status';
 
@@ -72,8 +73,12 @@ export interface RunPrivateSyncOptions extends Omit<RunPrivateOptions, 'input' |
   input?: string | Uint8Array;
 }
 
-/** RunResult is a finished run: the captured output and how the child ended. */
-export interface RunResult<T extends RunOutput = RunOutput> {
+/**
+ * RunResult is a finished run: the captured output and how the child ended.
+ * `All` is true when the run's options said `all: true`, which types `all`
+ * as T rather than T | undefined.
+ */
+export interface RunResult<T extends RunOutput = RunOutput, All extends boolean = boolean> {
   /** pid is the child's pid, free for reuse by now. */
   pid: number;
   /** stdout is everything the child wrote to fd 1 ('' or empty when fd 1 was not 'pipe'). */
@@ -81,7 +86,7 @@ export interface RunResult<T extends RunOutput = RunOutput> {
   /** stderr is everything the child wrote to fd 2 ('' or empty when fd 2 was not 'pipe'). */
   stderr: T;
   /** all is stdout and stderr interleaved when the `all` option was set, else undefined. */
-  all: T | undefined;
+  all: All extends true ? T : T | undefined;
   /** status is the child's ProcessStatus. */
   status: ProcessStatus;
   /** exitCode is status.exitCode. */
@@ -100,50 +105,13 @@ export interface RunResult<T extends RunOutput = RunOutput> {
 }
 
 /**
- * RunError is how a run fails (see isRunError). `code` says why:
- * 'ERR_PRIVATE_PROCESS_FAILED' (did not exit 0), an errno code such as
- * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`),
- * the backend's code when it cannot start the child here
- * ('ERR_PRIVATE_BACKEND_UNAVAILABLE', 'ERR_NOT_SUPPORTED': `cause` its error),
- * 'ABORT_ERR' (name 'AbortError', `cause` the signal's reason), 'ETIMEDOUT',
- * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError),
- * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
- * `cause`) or 'ERR_PRIVATE_STATUS_LOST'. It carries what was captured
- * ('' or empty Buffers when nothing was), and null status fields when the
- * child never ran or its status was lost. The message is the
- * shortMessage, then the last lines of stderr.
- */
-export interface RunError<T extends RunOutput = RunOutput> extends Error {
-  code: string;
-  /** pid is the child's pid, or null when it never started. */
-  pid: number | null;
-  stdout: T;
-  stderr: T;
-  all: T | undefined;
-  status: ProcessStatus | null;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  spawnargs: readonly string[];
-  /** command is the command line, quoted for a POSIX shell so that it can be pasted. */
-  command: string;
-  /** shortMessage is the message without the stderr lines: what failed, and the command. */
-  shortMessage: string;
-  /** durationMs is how long the run took, in milliseconds. */
-  durationMs: number;
-  /** pipedFrom is RunResult's: the run piped into this one, for an error of a pipe(). */
-  pipedFrom: Array<RunResult | RunError>;
-  errno?: number;
-  syscall?: string;
-  path?: string;
-  step?: SpawnStep;
-}
-
-/**
  * PrivateSubprocess is what runPrivate returns: a Promise of the run's
  * result (it settles exactly as the run does, and `await` gives the same
  * result object) that is also the live child.
  */
-export interface PrivateSubprocess<T extends RunOutput = RunOutput> extends Promise<RunResult<T>> {
+export interface PrivateSubprocess<T extends RunOutput = RunOutput, All extends boolean = boolean> extends Promise<
+  RunResult<T, All>
+> {
   /** pid is the child's pid, or null when it could not be started. */
   readonly pid: number | null;
   /**
@@ -172,7 +140,7 @@ export interface PrivateSubprocess<T extends RunOutput = RunOutput> extends Prom
    */
   kill(signal?: NodeJS.Signals | number, options?: KillOptions): boolean;
   /** wait resolves with the run's result or rejects with its error, as await does; every call gets the same Promise. */
-  wait(): Promise<RunResult<T>>;
+  wait(): Promise<RunResult<T, All>>;
   /**
    * pipe connects this run's stdout to the stdin of another run, given as
    * a subprocess of runPrivate (started with stdio[0] 'pipe' and no input,
@@ -190,20 +158,32 @@ export interface PrivateSubprocess<T extends RunOutput = RunOutput> extends Prom
 }
 
 /** PipeSignatures types pipe(): to a subprocess, or to a run of a file, typed by its options as runPrivate is. */
-type PipeSignatures = (<D extends RunOutput>(destination: PrivateSubprocess<D>) => PrivateSubprocess<D>) &
+type PipeSignatures = (<D extends RunOutput, A extends boolean>(
+  destination: PrivateSubprocess<D, A>,
+) => PrivateSubprocess<D, A>) &
   RunSignatures<false, Omit<RunPrivateOptions, 'input'>>;
 
-type Wrap<Sync extends boolean, T extends RunOutput> = Sync extends true ? RunResult<T> : PrivateSubprocess<T>;
+type Wrap<Sync extends boolean, T extends RunOutput, All extends boolean = boolean> = Sync extends true
+  ? RunResult<T, All>
+  : PrivateSubprocess<T, All>;
+type All<O> = O & { all: true };
 type Text<O> = O & { encoding?: BufferEncoding; lines?: false };
 type Bytes<O> = O & { encoding: 'buffer' | null; lines?: false };
 type Lines<O> = O & { encoding?: BufferEncoding; lines: true };
 
 /**
  * RunSignatures types a run function by its options: strings by default or
- * with a text encoding, Buffers with 'buffer' or null, arrays with `lines`.
- * Options may take the place of args.
+ * with a text encoding, Buffers with 'buffer' or null, arrays with `lines`;
+ * `all: true` makes `all` one of them too, never undefined. Options may take
+ * the place of args.
  */
 export interface RunSignatures<Sync extends boolean, O> {
+  (file: string, args: readonly string[] | undefined, options: Text<All<O>>): Wrap<Sync, string, true>;
+  (file: string, options: Text<All<O>>): Wrap<Sync, string, true>;
+  (file: string, args: readonly string[] | undefined, options: Bytes<All<O>>): Wrap<Sync, Buffer, true>;
+  (file: string, options: Bytes<All<O>>): Wrap<Sync, Buffer, true>;
+  (file: string, args: readonly string[] | undefined, options: Lines<All<O>>): Wrap<Sync, string[], true>;
+  (file: string, options: Lines<All<O>>): Wrap<Sync, string[], true>;
   (file: string, args?: readonly string[], options?: Text<O>): Wrap<Sync, string>;
   (file: string, options: Text<O>): Wrap<Sync, string>;
   (file: string, args: readonly string[] | undefined, options: Bytes<O>): Wrap<Sync, Buffer>;
@@ -220,6 +200,21 @@ export interface RunChecked extends Shaping {
   maxBuffer: number;
   reject: boolean;
 }
+
+// The names of RunPrivateOptions and RunPrivateSyncOptions; a new option is added here too.
+const runKeys: Keys<RunPrivateOptions> = {
+  ...spawnKeys,
+  encoding: true,
+  input: true,
+  maxBuffer: true,
+  reject: true,
+  stripFinalNewline: true,
+  lines: true,
+  all: true,
+};
+const { signal: _noSignal, ...runSyncKeys } = runKeys;
+const runNames = optionNames<RunPrivateOptions>('runPrivate', runKeys);
+const runSyncNames = optionNames<RunPrivateSyncOptions>('runPrivateSync', runSyncKeys);
 
 const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
 
@@ -305,5 +300,6 @@ export function checkRunOptions(
     throw invalidArgValue('options.lines', true, "needs a text encoding, not 'buffer'");
   }
   const stdio = runStdio(o.stdio, input !== undefined);
-  return [normalizeOptions(file, args, { ...o, stdio }, sync ? 'sync' : 'run'), run];
+  const known = sync ? runSyncNames : runNames;
+  return [normalizeOptions(file, args, { ...o, stdio }, sync ? 'sync' : 'run', known), run];
 }

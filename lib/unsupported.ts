@@ -67,6 +67,9 @@ const table: Record<string, { apis: readonly Api[]; advice: string }> = {
   },
 };
 
+/** unsupportedNames are the names refuseUnsupported knows, which refuseUnknown then lets through. */
+export const unsupportedNames: readonly string[] = Object.keys(table);
+
 /**
  * refuseUnsupported throws ERR_INVALID_ARG_VALUE for the first option in
  * `options` that `api` does not support, saying what to do instead.

@@ -1,7 +1,7 @@
 /**
  * waitpid - the host program's own waitpid, which never takes a private status.
  */
-import { checkBoolean, checkInteger, checkOptions } from './check';
+import { checkBoolean, checkInteger, checkOptions, optionNames, refuseUnknown } from './check';
 import { systemError } from './errors';
 import { native } from './native';
 import { ProcessStatus } from './status';
@@ -12,6 +12,8 @@ export interface WaitpidOptions {
   nohang?: boolean;
 }
 
+const known = optionNames<WaitpidOptions>('waitpid', { nohang: true });
+
 /**
  * waitpid reaps a child of this process like waitpid(2): `pid` -1 for any
  * child, a pid for that child, 0 or -pgid for a process group. It never
@@ -21,11 +23,14 @@ export interface WaitpidOptions {
  * returns null when no child has exited yet; otherwise it blocks the thread.
  * Its arguments are checked first: a pid that is not a 32-bit integer, or
  * options that are not an object (null is {}) or a nohang that is not a
- * boolean, throw ERR_INVALID_ARG_TYPE or ERR_OUT_OF_RANGE without waiting.
+ * boolean, throw ERR_INVALID_ARG_TYPE or ERR_OUT_OF_RANGE without waiting,
+ * and an unknown option name ERR_INVALID_ARG_VALUE.
  */
 export function waitpid(pid: number, options?: WaitpidOptions): ProcessStatus | null {
   checkInteger('pid', pid, -(2 ** 31), 2 ** 31 - 1);
-  const nohang = checkBoolean('options.nohang', checkOptions(options).nohang);
+  const o = checkOptions(options);
+  refuseUnknown(o, known);
+  const nohang = checkBoolean('options.nohang', o.nohang);
   const r = native.waitpid(pid, nohang);
   if (r === null) return null;
   if (typeof r === 'number') throw systemError('waitpid', r);

@@ -154,6 +154,21 @@ describe.each(modesHere())('cancellation ($name)', ({ backend, isolation }) => {
       expect((err.cause as Error).name).toBe('AbortError');
     });
 
+    it('a run aborted with a reason says the reason after the command, as execa does, the reason its cause', async () => {
+      const ac = new AbortController();
+      const run = runPrivate('sleep', ['30'], { backend, isolation, signal: ac.signal });
+      ac.abort(new Error('user cancelled'));
+      const err = await rejection(run);
+      expect(err.code).toBe('ABORT_ERR');
+      expect(err.cause).toBe(ac.signal.reason);
+      // The message is the feature here: it carries the reason, which is what a user reads first.
+      expect(err.shortMessage).toBe('Command was aborted: sleep 30\nuser cancelled');
+      const said = await rejection(
+        runPrivate('sleep', ['30'], { backend, isolation, signal: AbortSignal.abort('bye') }),
+      );
+      expect(said).toMatchObject({ shortMessage: 'Command was aborted: sleep 30\nbye', cause: 'bye' });
+    });
+
     it('an already-aborted signal rejects with an AbortError and starts nothing', async () => {
       const marker = path.join(dir, 'started');
       const before = liveChildren();

@@ -19,7 +19,10 @@ import {
   waitpid,
   type PrivateHandleWithoutNullStreams,
   type PrivateSubprocess,
-  type RunError,
+  PrivateProcessError,
+  RunError,
+  SpawnError,
+  type SpawnStep,
   type RunPrivateOptions,
   type RunResult,
   type SpawnPrivateOptions,
@@ -200,10 +203,19 @@ export async function runTypes(): Promise<void> {
   const lines = await runPrivate('ls', { lines: true });
   assertType<Equal<typeof lines.stdout, string[]>>();
   assertType<Equal<typeof lines.all, string[] | undefined>>();
+  // all: true gives `all` as stdout's type, never undefined; without it, it may be undefined.
+  const all = await runPrivate('ls', { all: true });
+  assertType<Equal<typeof all.all, string>>();
+  const allBytes = await runPrivate('ls', [], { all: true, encoding: 'buffer' });
+  assertType<Equal<typeof allBytes.all, Buffer>>();
+  const allLines = runPrivateSync('ls', [], { all: true, lines: true });
+  assertType<Equal<typeof allLines.all, string[]>>();
+  assertType<Equal<typeof allLines.stdout, string[]>>();
   const sync = runPrivateSync('ls', ['-l'], { encoding: 'buffer', timeout: 1000 });
   assertType<Equal<typeof sync, RunResult<Buffer>>>();
   const text = runPrivateSync('ls');
   assertType<Equal<typeof text.stdout, string>>();
+  assertType<Equal<typeof text.all, string | undefined>>();
   assertType<Equal<typeof text.command, string>>();
   assertType<Equal<typeof text.durationMs, number>>();
   // @ts-expect-error: nothing could abort a synchronous run
@@ -223,11 +235,25 @@ export async function runTypes(): Promise<void> {
       const step: string = e.step;
       void step;
     }
+    // The error classes narrow as the guards do.
+    if (e instanceof RunError) {
+      assertType<Equal<typeof e.exitCode, number | null>>();
+    }
+    if (e instanceof SpawnError) {
+      assertType<Equal<typeof e.step, SpawnStep>>();
+    }
+    if (e instanceof PrivateProcessError) {
+      assertType<Equal<typeof e.code, string>>();
+    }
   }
+  // @ts-expect-error: run errors are made by the package only
+  new RunError();
+  // @ts-expect-error: spawn errors are made by the package only
+  new SpawnError();
 }
 
 export function preloadExample(): void {
-  // The README's example, under strict: preloadPath is null where the shim is not built.
+  // docs/api.md's example, under strict: preloadPath is null where the shim is not built.
   if (preloadPath !== null) {
     spawn(process.execPath, ['server.js'], { env: { ...process.env, LD_PRELOAD: preloadPath }, stdio: 'inherit' });
   }

@@ -2,7 +2,7 @@
  * Type tests of the ESM entry point, resolved through the package's own
  * "exports" (esm/index.d.mts), as an ESM user imports it.
  */
-import { runPrivate, spawnPrivate, type RunResult } from 'private-process';
+import { PrivateProcessError, RunError, runPrivate, SpawnError, spawnPrivate, type RunResult } from 'private-process';
 
 const result: RunResult<Buffer> = await runPrivate('ls', [], { encoding: 'buffer' });
 result.stdout.readUInt8(0);
@@ -19,3 +19,14 @@ const nothing: null = handle.stdout;
 void nothing;
 const sync: string = pp.runPrivateSync('ls').stdout;
 void sync;
+
+// The error classes are values of the ESM entry point too, and instanceof narrows with them.
+const failure: unknown = await runPrivate('false').catch((err: unknown) => err);
+if (failure instanceof RunError) {
+  const code: number | null = failure.exitCode;
+  void code;
+}
+if (failure instanceof SpawnError || failure instanceof PrivateProcessError) {
+  const code: string = failure.code;
+  void code;
+}

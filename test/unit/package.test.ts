@@ -63,7 +63,7 @@ describe('the package as published', () => {
     expect(pkg.repository.url).toBe('git+https://github.com/private-process/private-process.git');
     expect(pkg.homepage).toMatch(/^https:\/\/github\.com\/private-process\/private-process/);
     expect(pkg.bugs.url).toBe('https://github.com/private-process/private-process/issues');
-    expect(pkg.files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'prebuilds/', 'demo/']));
+    expect(pkg.files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'docs/', 'prebuilds/', 'demo/']));
   });
 
   it('ships the demo as a command, which runs from where the package is installed', () => {
