@@ -12,6 +12,7 @@ export type {
   RunInput,
   RunOutput,
   RunSignatures,
+  PrivateSubprocess,
 } from './run-options';
 export { waitpid, type WaitpidOptions } from './waitpid';
 export { adopt, type AdoptOptions } from './adopt';

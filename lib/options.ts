@@ -24,6 +24,7 @@ import {
   type OptionNames,
 } from './check';
 import { checkCreds } from './creds';
+import { checkEnv, envBlock } from './env';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
 import { refuseUnsupported, unsupportedNames, type Api } from './unsupported';
@@ -194,42 +195,18 @@ function checkString(name: string, value: unknown): string {
   return value;
 }
 
+/** As child_process: numbers and bigints in args are taken as their decimal strings. */
 function checkArgs(args: unknown): string[] {
   if (args === undefined || args === null) return [];
   if (!Array.isArray(args)) throw invalidArgType('args', 'Array', args);
-  return mapOwn(args, (a, i) => checkString(`args[${i}]`, a));
+  const text = (a: unknown): unknown => (typeof a === 'number' || typeof a === 'bigint' ? String(a) : a);
+  return mapOwn(args, (a, i) => checkString(`args[${i}]`, text(a)));
 }
 
 function checkCwd(cwd: unknown): string | null {
   if (cwd === undefined || cwd === null) return null;
   if (cwd instanceof URL) return checkString('options.cwd', fileURLToPath(cwd));
   return checkString('options.cwd', cwd);
-}
-
-function checkEnv(env: unknown): Record<string, unknown> {
-  if (env === undefined || env === null) return process.env;
-  return checkOptions(env, 'options.env');
-}
-
-function envBlock(env: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const key of Object.keys(env)) {
-    const value = env[key];
-    if (value === undefined) continue;
-    let text: string;
-    try {
-      text = String(value);
-    } catch {
-      // An object without a usable toString (null prototype, or one that throws).
-      throw invalidArgValue(`options.env.${key}`, value, 'must be a string or convertible to one');
-    }
-    const entry = `${key}=${text}`;
-    if (entry.includes('\0')) {
-      throw invalidArgValue('options.env', entry, 'must not contain null bytes');
-    }
-    out.push(entry);
-  }
-  return out;
 }
 
 /** The node_modules/.bin folders of dir and of every folder above it, nearest first. */
@@ -311,10 +288,21 @@ function checkStdio(stdio: unknown): number[] {
   return out;
 }
 
+/**
+ * As child_process: any AbortSignal-like object, one with `aborted` and the
+ * event listener methods (another realm's, a polyfill's), not only this
+ * realm's AbortSignal.
+ */
 function checkAbortSignal(signal: unknown): AbortSignal | null {
   if (signal === undefined || signal === null) return null;
-  if (!(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'AbortSignal', signal);
-  return signal;
+  const s = signal as Partial<AbortSignal>;
+  const like =
+    typeof signal === 'object' &&
+    'aborted' in signal &&
+    typeof s.addEventListener === 'function' &&
+    typeof s.removeEventListener === 'function';
+  if (!like) throw invalidArgType('options.signal', 'AbortSignal', signal);
+  return signal as AbortSignal;
 }
 
 function checkTimeout(timeout: unknown): number {

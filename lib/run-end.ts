@@ -87,6 +87,8 @@ export class RunError<T extends RunOutput = RunOutput> extends Error {
   declare shortMessage: string;
   /** durationMs is how long the run took, in milliseconds. */
   declare durationMs: number;
+  /** pipedFrom is RunResult's: the run piped into this one, for the error of a pipe(). */
+  declare pipedFrom: Array<RunResult | RunError>;
   /** errno is the negative error number of a child that could not start. */
   declare errno?: number;
   /** syscall is 'spawn <file>' for a child that could not start. */
@@ -223,6 +225,7 @@ export function endRun(end: RunEnd): { result: RunResult } | { error: RunError }
     signal: s?.signal ?? null,
     command,
     durationMs: performance.now() - end.started,
+    pipedFrom: [],
   };
   if (end.failure === null && (s === null || s.success || !end.run.reject)) {
     return { result: fields as RunResult };

@@ -2,10 +2,12 @@
  * run-options - the options, results and errors of runPrivate and
  * runPrivateSync, and the one check of their options.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { checkBoolean, checkOptions, mapOwn, optionNames, type Keys } from './check';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import type { KillOptions } from './kill-options';
 import { normalizeOptions, spawnKeys, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
+import type { RunError } from './run-end';
 import type { RunOutput, Shaping } from './output';
 import type { ProcessStatus } from './status';
 
@@ -95,11 +97,75 @@ export interface RunResult<T extends RunOutput = RunOutput, All extends boolean 
   command: string;
   /** durationMs is how long the run took, from before the spawn to the end, in milliseconds. */
   durationMs: number;
+  /**
+   * pipedFrom holds, for the result of a pipe(), the result (or the error)
+   * of the run piped into this one; empty otherwise.
+   */
+  pipedFrom: Array<RunResult | RunError>;
 }
+
+/**
+ * PrivateSubprocess is what runPrivate returns: a Promise of the run's
+ * result (it settles exactly as the run does, and `await` gives the same
+ * result object) that is also the live child.
+ */
+export interface PrivateSubprocess<T extends RunOutput = RunOutput, All extends boolean = boolean> extends Promise<
+  RunResult<T, All>
+> {
+  /** pid is the child's pid, or null when it could not be started. */
+  readonly pid: number | null;
+  /**
+   * stdin is a stream to the child's fd 0 when it is a pipe that the run
+   * does not write `input` to, taken in the same tick as the runPrivate
+   * call (a stdin pipe nobody takes is closed then, as before); else null.
+   * End it when the child must see the end of its input.
+   */
+  readonly stdin: Writable | null;
+  /**
+   * stdout is a stream of the child's fd 1 when it is a pipe, else null:
+   * every byte from the first, while the child runs, whether it is read or
+   * not (the result gets them all too, decoded and limited by the run's own
+   * options; setEncoding() or pause() here changes nothing there). The
+   * stream is made on the first read of the property: a run nobody reads
+   * keeps one copy of its output only.
+   */
+  readonly stdout: Readable | null;
+  /** stderr is stdout's counterpart for the child's fd 2. */
+  readonly stderr: Readable | null;
+  /**
+   * kill signals the child as PrivateHandle.kill does (default 'SIGTERM'):
+   * true when sent, false once the child has exited or when it never
+   * started. A child it kills fails the run ('Command was killed with
+   * SIGTERM') unless `reject: false`.
+   */
+  kill(signal?: NodeJS.Signals | number, options?: KillOptions): boolean;
+  /** wait resolves with the run's result or rejects with its error, as await does; every call gets the same Promise. */
+  wait(): Promise<RunResult<T, All>>;
+  /**
+   * pipe connects this run's stdout to the stdin of another run, given as
+   * a subprocess of runPrivate (started with stdio[0] 'pipe' and no input,
+   * in the same tick) or as runPrivate's file, args and options (without
+   * input; stdin is made a pipe). It returns the pipeline: the
+   * destination's subprocess, whose promise settles once both runs have,
+   * as a shell's `a | b` with pipefail: with the destination's result
+   * (pipedFrom holds this run's result or error); with the destination's
+   * error when it failed; else with this run's error when it failed, unless
+   * the destination stopped reading first and this run then died of SIGPIPE
+   * or exited non-zero (EPIPE): that only ends a source early. Bad
+   * arguments throw synchronously.
+   */
+  pipe: PipeSignatures;
+}
+
+/** PipeSignatures types pipe(): to a subprocess, or to a run of a file, typed by its options as runPrivate is. */
+type PipeSignatures = (<D extends RunOutput, A extends boolean>(
+  destination: PrivateSubprocess<D, A>,
+) => PrivateSubprocess<D, A>) &
+  RunSignatures<false, Omit<RunPrivateOptions, 'input'>>;
 
 type Wrap<Sync extends boolean, T extends RunOutput, All extends boolean = boolean> = Sync extends true
   ? RunResult<T, All>
-  : Promise<RunResult<T, All>>;
+  : PrivateSubprocess<T, All>;
 type All<O> = O & { all: true };
 type Text<O> = O & { encoding?: BufferEncoding; lines?: false };
 type Bytes<O> = O & { encoding: 'buffer' | null; lines?: false };

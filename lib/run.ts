@@ -2,6 +2,9 @@
  * run - runPrivate, the execa / execFile of private children: run a
  * command to its end and collect its output and status.
  *
+ * It returns a PrivateSubprocess (subprocess.ts), which pipe.ts can pipe
+ * into another run.
+ *
  * A run is over when the child has been reaped AND its stdout and stderr
  * have closed, so output written just before the exit, or by a descendant
  * that kept the pipe, is never lost. Abort, timeout and maxBuffer stop the
@@ -19,6 +22,7 @@ import { Output } from './output';
 import { endRun, startFailure, type Failure, type RunEnd } from './run-end';
 import {
   checkRunOptions,
+  type PrivateSubprocess,
   type RunChecked,
   type RunInput,
   type RunPrivateOptions,
@@ -26,21 +30,45 @@ import {
 } from './run-options';
 import { spawnNormalized } from './spawn';
 import type { ProcessStatus } from './status';
+import { makeSubprocess, type PipeFrom, type RunLive } from './subprocess';
+import { pipeFrom } from './pipe';
+
+/** Fed is how a run's stdin is handled: the clean-up for the end of the run, and the take of a stdin it does not feed. */
+interface Fed {
+  unfeed(): void;
+  take(): Writable | null;
+}
 
 /**
- * Writes the input to stdin (or closes it); returns the clean-up for the end
- * of the run. An input stream that errs or is destroyed before its end fails
- * the run (ERR_STREAM_PREMATURE_CLOSE for the latter) and closes stdin.
+ * Writes the input to stdin; returns the clean-up for the end of the run.
+ * An input stream that errs or is destroyed before its end fails the run
+ * (ERR_STREAM_PREMATURE_CLOSE for the latter) and closes stdin. A stdin
+ * pipe without input is the subprocess's to take in this tick; it is
+ * closed on the next one when nobody took it.
  */
-function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: Error) => void): () => void {
-  if (stdin === null) return () => undefined;
+function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: Error) => void): Fed {
+  const none = (): null => null;
+  if (stdin === null) return { unfeed: () => undefined, take: none };
   // A child that exits without reading all of its input is not an error.
   stdin.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET' && err.code !== 'ERR_STREAM_DESTROYED') fail(err);
   });
-  if (input === undefined || typeof input === 'string' || input instanceof Uint8Array) {
+  if (input === undefined) {
+    let open = true;
+    process.nextTick(() => {
+      if (open) stdin.end();
+      open = false;
+    });
+    const take = (): Writable | null => {
+      if (!open) return null;
+      open = false;
+      return stdin;
+    };
+    return { unfeed: () => stdin.destroy(), take };
+  }
+  if (typeof input === 'string' || input instanceof Uint8Array) {
     stdin.end(input);
-    return () => stdin.destroy();
+    return { unfeed: () => stdin.destroy(), take: none };
   }
   // An input that errs, or closes without its end (destroyed), breaks off: pipe() would never end
   // stdin, and a child that reads to the end of its input would wait for ever.
@@ -50,11 +78,12 @@ function feed(stdin: Writable | null, input: RunInput | undefined, fail: (err: E
     stdin.destroy();
   });
   input.pipe(stdin);
-  return () => {
+  const unfeed = (): void => {
     unwatch();
     input.unpipe(stdin);
     stdin.destroy();
   };
+  return { unfeed, take: none };
 }
 
 /** Settles a run that is over: resolve with the result, or reject with its error. */
@@ -69,8 +98,9 @@ function settleRun(end: RunEnd, resolve: (r: never) => void, reject: (e: unknown
 }
 
 /** Follows one started child to the end of its run. */
-function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: number): Promise<never> {
-  return new Promise((resolve, reject) => {
+function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: number): PrivateSubprocess {
+  let live: RunLive | null = null;
+  const promise = new Promise<never>((resolve, reject) => {
     const output = new Output(run.maxBuffer);
     let failure: Failure | null = null;
     let status: ProcessStatus | null = null;
@@ -131,7 +161,8 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: nu
       new Capture(h.stdout as Readable | null, 'stdout', output, events('stdout')),
       new Capture(h.stderr as Readable | null, 'stderr', output, events('stderr')),
     ];
-    const unfeed = feed(h.stdin as Writable | null, run.input, io);
+    const { unfeed, take } = feed(h.stdin as Writable | null, run.input, io);
+    live = { handle: h, stdout: captures[0]!, stderr: captures[1]!, takeStdin: take };
     const reap = (): void => {
       reaped = true;
       if (stopped) drop();
@@ -149,26 +180,34 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: nu
       },
     );
   });
+  return makeSubprocess(promise, live, pipeTo);
 }
 
-function runAsync(file: string, args?: unknown, options?: unknown): Promise<never> {
+function runAsync(file: string, args?: unknown, options?: unknown): PrivateSubprocess {
   const [o, run] = checkRunOptions(file, args, options, false);
   const started = performance.now();
   const never = { file: o.file, args: o.args, spawnargs: o.argv, started, run, pid: null, status: null, output: null };
   if (o.signal?.aborted) {
-    return new Promise((resolve, reject) =>
+    const aborted = new Promise<never>((resolve, reject) =>
       settleRun({ ...never, failure: { kind: 'abort', reason: o.signal?.reason } }, resolve, reject),
     );
+    return makeSubprocess(aborted, null, pipeTo);
   }
   let h: PrivateHandle;
   try {
     h = spawnNormalized(o);
   } catch (err) {
     // A child that could not start is the run's failure; startFailure throws anything else, which rejects.
-    return new Promise((resolve, reject) => settleRun({ ...never, failure: startFailure(err) }, resolve, reject));
+    const failed = new Promise<never>((resolve, reject) =>
+      settleRun({ ...never, failure: startFailure(err) }, resolve, reject),
+    );
+    return makeSubprocess(failed, null, pipeTo);
   }
   return supervise(h, o, run, started);
 }
+
+/** pipeTo is pipe() of every run's subprocess, which starts a destination given as a file with runAsync. */
+const pipeTo: PipeFrom = (source, live, args) => pipeFrom(source, live, args, runAsync);
 
 /**
  * runPrivate runs `file` with `args` as a private child to its end and
@@ -184,6 +223,8 @@ function runAsync(file: string, args?: unknown, options?: unknown): Promise<neve
  * that cannot start it here (ERR_PRIVATE_BACKEND_UNAVAILABLE, or
  * ERR_NOT_SUPPORTED for an isolation or an identity option it cannot give),
  * an abort (a signal that had already aborted starts nothing), a timeout,
- * maxBuffer.
+ * maxBuffer. The promise it returns is also the live child, a
+ * PrivateSubprocess: its pid, kill(), wait(), stdout and stderr while it
+ * runs, stdin when it is a pipe without input, and pipe() into another run.
  */
-export const runPrivate: RunSignatures<false, RunPrivateOptions> = runAsync;
+export const runPrivate: RunSignatures<false, RunPrivateOptions> = runAsync as never;

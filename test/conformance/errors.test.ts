@@ -84,7 +84,7 @@ describe('argument validation, before anything is spawned', () => {
     ['an empty file', () => spawnPrivate(''), 'ERR_INVALID_ARG_VALUE', TypeError],
     ['a NUL byte in file', () => spawnPrivate('/bin/tr\0ue'), 'ERR_INVALID_ARG_VALUE', TypeError],
     ['args that are not an array', () => spawnPrivate('/bin/true', 'x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
-    ['a non-string arg', () => spawnPrivate('/bin/true', [1 as never]), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['a non-string arg', () => spawnPrivate('/bin/true', [{} as never]), 'ERR_INVALID_ARG_TYPE', TypeError],
     ['a NUL byte in an arg', () => spawnPrivate('/bin/true', ['a\0b']), 'ERR_INVALID_ARG_VALUE', TypeError],
     [
       'a NUL byte in env',

@@ -18,6 +18,7 @@ import {
   spawnPrivate,
   waitpid,
   type PrivateHandleWithoutNullStreams,
+  type PrivateSubprocess,
   PrivateProcessError,
   RunError,
   SpawnError,
@@ -76,6 +77,34 @@ export async function spawnOptions(): Promise<void> {
   void reaped;
 }
 
+export async function runSubprocesses(): Promise<void> {
+  const sub = runPrivate('cat', [], { stdio: 'pipe' });
+  assertType<Equal<typeof sub, PrivateSubprocess<string>>>();
+  const pid: number | null = sub.pid;
+  const stdin: Writable | null = sub.stdin;
+  const stdout: Readable | null = sub.stdout;
+  const sent: boolean = sub.kill('SIGKILL', { group: false });
+  void [pid, stdin, stdout, sent];
+  assertType<Equal<Awaited<ReturnType<typeof sub.wait>>, RunResult<string>>>();
+  assertType<Equal<Awaited<typeof sub>, RunResult<string>>>();
+  const bytes = runPrivate('cat', { encoding: 'buffer' });
+  assertType<Equal<Awaited<ReturnType<typeof bytes.wait>>['stdout'], Buffer>>();
+  const promise: Promise<RunResult<string>> = sub;
+  void promise;
+  const piped = runPrivate('ls').pipe(runPrivate('sort', { encoding: 'buffer', stdio: 'pipe' }));
+  assertType<Equal<typeof piped, PrivateSubprocess<Buffer>>>();
+  const chained = runPrivate('ls').pipe('sort', ['-r']).pipe('head', { lines: true });
+  assertType<Equal<Awaited<typeof chained>['stdout'], string[]>>();
+  const from: Array<RunResult | RunError> = (await chained).pipedFrom;
+  void from;
+  // @ts-expect-error: the destination's stdin is the source: no input
+  runPrivate('ls').pipe('sort', [], { input: 'x' });
+  // @ts-expect-error: pid cannot be assigned
+  sub.pid = 1;
+  // @ts-expect-error: kill takes a signal name or number
+  sub.kill({});
+}
+
 export async function runResults(): Promise<void> {
   const plain = await runPrivate('ls');
   assertType<Equal<typeof plain, RunResult<string>>>();
@@ -111,8 +140,8 @@ export async function runResults(): Promise<void> {
   runPrivate('ls', [], { reject: 'yes' });
   // @ts-expect-error: stdio has no 'pty', in runPrivate either
   runPrivate('ls', [], { stdio: 'pty' });
-  // @ts-expect-error: the result is a promise
-  runPrivate('ls').stdout;
+  // @ts-expect-error: the result's fields come once the promise resolves
+  runPrivate('ls').exitCode;
 
   const spawnOptions: SpawnPrivateOptions = { timeout: 5 };
   await runPrivate('ls', [], spawnOptions);

@@ -1,0 +1,61 @@
+/**
+ * subprocess - what runPrivate returns: the Promise of the run's result,
+ * which is also the live child (its pid, kill(), wait() and streams), as
+ * execa's subprocess is.
+ */
+import type { Writable } from 'node:stream';
+import type { Capture } from './capture';
+import type { PrivateHandle } from './handle';
+import { checkKillOptions, type KillOptions } from './kill-options';
+import type { PrivateSubprocess, RunOutput, RunResult } from './run-options';
+import { toSignal } from './signals';
+
+/** RunLive is what a started run lends its subprocess: the handle, the captures, the stdin nobody feeds. */
+export interface RunLive {
+  handle: PrivateHandle;
+  stdout: Capture;
+  stderr: Capture;
+  /** takeStdin hands over fd 0's pipe when the run writes no input to it and has not closed it yet, else null. */
+  takeStdin(): Writable | null;
+}
+
+/** PipeFrom is pipe() of a subprocess: from `source` (settled for pipedFrom) and its live child, to `args`. */
+export type PipeFrom = (source: Promise<unknown>, live: RunLive | null, args: unknown[]) => PrivateSubprocess;
+
+const lives = new WeakMap<object, RunLive | null>();
+
+/** liveOf is the live child of a subprocess (null when it never started), or undefined for anything else. */
+export function liveOf(value: unknown): RunLive | null | undefined {
+  return typeof value === 'object' && value !== null ? lives.get(value) : undefined;
+}
+
+/**
+ * makeSubprocess makes a run's promise its subprocess: `live` is null for
+ * a run whose child never started; `pipe` is how it pipes to another.
+ */
+export function makeSubprocess<T extends RunOutput>(
+  promise: Promise<RunResult<T>>,
+  live: RunLive | null,
+  pipe: PipeFrom,
+): PrivateSubprocess<T> {
+  lives.set(promise, live);
+  let waited: Promise<RunResult<T>> | null = null;
+  const members: Record<string, PropertyDescriptor> = {
+    pid: { value: live?.handle.pid ?? null },
+    stdin: { get: () => live?.takeStdin() ?? null },
+    stdout: { get: () => live?.stdout.tee() ?? null },
+    stderr: { get: () => live?.stderr.tee() ?? null },
+    kill: {
+      value: (signal: NodeJS.Signals | number = 'SIGTERM', options?: KillOptions): boolean => {
+        if (live !== null) return live.handle.kill(signal, options);
+        toSignal(signal);
+        checkKillOptions(options);
+        return false;
+      },
+    },
+    // Made on the first call only: a rejection nobody asked to wait for stays the run's own, unhandled.
+    wait: { value: () => (waited ??= promise.then((r) => r)) },
+    pipe: { value: (...args: unknown[]) => pipe(promise, live, args) },
+  };
+  return Object.defineProperties(promise, members) as PrivateSubprocess<T>;
+}
