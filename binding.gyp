@@ -37,6 +37,7 @@
             "native/linux/intermediate.c",
             "native/linux/lock.c",
             "native/linux/pin.c",
+            "native/linux/privs.c",
             "native/linux/probe.c",
             "native/linux/spawn.c",
             "native/linux/stack.c",

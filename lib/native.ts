@@ -61,6 +61,7 @@ export interface Native {
     flags: number,
     onExit: (result: StatusTuple | number) => void,
     creds: number[] | null,
+    privs: number[] | null,
   ): SpawnResult | SpawnFailure;
   tryReap(handle: NativeHandle): StatusTuple | null | number;
   reap(handle: NativeHandle): StatusTuple | null | number;

@@ -12,6 +12,7 @@ import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkBoolean, checkInteger, checkOneOf, checkOptions, envSetting, mapOwn, ownValue } from './check';
 import { checkCreds } from './creds';
+import { checkPrivs, type CapabilityName, type Rlimits } from './privs';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
 import { refuseUnsupported, type Api } from './unsupported';
@@ -112,6 +113,58 @@ export interface SpawnPrivateOptions {
    * that a parent that died meanwhile is not missed).
    */
   dieWithParent?: boolean | NodeJS.Signals | number;
+  /**
+   * ambientCapabilities are the Linux capabilities the program holds after
+   * exec, in its permitted and effective sets, even as the non-root `uid`
+   * it is dropped to (systemd's AmbientCapabilities=): they are kept across
+   * the uid change (PR_SET_KEEPCAPS), the child's permitted, effective and
+   * inheritable sets become exactly these, and they are raised into its
+   * ambient set. Names as capabilities(7) spells them, upper case:
+   * 'CAP_PERFMON'. The spawn fails with EPERM (`step` 'capabilities')
+   * before anything starts when this process does not hold one of them
+   * (permitted and bounding sets). Without it, a child that changes
+   * identity gets no ambient or inheritable capability. A root child that
+   * stays root still gets every capability of its bounding set at exec,
+   * by the kernel's rule for root: restrict it with capabilityBoundingSet.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  ambientCapabilities?: readonly CapabilityName[];
+  /**
+   * capabilityBoundingSet is every capability the child and what it runs
+   * may ever hold (systemd's CapabilityBoundingSet=): every other one is
+   * dropped from its bounding set (PR_CAPBSET_DROP, `step` 'bounding_set';
+   * it needs CAP_SETPCAP). It must include the ambientCapabilities.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  capabilityBoundingSet?: readonly CapabilityName[];
+  /**
+   * noNewPrivileges sets no_new_privs in the child (systemd's
+   * NoNewPrivileges=, PR_SET_NO_NEW_PRIVS, `step` 'no_new_privs'): no
+   * setuid, setgid or file-capability program it runs gains privilege.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  noNewPrivileges?: boolean;
+  /**
+   * rlimits are resource limits of the child (systemd's Limit*=, prlimit):
+   * `{ nofile: 1024, core: 0, as: { soft: 2 ** 30, hard: Infinity } }`. A
+   * number sets the soft and hard limit alike; Infinity is unlimited; the
+   * soft limit may not exceed the hard one. They are set before the uid
+   * change; raising a hard limit needs CAP_SYS_RESOURCE (else EPERM, `step`
+   * 'rlimits'). Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  rlimits?: Rlimits;
+  /**
+   * nice is the child's nice value, -20 to 19 (systemd's Nice=,
+   * setpriority; `step` 'nice'); lowering it below this process's needs
+   * CAP_SYS_NICE. Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  nice?: number;
+  /**
+   * cpuAffinity are the CPUs the child may run on, numbers from 0 to 1023
+   * (systemd's CPUAffinity=, sched_setaffinity; `step` 'cpu_affinity').
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  cpuAffinity?: readonly number[];
 }
 
 /** Normalized is what spawn.ts gets from normalizeOptions. */
@@ -137,6 +190,8 @@ export interface Normalized {
   isolation: Isolation | null;
   /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
   creds: number[] | null;
+  /** privs is the least-privilege settings for the addon (see checkPrivs), or null. */
+  privs: number[] | null;
 }
 
 // The addon's stdio kinds, as in native/common/slots.h.
@@ -356,5 +411,6 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
     backend: checkBackend(o.backend),
     isolation: checkIsolation(o.isolation),
     creds: checkCreds(o),
+    privs: checkPrivs(o),
   };
 }

@@ -110,6 +110,24 @@ void pp_linux_unpin(const pp_linux_ctx *ctx);
 /* pp_linux_child runs in the child between clone and execve. */
 int pp_linux_child(void *arg);
 
+/*
+ * pp_linux_privs_before (privs.c), in the child before its identity
+ * changes, sets the resource limits, nice, the CPU mask and the bounding
+ * set; 0, or -errno with *step set.
+ */
+long pp_linux_privs_before(const pp_privs *p, int *step);
+
+/* pp_linux_privs_keep, in the child just before setresuid, keeps the permitted set for the ambient
+ * one. */
+long pp_linux_privs_keep(const pp_privs *p);
+
+/* pp_linux_privs_after, in the child after its identity changed, sets the capabilities and
+ * no_new_privs. */
+long pp_linux_privs_after(const pp_privs *p, int *step);
+
+/* pp_linux_privs_check, before a spawn, refuses (-EPERM) ambient capabilities this thread lacks. */
+int pp_linux_privs_check(const pp_privs *p);
+
 /* pp_linux_probe detects, once, what this kernel gives the backend. */
 int pp_linux_probe(pp_caps *caps, const char **reason);
 

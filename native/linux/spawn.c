@@ -146,14 +146,19 @@ int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err
     *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
     return -EINVAL;
   }
+  int r = pp_linux_privs_check(req->privs);
+  if (r < 0) {
+    *err = (pp_spawn_error){r, PP_STEP_CAPS};
+    return r;
+  }
   pp_linux_region *region = pp_linux_region_get();
   if (region == NULL) {
     *err = (pp_spawn_error){-ENOMEM, PP_STEP_CLONE};
     return -ENOMEM;
   }
   int hidden = (req->flags & PP_SPAWN_HIDDEN) != 0;
-  int r = hidden ? linux_spawn_hidden(region, req, child, err)
-                 : linux_spawn_direct(region, req, child, err);
+  r = hidden ? linux_spawn_hidden(region, req, child, err)
+             : linux_spawn_direct(region, req, child, err);
   /*
    * A direct child has exec'd: its stack is free. A hidden one's region lives with it; after a
    * failed hidden spawn, the child has exited (or never was) and the intermediate is reaped.

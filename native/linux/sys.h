@@ -76,6 +76,7 @@ struct pp_rlimit64 {
 
 /* The ambient capability set (4.3) and capget/capset's version 3 structures. */
 #define PP_PR_CAP_AMBIENT 47
+#define PP_PR_CAP_AMBIENT_RAISE 2
 #define PP_PR_CAP_AMBIENT_CLEAR_ALL 4
 #define PP_CAP_VERSION_3 0x20080522
 

@@ -1,0 +1,250 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { spawnPrivate } from '../../esm/index.mjs';
+import { backendsHere, modesHere } from '../helpers/backends.js';
+import { checkNoLeaks } from '../helpers/children.js';
+import { copyForOtherUser, whyNoOtherUser, type OtherUserCopy } from '../helpers/other-user.js';
+import { kernelProfiles, runUnderSeccomp } from '../helpers/seccomp.js';
+import { readAll } from '../helpers/stream.js';
+import { scaled } from '../helpers/time.mjs';
+
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+const needsRoot = isRoot ? '' : ' (skipped: capabilities, limits and setuid programs need root)';
+const noOtherUser = isRoot ? whyNoOtherUser() : '';
+const fixture = path.join(__dirname, '..', 'fixtures', 'identity.cjs');
+// CAP_PERFMON is capability 38, CAP_NET_RAW 13: the masks /proc/PID/status shows.
+const PERFMON = '0000004000000000';
+const PERFMON_NET_RAW = '0000004000002000';
+const dir = mkdtempSync(path.join(tmpdir(), 'pp-privileged-'));
+chmodSync(dir, 0o777); // the children below may run as nobody or uid 1000
+let copy: OtherUserCopy | undefined;
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  copy?.remove();
+});
+
+/** What a private child printed on stdout; it must exit 0. */
+async function output(file: string, args: string[], options: object): Promise<string> {
+  const h = spawnPrivate(file, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [out, status] = await Promise.all([readAll(h.stdout), h.wait()]);
+  expect(status.exitCode).toBe(0);
+  return out;
+}
+
+/** The fields of a child's /proc/self/status that say what it may do. */
+async function statusOf(options: object): Promise<Record<string, string>> {
+  const out = await output('/bin/grep', ['-E', '^(Cap|NoNewPrivs|Cpus_allowed_list)', '/proc/self/status'], options);
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/:\s+/) as [string, string]),
+  );
+}
+
+/** The identity fixture's JSON line, run under the seccomp rules (none: as it is). */
+async function underRules(rules: string[], options: object, script: string, marker: string): Promise<any> {
+  const r = await runUnderSeccomp(rules, fixture, [JSON.stringify(options), marker, script], {
+    timeout: scaled(60_000),
+  });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout);
+}
+
+/** Runs the identity fixture through setpriv with its arguments (another user, a smaller bounding set). */
+function underSetpriv(setpriv: string[], options: object, marker: string, script: string): Promise<any> {
+  const c = (copy ??= copyForOtherUser(['identity.cjs']));
+  const args = [...setpriv, process.execPath, c.fixture('identity.cjs'), JSON.stringify(options), marker, script];
+  return new Promise((resolve, reject) =>
+    execFile('setpriv', args, { env: c.env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    ),
+  );
+}
+
+const linuxModes = modesHere().filter((m) => m.backend === 'linux');
+
+describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }) => {
+  checkNoLeaks();
+
+  it.skipIf(!isRoot)(
+    `dropped to nobody, holds exactly its ambientCapabilities: permitted, effective, inheritable, ambient${needsRoot}`,
+    async () => {
+      const s = await statusOf({ backend, isolation, uid: NOBODY, gid: NOBODY, ambientCapabilities: ['CAP_PERFMON'] });
+      expect([s.CapInh, s.CapPrm, s.CapEff, s.CapAmb]).toEqual([PERFMON, PERFMON, PERFMON, PERFMON]);
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    `opens a system-wide perf event with CAP_PERFMON as nobody, and gets EACCES without it${needsRoot}`,
+    async () => {
+      // perf_event_paranoid above 0 (2 here, the default) keeps system-wide events from the unprivileged.
+      const perfOpen = path.join(dir, 'perf-open');
+      copyFileSync(inject('helpers').perfOpen, perfOpen);
+      chmodSync(perfOpen, 0o755);
+      const as = { backend, isolation, uid: NOBODY, gid: NOBODY };
+      expect(await output(perfOpen, [], { ...as, ambientCapabilities: ['CAP_PERFMON'] })).toBe('opened\n');
+      expect(await output(perfOpen, [], as)).toBe('EACCES\n');
+    },
+  );
+
+  it.skipIf(!isRoot)(`keeps only the capabilityBoundingSet, root or not${needsRoot}`, async () => {
+    const bounding = ['CAP_PERFMON', 'CAP_NET_RAW'] as const;
+    const root = await statusOf({ backend, isolation, capabilityBoundingSet: bounding });
+    // A root program gets its whole bounding set at exec, and no more.
+    expect([root.CapBnd, root.CapPrm, root.CapEff]).toEqual([PERFMON_NET_RAW, PERFMON_NET_RAW, PERFMON_NET_RAW]);
+    const helper = await statusOf({
+      backend,
+      isolation,
+      uid: NOBODY,
+      gid: NOBODY,
+      capabilityBoundingSet: bounding,
+      ambientCapabilities: ['CAP_PERFMON'],
+    });
+    expect([helper.CapBnd, helper.CapPrm, helper.CapAmb]).toEqual([PERFMON_NET_RAW, PERFMON, PERFMON]);
+  });
+
+  it.skipIf(!isRoot)(`runs a setuid-root program without gaining root under noNewPrivileges${needsRoot}`, async () => {
+    const setuidId = path.join(dir, `id-${isolation}`);
+    copyFileSync('/usr/bin/id', setuidId);
+    chmodSync(setuidId, 0o4755);
+    const as = { backend, isolation, uid: NOBODY, gid: NOBODY };
+    // Without it the program runs with euid 0: the test's setuid binary works here.
+    expect(await output(setuidId, ['-u'], as)).toBe('0\n');
+    expect(await output(setuidId, ['-u'], { ...as, noNewPrivileges: true })).toBe(`${NOBODY}\n`);
+    expect((await statusOf({ ...as, noNewPrivileges: true })).NoNewPrivs).toBe('1');
+  });
+
+  it.skipIf(!isRoot)(`sets its rlimits, nice and cpuAffinity before exec${needsRoot}`, async () => {
+    const out = await output(
+      '/bin/sh',
+      [
+        '-c',
+        'grep -E "^Max (open files|core file size|address space|processes)" /proc/self/limits; cut -d" " -f19 /proc/self/stat',
+      ],
+      {
+        backend,
+        isolation,
+        uid: NOBODY,
+        gid: NOBODY,
+        rlimits: { nofile: { soft: 77, hard: 88 }, core: 0, as: Infinity, nproc: 4096 },
+        nice: 7,
+      },
+    );
+    const lines = out.trim().split('\n');
+    expect(lines.slice(0, -1).map((l) => l.split(/\s{2,}/).slice(0, 3))).toEqual([
+      ['Max core file size', '0', '0'],
+      ['Max processes', '4096', '4096'],
+      ['Max open files', '77', '88'],
+      ['Max address space', 'unlimited', 'unlimited'],
+    ]);
+    expect(lines.at(-1)).toBe('7');
+    const mine = (await statusOf({ backend, isolation })).Cpus_allowed_list!;
+    const last = Number(mine.split(/[,-]/).at(-1));
+    expect((await statusOf({ backend, isolation, cpuAffinity: [last] })).Cpus_allowed_list).toBe(String(last));
+  });
+
+  it.each([
+    ['capabilities', 'capset=EPERM', { ambientCapabilities: ['CAP_PERFMON'] }],
+    ['rlimits', 'prlimit64=EPERM', { rlimits: { core: 0 } }],
+    ['nice', 'setpriority=EPERM', { nice: 5 }],
+    ['no_new_privs', 'prctl=EINVAL', { noNewPrivileges: true }],
+  ])("fails closed at step '%s' and never runs the program half-configured", async (step, rule, privs) => {
+    const marker = path.join(dir, `ran-${step}-${isolation}`);
+    const options = { backend, isolation, ...privs };
+    expect(await underRules([rule], options, 'true', marker)).toEqual({ error: rule.split('=')[1], step });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it.skipIf(!isRoot)(
+    `refuses, before anything starts, an ambient capability this process does not hold${needsRoot}`,
+    async () => {
+      const marker = path.join(dir, `lacks-${isolation}`);
+      const options = { backend, isolation, ambientCapabilities: ['CAP_PERFMON'] };
+      const r = await underSetpriv(['--bounding-set=-perfmon', '--inh-caps=-all'], options, marker, 'true');
+      expect(r).toEqual({ error: 'EPERM', step: 'capabilities' });
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
+
+  it.skipIf(!isRoot || noOtherUser !== '')(
+    `refuses a hard limit above its own to an unprivileged parent: step 'rlimits'${needsRoot}${noOtherUser}`,
+    async () => {
+      const marker = path.join(dir, `rlimit-${isolation}`);
+      // Above this process's hard limit, which uid 1000 inherits; the kernel's nr_open still allows it.
+      const limits = await output('/bin/grep', ['^Max open files', '/proc/self/limits'], { backend, isolation });
+      expect(Number(limits.split(/\s{2,}/)[2])).toBeLessThan(2 ** 20);
+      const options = { backend, isolation, rlimits: { nofile: 2 ** 20 } };
+      const asUser = ['--reuid=1000', '--regid=1000', '--clear-groups'];
+      expect(await underSetpriv(asUser, options, marker, 'true')).toEqual({ error: 'EPERM', step: 'rlimits' });
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
+
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    const noDirect =
+      isolation === 'direct' && rules.includes('pidfd_open=ENOSYS') ? ' (skipped: direct isolation needs pidfds)' : '';
+    it.skipIf(!isRoot || noDirect !== '')(
+      `keeps the ambient capabilities across the uid change${needsRoot}${noDirect}`,
+      async () => {
+        const options = { backend, isolation, uid: NOBODY, gid: NOBODY, ambientCapabilities: ['CAP_PERFMON'] };
+        const marker = path.join(dir, `kept-${isolation}`);
+        const r = await underRules(rules as string[], options, 'grep -E "^Cap(Prm|Amb)" /proc/self/status', marker);
+        expect(r).toEqual({ out: `CapPrm:\t${PERFMON}\nCapAmb:\t${PERFMON}\n`, code: 0 });
+      },
+    );
+  });
+});
+
+const privileged = [
+  { ambientCapabilities: ['CAP_PERFMON'] },
+  { capabilityBoundingSet: [] },
+  { noNewPrivileges: true },
+  { rlimits: { nofile: 64 } },
+  { nice: 1 },
+  { cpuAffinity: [0] },
+];
+
+// posix_spawn (the fallback), the FreeBSD backend and child_process (the portable one) set none of them.
+describe.each(['fallback', 'freebsd', 'portable'] as const)('the %s backend', (backend) => {
+  const why = backendsHere().includes(backend) ? '' : ` (skipped: no ${backend} backend in this run)`;
+  it.skipIf(why !== '')(`refuses the least-privilege options with ERR_NOT_SUPPORTED${why}`, () => {
+    for (const options of privileged) {
+      expect(() => spawnPrivate('/bin/true', [], { backend, ...options } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }),
+      );
+    }
+  });
+});
+
+describe('least-privilege options are checked before anything is spawned', () => {
+  it.each([
+    [{ ambientCapabilities: ['CAP_NOPE'] }, 'ERR_INVALID_ARG_VALUE'],
+    // One spelling: capabilities(7)'s, upper case with the prefix.
+    [{ ambientCapabilities: ['cap_perfmon'] }, 'ERR_INVALID_ARG_VALUE'],
+    [{ ambientCapabilities: ['PERFMON'] }, 'ERR_INVALID_ARG_VALUE'],
+    [{ ambientCapabilities: 'CAP_PERFMON' }, 'ERR_INVALID_ARG_TYPE'],
+    [{ capabilityBoundingSet: [38] }, 'ERR_INVALID_ARG_TYPE'],
+    [{ ambientCapabilities: ['CAP_BPF'], capabilityBoundingSet: ['CAP_PERFMON'] }, 'ERR_INVALID_ARG_VALUE'],
+    [{ noNewPrivileges: 1 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ rlimits: { files: 10 } }, 'ERR_INVALID_ARG_VALUE'],
+    [{ rlimits: { nofile: -1 } }, 'ERR_OUT_OF_RANGE'],
+    [{ rlimits: { nofile: 1.5 } }, 'ERR_OUT_OF_RANGE'],
+    [{ rlimits: { nofile: '10' } }, 'ERR_INVALID_ARG_TYPE'],
+    [{ rlimits: { nofile: { soft: 20, hard: 10 } } }, 'ERR_INVALID_ARG_VALUE'],
+    [{ rlimits: { nofile: { soft: Infinity, hard: 10 } } }, 'ERR_INVALID_ARG_VALUE'],
+    [{ rlimits: { nofile: { soft: 10 } } }, 'ERR_INVALID_ARG_TYPE'],
+    [{ rlimits: 5 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ nice: 20 }, 'ERR_OUT_OF_RANGE'],
+    [{ nice: -21 }, 'ERR_OUT_OF_RANGE'],
+    [{ cpuAffinity: [] }, 'ERR_INVALID_ARG_VALUE'],
+    [{ cpuAffinity: [1024] }, 'ERR_OUT_OF_RANGE'],
+    [{ cpuAffinity: 0 }, 'ERR_INVALID_ARG_TYPE'],
+  ])('rejects %o with %s', (options, code) => {
+    expect(() => spawnPrivate('/bin/true', [], options as never)).toThrow(expect.objectContaining({ code }));
+  });
+});
