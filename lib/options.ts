@@ -12,6 +12,7 @@ import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkBoolean, checkInteger, checkOneOf, checkOptions, envSetting, mapOwn, ownValue } from './check';
 import { checkCreds } from './creds';
+import { loginEnv } from './login';
 import { checkPrivs, type CapabilityName, type Rlimits } from './privs';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
@@ -97,6 +98,10 @@ export interface SpawnPrivateOptions {
    * the supplementary groups unless `groups` says which to keep; a step that
    * fails fails the spawn (`step` 'setgroups', 'setgid' or 'setuid'), so the
    * child never runs with half its identity. Needs the privilege to do so.
+   * A uid other than this process's also gives the child HOME, USER,
+   * LOGNAME and SHELL of its passwd entry (looked up before the spawn), as
+   * runuser does, except those that `env` itself sets; for a uid without
+   * an entry, this process's are left out.
    */
   uid?: number;
   /** gid is the group the child runs as (setresgid); see `uid`. */
@@ -389,7 +394,10 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
   const env = checkEnv(o.env);
   // On the main thread process.env is the process's environ itself, which the
   // addon can pass on as it is; a worker's process.env is its own copy.
-  const inherit = o.env === undefined && isMainThread;
+  const creds = checkCreds(o);
+  // A new uid gets its own HOME, USER, LOGNAME and SHELL, unless `env` sets them.
+  const login = loginEnv(o.uid, o.env, env);
+  const inherit = o.env === undefined && isMainThread && login === null;
   return {
     file: file as string,
     args: checkedArgs,
@@ -399,7 +407,7 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
       env,
       checkBoolean('options.preferLocal', o.preferLocal) ? (checkCwd(o.cwd) ?? process.cwd()) : null,
     ),
-    env: inherit ? null : envBlock(env),
+    env: inherit ? null : envBlock(login ?? env),
     cwd: checkCwd(o.cwd),
     stdio: checkStdio(o.stdio),
     handed: handedStreams(o.stdio),
@@ -410,7 +418,7 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
     killGraceMs: checkKillGraceMs(o.killGraceMs),
     backend: checkBackend(o.backend),
     isolation: checkIsolation(o.isolation),
-    creds: checkCreds(o),
+    creds,
     privs: checkPrivs(o),
   };
 }

@@ -322,5 +322,6 @@ export const portable: Native = {
     throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
   },
   shimActive: () => false,
+  passwd: () => null,
   tableCount: () => 0,
 };

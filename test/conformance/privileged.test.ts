@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -197,6 +197,47 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
         expect(r).toEqual({ out: `CapPrm:\t${PERFMON}\nCapAmb:\t${PERFMON}\n`, code: 0 });
       },
     );
+  });
+});
+
+/** The passwd entry of uid, as [name, home, shell], from /etc/passwd. */
+function passwdOf(uid: number): [string, string, string] {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[2] === String(uid))!;
+  return [line[0]!, line[5]!, line[6]!];
+}
+
+describe.each(linuxModes)('the environment of a new user ($name)', ({ backend, isolation }) => {
+  checkNoLeaks();
+  const script = 'echo "$HOME|$USER|$LOGNAME|$SHELL|${HOME+home set}|$PATH"';
+
+  it.skipIf(!isRoot)(`has HOME, USER, LOGNAME and SHELL of the uid's passwd entry${needsRoot}`, async () => {
+    const [name, home, shell] = passwdOf(NOBODY);
+    const out = await output('/bin/sh', ['-c', script], { backend, isolation, uid: NOBODY, gid: NOBODY });
+    expect(out).toBe(`${home}|${name}|${name}|${shell}|home set|${process.env.PATH}\n`);
+  });
+
+  it.skipIf(!isRoot)(`keeps what the caller's env sets, and fills in the rest${needsRoot}`, async () => {
+    const [name, , shell] = passwdOf(NOBODY);
+    const env = { HOME: '/srv/helper', PATH: '/usr/bin:/bin' };
+    const out = await output('/bin/sh', ['-c', script], { backend, isolation, uid: NOBODY, gid: NOBODY, env });
+    expect(out).toBe(`/srv/helper|${name}|${name}|${shell}|home set|/usr/bin:/bin\n`);
+  });
+
+  it.skipIf(!isRoot)(
+    `leaves out this user's HOME, USER, LOGNAME and SHELL for a uid without an entry${needsRoot}`,
+    async () => {
+      const out = await output('/bin/sh', ['-c', script], { backend, isolation, uid: 4242, gid: 4242 });
+      expect(out).toBe(`||||${''}|${process.env.PATH}\n`);
+    },
+  );
+
+  it("leaves the environment alone when uid is this process's own", async () => {
+    const env = { HOME: '/h', USER: 'u', LOGNAME: 'l', SHELL: '/s', PATH: '/bin' };
+    const out = await output('/bin/sh', ['-c', script], { backend, isolation, uid: process.getuid!(), env });
+    expect(out).toBe('/h|u|l|/s|home set|/bin\n');
   });
 });
 
