@@ -11,6 +11,7 @@
         "native/common/addon.c",
         "native/common/addon_handle.c",
         "native/common/addon_spawn.c",
+        "native/common/addon_privs.c",
         "native/common/addon_sync.c",
         "native/common/registry.c",
         "native/common/table.c",

@@ -62,6 +62,7 @@ export interface Native {
     onExit: (result: StatusTuple | number) => void,
     creds: number[] | null,
     privs: number[] | null,
+    cgroup: string | null,
   ): SpawnResult | SpawnFailure;
   tryReap(handle: NativeHandle): StatusTuple | null | number;
   reap(handle: NativeHandle): StatusTuple | null | number;

@@ -170,6 +170,19 @@ export interface SpawnPrivateOptions {
    * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
    */
   cpuAffinity?: readonly number[];
+  /**
+   * cgroup is the cgroup v2 directory the child runs in, an absolute path
+   * such as '/sys/fs/cgroup/tool/helper' (systemd's Slice= and
+   * Delegate=, for one child). It is opened before the spawn (ENOENT,
+   * EACCES, or EINVAL when it is not a cgroup v2 directory, `step`
+   * 'cgroup', and nothing starts); the child starts inside it, never
+   * running a moment outside (clone3 with CLONE_INTO_CGROUP, Linux 5.7),
+   * or, on older kernels, joins it first thing after the clone, before
+   * anything else it does and long before exec. Limits set on the cgroup
+   * (memory.max, pids.max, cpu.max) apply to the child and what it starts.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  cgroup?: string;
 }
 
 /** Normalized is what spawn.ts gets from normalizeOptions. */
@@ -197,6 +210,8 @@ export interface Normalized {
   creds: number[] | null;
   /** privs is the least-privilege settings for the addon (see checkPrivs), or null. */
   privs: number[] | null;
+  /** cgroup is the cgroup v2 directory the child starts in, or null. */
+  cgroup: string | null;
 }
 
 // The addon's stdio kinds, as in native/common/slots.h.
@@ -331,6 +346,13 @@ function checkStdio(stdio: unknown): number[] {
   return out;
 }
 
+function checkCgroup(cgroup: unknown): string | null {
+  if (cgroup === undefined || cgroup === null) return null;
+  if (!path.isAbsolute(checkString('options.cgroup', cgroup)))
+    throw invalidArgValue('options.cgroup', cgroup, 'must be an absolute path');
+  return cgroup as string;
+}
+
 function checkAbortSignal(signal: unknown): AbortSignal | null {
   if (signal === undefined || signal === null) return null;
   if (!(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'AbortSignal', signal);
@@ -420,5 +442,6 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
     isolation: checkIsolation(o.isolation),
     creds,
     privs: checkPrivs(o),
+    cgroup: checkCgroup(o.cgroup),
   };
 }

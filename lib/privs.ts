@@ -218,4 +218,4 @@ export function checkPrivs(o: Options): number[] | null {
 
 /** privsOptionNames are the options checkPrivs reads, for the error of a backend that cannot set them. */
 export const privsOptionNames =
-  'ambientCapabilities, capabilityBoundingSet, noNewPrivileges, rlimits, nice and cpuAffinity';
+  'ambientCapabilities, capabilityBoundingSet, noNewPrivileges, rlimits, nice, cpuAffinity and cgroup';

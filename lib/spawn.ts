@@ -58,9 +58,9 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
     (chosen.isolation === 'hidden' ? SPAWN_HIDDEN : 0) |
     (o.env === null ? SPAWN_INHERIT_ENV : 0);
   const counts: [number, number, number] = [o.candidates.length, o.argv.length, env.length];
-  const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds, o.privs);
+  const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds, o.privs, o.cgroup);
   if (!Array.isArray(r)) {
-    if (r.errno === -constants.errno.ENOTSUP && o.privs !== null) {
+    if (r.errno === -constants.errno.ENOTSUP && (o.privs !== null || o.cgroup !== null)) {
       throw notSupported(privsOptionNames, `only the linux backend sets them, not the ${chosen.backend} backend`);
     }
     if (r.errno === -constants.errno.ENOTSUP && o.creds !== null) {

@@ -98,55 +98,14 @@ static int addon_creds(napi_env env, napi_value arr, pp_creds *c, unsigned **gid
 }
 
 /*
- * Reads [flags, ambient, bounding, nice, nrlimits, (resource, soft, hard)...,
- * cpu...] (-1: unlimited) into *p; 0, 1 when there is none (not an array),
- * or -EINVAL when it does not fit.
- */
-static int addon_privs(napi_env env, napi_value arr, pp_privs *p) {
-  uint32_t n = 0;
-  int64_t v[5] = {0};
-  bool is_array = false;
-  *p = (pp_privs){0};
-  if (napi_is_array(env, arr, &is_array) != napi_ok || !is_array) return 1;
-  napi_get_array_length(env, arr, &n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    int64_t x = 0;
-    napi_get_element(env, arr, i, &e);
-    napi_get_value_int64(env, e, &x);
-    uint32_t rl = i < 5 ? 0 : (i - 5) / 3;
-    if (i < 5) {
-      v[i] = x;
-    } else if (rl < (uint64_t)v[4]) {
-      if (rl >= PP_MAX_RLIMITS) return -EINVAL;
-      uint64_t *field[] = {NULL, &p->rlimits[rl].soft, &p->rlimits[rl].hard};
-      if ((i - 5) % 3 == 0)
-        p->rlimits[rl].resource = (int)x;
-      else
-        *field[(i - 5) % 3] = (uint64_t)x;
-    } else if (x >= 0 && x < PP_MAX_CPUS) {
-      const unsigned bits = 8 * sizeof(unsigned long);
-      p->cpus[x / bits] |= 1UL << (x % bits);
-    } else {
-      return -EINVAL;
-    }
-  }
-  if (n < 5 || v[4] < 0 || v[4] > PP_MAX_RLIMITS || n < 5 + 3 * (uint64_t)v[4]) return -EINVAL;
-  p->flags = (int)v[0];
-  p->ambient = (uint64_t)v[1];
-  p->bounding = (uint64_t)v[2];
-  p->nice = (int)v[3];
-  p->nrlimits = (int)v[4];
-  return 0;
-}
-
-/*
- * spawn(backend, block, counts, cwd, stdio, flags, onExit, creds, privs) starts a
+ * spawn(backend, block, counts, cwd, stdio, flags, onExit, creds, privs, cgroup) starts a
  * child; returns [handle, pid, ...parent fds] or { errno, step }.
  */
 napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9], out;
+  size_t argc = 10;
+  napi_value argv[10], out;
+  napi_valuetype cgroup_type = napi_undefined;
+  char *cgroup = NULL;
   unsigned *gids = NULL;
   pp_creds creds;
   pp_privs privs;
@@ -173,11 +132,16 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "too many supplementary groups");
     return NULL;
   }
-  int no_privs = argc < 9 ? 1 : addon_privs(env, argv[8], &privs);
+  int no_privs = argc < 9 ? 1 : pp_addon_privs(env, argv[8], &privs);
   if (no_privs < 0) {
     free(gids);
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "too many resource limits or CPUs");
     return NULL;
+  }
+  if (argc >= 10) PP_NAPI_CALL(env, napi_typeof(env, argv[9], &cgroup_type));
+  if (cgroup_type == napi_string && (cgroup = addon_string(env, argv[9], NULL)) != NULL) {
+    privs.cgroup = cgroup;
+    no_privs = 0;
   }
 
   char *block = addon_string(env, argv[1], &len);
@@ -186,7 +150,10 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   if (cwd_type == napi_string) cwd = addon_string(env, argv[3], NULL);
   char **vec = block != NULL ? addon_split(block, len, counts) : NULL;
   pp_handle *h = calloc(1, sizeof(*h));
-  int r = vec == NULL || h == NULL || (cwd_type == napi_string && cwd == NULL) ? -ENOMEM : 0;
+  int r = vec == NULL || h == NULL || (cwd_type == napi_string && cwd == NULL) ||
+                  (cgroup_type == napi_string && cgroup == NULL)
+              ? -ENOMEM
+              : 0;
   pp_spawn_error err = {r, PP_STEP_NONE};
   if (r == 0) r = err.err = pp_addon_prepare_watch(env, backend);
   if (r == 0 && (r = err.err = pp_stdio_open(spec, nfds, child_fds, parent_fds)) < 0)
@@ -210,6 +177,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   }
   free(block);
   free(cwd);
+  free(cgroup);
   free(vec);
   free(gids);
   if (r < 0) {

@@ -95,6 +95,7 @@ typedef struct pp_rlimit {
  * a hard limit or the priority needs privilege), then the bounding set
  * (CAP_SETPCAP), the identity (pp_creds), the capabilities kept across it
  * (ambient and inheritable, and nothing else permitted) and no_new_privs.
+ * The cgroup is entered before all of them, at the clone where it can be.
  * Capability sets are bit masks of capability numbers.
  */
 typedef struct pp_privs {
@@ -105,6 +106,7 @@ typedef struct pp_privs {
   int nrlimits;
   pp_rlimit rlimits[PP_MAX_RLIMITS];
   unsigned long cpus[PP_MAX_CPUS / (8 * sizeof(unsigned long))];
+  const char *cgroup; /* NULL, or the cgroup v2 directory the child starts in */
 } pp_privs;
 
 /*

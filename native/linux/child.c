@@ -207,6 +207,15 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
   long r;
 
   child_reset_signals();
+  /*
+   * Where clone could not start it in its cgroup, the child joins it
+   * before anything else: "0" is the writer itself. Where clone did, the
+   * write changes nothing.
+   */
+  if (ctx->cgroup_join) {
+    r = pp_sys3(SYS_write, ctx->cgroup_procs, "0", 1);
+    if (r < 0) child_fail(ctx, r, PP_STEP_CGROUP);
+  }
   /* The spawning thread's CPU mask, where it pinned itself for the clone (spawn.c). */
   if (ctx->affinity != NULL) {
     r = pp_sys3(SYS_sched_setaffinity, 0, ctx->affinity_size, ctx->affinity);

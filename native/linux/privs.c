@@ -18,8 +18,10 @@
 #define _GNU_SOURCE
 #include "linux.h"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 
 /* RLIMIT_* of each pp_rlimit.resource: some architectures number them otherwise. */
 static const int privs_resources[] = {
@@ -129,5 +131,24 @@ int pp_linux_privs_check(const pp_privs *p) {
     if ((p->ambient & (1ULL << cap)) && pp_sys2(SYS_prctl, PR_CAPBSET_READ, cap) != 1)
       return -EPERM;
   }
+  return 0;
+}
+
+/* pp_linux_cgroup_open opens a cgroup v2 directory and its cgroup.procs, before the spawn. */
+int pp_linux_cgroup_open(const char *path, int *dir, int *procs) {
+  struct statfs fs;
+  *dir = *procs = -1;
+  long fd = pp_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return (int)fd;
+  /* A cgroup v1 directory has a cgroup.procs too, but clone3 cannot start a child there. */
+  long r = fstatfs((int)fd, &fs) < 0 ? -errno : 0;
+  if (r == 0 && fs.f_type != PP_CGROUP2_SUPER_MAGIC) r = -EINVAL;
+  if (r == 0) r = pp_sys4(SYS_openat, fd, "cgroup.procs", O_WRONLY | O_CLOEXEC, 0);
+  if (r < 0) {
+    pp_sys1(SYS_close, fd);
+    return (int)r;
+  }
+  *dir = (int)fd;
+  *procs = (int)r;
   return 0;
 }

@@ -1,8 +1,18 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { spawnPrivate } from '../../esm/index.mjs';
 import { backendsHere, modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
@@ -241,6 +251,117 @@ describe.each(linuxModes)('the environment of a new user ($name)', ({ backend, i
   });
 });
 
+/** Where a cgroup v2 hierarchy is mounted ('/sys/fs/cgroup' or a hybrid's '/sys/fs/cgroup/unified'), or null. */
+function cgroup2Root(): string | null {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n');
+  return mounts.map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2')?.[1] ?? null;
+}
+
+const cgroupRoot = cgroup2Root();
+const noCgroup2 = cgroupRoot === null ? ' (skipped: no cgroup v2 hierarchy is mounted)' : '';
+const canCgroup = isRoot && noCgroup2 === '';
+const noMemory =
+  cgroupRoot !== null &&
+  readFileSync(path.join(cgroupRoot, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('memory')
+    ? ''
+    : ' (skipped: the cgroup v2 hierarchy here has no memory controller: the Linux 6.1 guest run has one)';
+
+/** A new cgroup under the v2 root, removed (once empty) after the test. */
+function makeCgroup(name: string): string {
+  const dir = path.join(cgroupRoot!, `pp-test-${process.pid}-${name}`);
+  mkdirSync(dir);
+  onTestFinished(() => rmdirSync(dir));
+  return dir;
+}
+
+/** The line of a /proc/PID/cgroup text for the v2 hierarchy. */
+function v2Line(text: string): string | undefined {
+  return text.split('\n').find((l) => l.startsWith('0::'));
+}
+
+describe.each(linuxModes)('a helper in its own cgroup ($name)', ({ backend, isolation }) => {
+  checkNoLeaks();
+
+  it.skipIf(!canCgroup)(`runs inside the cgroup v2 directory it is given${needsRoot}${noCgroup2}`, async () => {
+    const cgroup = makeCgroup(`in-${isolation}`);
+    const out = await output('/bin/cat', ['/proc/self/cgroup'], { backend, isolation, cgroup });
+    expect(v2Line(out)).toBe(`0::/${path.relative(cgroupRoot!, cgroup)}`);
+  });
+
+  it.skipIf(!canCgroup)(`is in it when it stops itself at once${needsRoot}${noCgroup2}`, async () => {
+    const cgroup = makeCgroup(`stopped-${isolation}`);
+    const h = spawnPrivate('/bin/sh', ['-c', 'kill -STOP $$'], { backend, isolation, cgroup, stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + scaled(10_000);
+      while (readFileSync(`/proc/${h.pid}/stat`, 'utf8').split(') ')[1]![0] !== 'T') {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(v2Line(readFileSync(`/proc/${h.pid}/cgroup`, 'utf8'))).toBe(`0::/${path.relative(cgroupRoot!, cgroup)}`);
+      expect(readFileSync(path.join(cgroup, 'cgroup.procs'), 'utf8')).toBe(`${h.pid}\n`);
+    } finally {
+      h.kill('SIGKILL');
+      await h.wait();
+    }
+  });
+
+  it.each([
+    ['a missing directory', 'ENOENT', () => path.join(cgroupRoot ?? '/sys/fs/cgroup', 'pp-no-such-cgroup')],
+    ['a directory that is not a cgroup v2 one', 'EINVAL', () => dir],
+  ])(`refuses %s with %s at step 'cgroup' and starts nothing${noCgroup2}`, async (_what, code, cgroup) => {
+    const marker = path.join(dir, `cgroup-${code}-${isolation}`);
+    const r = await underRules([], { backend, isolation, cgroup: cgroup() }, 'true', marker);
+    expect(r).toEqual({ error: code, step: 'cgroup' });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it.skipIf(!canCgroup || noOtherUser !== '')(
+    `refuses a cgroup this user may not write to: EACCES at step 'cgroup'${needsRoot}${noCgroup2}${noOtherUser}`,
+    async () => {
+      const cgroup = makeCgroup(`denied-${isolation}`);
+      const marker = path.join(dir, `cgroup-denied-${isolation}`);
+      const asUser = ['--reuid=1000', '--regid=1000', '--clear-groups'];
+      const r = await underSetpriv(asUser, { backend, isolation, cgroup }, marker, 'true');
+      expect(r).toEqual({ error: 'EACCES', step: 'cgroup' });
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
+
+  describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
+    const noDirect =
+      isolation === 'direct' && rules.includes('pidfd_open=ENOSYS') ? ' (skipped: direct isolation needs pidfds)' : '';
+    it.skipIf(!canCgroup || noDirect !== '')(
+      `starts the child in its cgroup${needsRoot}${noCgroup2}${noDirect}`,
+      async () => {
+        const cgroup = makeCgroup(`kernel-${isolation}-${rules.length}`);
+        const marker = path.join(dir, `cgroup-kernel-${isolation}-${rules.length}`);
+        const r = await underRules(
+          rules as string[],
+          { backend, isolation, cgroup },
+          'grep ^0:: /proc/self/cgroup',
+          marker,
+        );
+        expect(r).toEqual({ out: `0::/${path.relative(cgroupRoot!, cgroup)}\n`, code: 0 });
+      },
+    );
+  });
+
+  it.skipIf(!canCgroup || noMemory !== '')(
+    `is held to the cgroup's memory.max: the kernel kills it there${needsRoot}${noCgroup2}${noMemory}`,
+    async () => {
+      const cgroup = makeCgroup(`memory-${isolation}`);
+      writeFileSync(path.join(cgroupRoot!, 'cgroup.subtree_control'), '+memory');
+      writeFileSync(path.join(cgroup, 'memory.max'), String(64 * 2 ** 20));
+      if (existsSync(path.join(cgroup, 'memory.swap.max'))) writeFileSync(path.join(cgroup, 'memory.swap.max'), '0');
+      const grow = 'const a = []; for (;;) a.push(Buffer.alloc(2 ** 20, 1));';
+      const h = spawnPrivate(process.execPath, ['-e', grow], { backend, isolation, cgroup, stdio: 'ignore' });
+      const status = await h.wait();
+      expect(status.signal).toBe('SIGKILL');
+      expect(readFileSync(path.join(cgroup, 'memory.events'), 'utf8')).toMatch(/^oom_kill [1-9]/m);
+    },
+  );
+});
+
 const privileged = [
   { ambientCapabilities: ['CAP_PERFMON'] },
   { capabilityBoundingSet: [] },
@@ -248,6 +369,7 @@ const privileged = [
   { rlimits: { nofile: 64 } },
   { nice: 1 },
   { cpuAffinity: [0] },
+  { cgroup: '/sys/fs/cgroup' },
 ];
 
 // posix_spawn (the fallback), the FreeBSD backend and child_process (the portable one) set none of them.
@@ -285,6 +407,9 @@ describe('least-privilege options are checked before anything is spawned', () =>
     [{ cpuAffinity: [] }, 'ERR_INVALID_ARG_VALUE'],
     [{ cpuAffinity: [1024] }, 'ERR_OUT_OF_RANGE'],
     [{ cpuAffinity: 0 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ cgroup: 'tool/helper' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ cgroup: '/sys/fs/cgroup/a\0b' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ cgroup: 5 }, 'ERR_INVALID_ARG_TYPE'],
   ])('rejects %o with %s', (options, code) => {
     expect(() => spawnPrivate('/bin/true', [], options as never)).toThrow(expect.objectContaining({ code }));
   });

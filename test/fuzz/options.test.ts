@@ -75,6 +75,7 @@ const optionValues = {
   rlimits: nearly(fc.dictionary(rlimitName, rlimitValue, { maxKeys: 3 })),
   nice: nearly(fc.integer({ min: -21, max: 20 })),
   cpuAffinity: nearly(fc.array(fc.integer({ min: -1, max: 1024 }), { maxLength: 3 })),
+  cgroup: nearly(fc.constantFrom('/sys/fs/cgroup', '/sys/fs/cgroup/unified', '/nonexistent', 'relative', '', '/')),
 };
 
 const runOptionValues = {
