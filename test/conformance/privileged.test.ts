@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { spawnPrivate } from '../../esm/index.mjs';
+import { runPrivate, runPrivateSync, spawnPrivate } from '../../esm/index.mjs';
 import { backendsHere, modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { copyForOtherUser, whyNoOtherUser, type OtherUserCopy } from '../helpers/other-user.js';
@@ -156,6 +156,28 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
     const mine = (await statusOf({ backend, isolation })).Cpus_allowed_list!;
     const last = Number(mine.split(/[,-]/).at(-1));
     expect((await statusOf({ backend, isolation, cpuAffinity: [last] })).Cpus_allowed_list).toBe(String(last));
+  });
+
+  it.skipIf(!isRoot)(`leaves this process's own capabilities and no_new_privs as they were${needsRoot}`, async () => {
+    const own = () => readFileSync('/proc/self/status', 'utf8').match(/^(Cap\w+|NoNewPrivs):.*$/gm);
+    const before = own();
+    await statusOf({
+      backend,
+      isolation,
+      uid: NOBODY,
+      gid: NOBODY,
+      ambientCapabilities: ['CAP_PERFMON'],
+      capabilityBoundingSet: ['CAP_PERFMON'],
+      noNewPrivileges: true,
+    });
+    expect(own()).toEqual(before);
+  });
+
+  it.skipIf(!isRoot)(`takes the same options in runPrivate and runPrivateSync${needsRoot}`, async () => {
+    const options = { backend, isolation, uid: NOBODY, gid: NOBODY, ambientCapabilities: ['CAP_PERFMON'] } as const;
+    const args = ['^CapAmb', '/proc/self/status'];
+    expect((await runPrivate('/bin/grep', args, options)).stdout).toBe(`CapAmb:\t${PERFMON}`);
+    expect(runPrivateSync('/bin/grep', args, options).stdout).toBe(`CapAmb:\t${PERFMON}`);
   });
 
   it.each([
