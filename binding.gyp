@@ -59,6 +59,7 @@
             "native/freebsd/backend.c",
             "native/freebsd/child.c",
             "native/freebsd/host_sys.c",
+            "native/freebsd/privs.c",
             "native/freebsd/raw.c",
             "native/freebsd/spawn.c",
             "native/freebsd/wait.c"

@@ -155,19 +155,21 @@ export interface SpawnPrivateOptions {
    * number sets the soft and hard limit alike; Infinity is unlimited; the
    * soft limit may not exceed the hard one. They are set before the uid
    * change; raising a hard limit needs CAP_SYS_RESOURCE (else EPERM, `step`
-   * 'rlimits'). Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   * 'rlimits'). Linux and FreeBSD (without locks, sigpending, msgqueue,
+   * nice, rtprio and rttime there); elsewhere ERR_NOT_SUPPORTED.
    */
   rlimits?: Rlimits;
   /**
    * nice is the child's nice value, -20 to 19 (systemd's Nice=,
    * setpriority; `step` 'nice'); lowering it below this process's needs
-   * CAP_SYS_NICE. Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   * CAP_SYS_NICE. Linux and FreeBSD backends; elsewhere ERR_NOT_SUPPORTED.
    */
   nice?: number;
   /**
    * cpuAffinity are the CPUs the child may run on, numbers from 0 to 1023
-   * (systemd's CPUAffinity=, sched_setaffinity; `step` 'cpu_affinity').
-   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   * (systemd's CPUAffinity=, sched_setaffinity, FreeBSD's
+   * cpuset_setaffinity; `step` 'cpu_affinity'). Linux and FreeBSD
+   * backends; elsewhere ERR_NOT_SUPPORTED.
    */
   cpuAffinity?: readonly number[];
   /**

@@ -219,3 +219,7 @@ export function checkPrivs(o: Options): number[] | null {
 /** privsOptionNames are the options checkPrivs reads, for the error of a backend that cannot set them. */
 export const privsOptionNames =
   'ambientCapabilities, capabilityBoundingSet, noNewPrivileges, rlimits, nice, cpuAffinity and cgroup';
+
+/** privsSupport says which backend sets which of them, for that error. */
+export const privsSupport =
+  'the linux backend sets them all; the freebsd backend nice, cpuAffinity and every rlimit but locks, sigpending, msgqueue, nice, rtprio and rttime; the fallback and portable backends none';

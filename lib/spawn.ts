@@ -10,7 +10,7 @@ import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions,
 import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
 import { stopReading } from './handover';
-import { privsOptionNames } from './privs';
+import { privsOptionNames, privsSupport } from './privs';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
@@ -61,7 +61,7 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
   const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds, o.privs, o.cgroup);
   if (!Array.isArray(r)) {
     if (r.errno === -constants.errno.ENOTSUP && (o.privs !== null || o.cgroup !== null)) {
-      throw notSupported(privsOptionNames, `only the linux backend sets them, not the ${chosen.backend} backend`);
+      throw notSupported(`some of ${privsOptionNames}`, `not on the ${chosen.backend} backend: ${privsSupport}`);
     }
     if (r.errno === -constants.errno.ENOTSUP && o.creds !== null) {
       throw notSupported(

@@ -69,8 +69,8 @@ int pp_freebsd_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *e
   pid_t parent = getpid();
   pp_status discard;
 
-  /* Capabilities, limits, nice and CPU affinity are the Linux backend's for now. */
-  if (req->privs != NULL) {
+  /* Capabilities, no_new_privs and cgroups are Linux's. */
+  if (req->privs != NULL && !pp_freebsd_privs_supported(req->privs)) {
     *err = (pp_spawn_error){-ENOTSUP, PP_STEP_NONE};
     return -ENOTSUP;
   }

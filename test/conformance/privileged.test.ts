@@ -76,6 +76,18 @@ function underSetpriv(setpriv: string[], options: object, marker: string, script
   );
 }
 
+/**
+ * Why the perf event test cannot run here, or '': kernel.perf_event_paranoid must be 1 or 2 (a
+ * system-wide event needs CAP_PERFMON); Debian's level 3 asks for CAP_SYS_ADMIN instead.
+ */
+function whyNoPerf(): string {
+  const file = '/proc/sys/kernel/perf_event_paranoid';
+  const level = existsSync(file) ? Number(readFileSync(file, 'utf8')) : NaN;
+  if (level === 1 || level === 2) return '';
+  return ` (skipped: perf_event_paranoid is ${Number.isNaN(level) ? 'missing' : level}, not 1 or 2)`;
+}
+const paranoidWhy = whyNoPerf();
+
 const linuxModes = modesHere().filter((m) => m.backend === 'linux');
 
 describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }) => {
@@ -89,8 +101,8 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
     },
   );
 
-  it.skipIf(!isRoot)(
-    `opens a system-wide perf event with CAP_PERFMON as nobody, and gets EACCES without it${needsRoot}`,
+  it.skipIf(!isRoot || paranoidWhy !== '')(
+    `opens a system-wide perf event with CAP_PERFMON as nobody, and gets EACCES without it${needsRoot}${paranoidWhy}`,
     async () => {
       // perf_event_paranoid above 0 (2 here, the default) keeps system-wide events from the unprivileged.
       const perfOpen = path.join(dir, 'perf-open');
@@ -384,27 +396,66 @@ describe.each(linuxModes)('a helper in its own cgroup ($name)', ({ backend, isol
   );
 });
 
-const privileged = [
+// What Linux alone has: capabilities, no_new_privs, cgroups, and its own resource limits.
+const linuxOnly = [
   { ambientCapabilities: ['CAP_PERFMON'] },
   { capabilityBoundingSet: [] },
   { noNewPrivileges: true },
-  { rlimits: { nofile: 64 } },
-  { nice: 1 },
-  { cpuAffinity: [0] },
   { cgroup: '/sys/fs/cgroup' },
+  { rlimits: { sigpending: 64 } },
 ];
+const limits = [{ rlimits: { nofile: 64 } }, { nice: 1 }, { cpuAffinity: [0] }];
 
-// posix_spawn (the fallback), the FreeBSD backend and child_process (the portable one) set none of them.
-describe.each(['fallback', 'freebsd', 'portable'] as const)('the %s backend', (backend) => {
+// posix_spawn (the fallback) and child_process (the portable backend) run nothing between fork and exec.
+describe.each([
+  ['fallback', [...linuxOnly, ...limits]],
+  ['portable', [...linuxOnly, ...limits]],
+  ['freebsd', linuxOnly],
+] as const)('the %s backend', (backend, refused) => {
   const why = backendsHere().includes(backend) ? '' : ` (skipped: no ${backend} backend in this run)`;
-  it.skipIf(why !== '')(`refuses the least-privilege options with ERR_NOT_SUPPORTED${why}`, () => {
-    for (const options of privileged) {
+  it.skipIf(why !== '')(`refuses what it cannot set with ERR_NOT_SUPPORTED, before anything starts${why}`, () => {
+    for (const options of refused) {
       expect(() => spawnPrivate('/bin/true', [], { backend, ...options } as never)).toThrow(
         expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }),
       );
     }
   });
 });
+
+describe.each(modesHere().filter((m) => m.backend === 'freebsd'))(
+  'a FreeBSD helper ($name)',
+  ({ backend, isolation }) => {
+    checkNoLeaks();
+
+    it('sets its rlimits and nice before exec', async () => {
+      const script = 'ulimit -Sn; ulimit -Hn; ulimit -Hc; ps -o nice= -p $$';
+      const options = { backend, isolation, rlimits: { nofile: { soft: 77, hard: 88 }, core: 0 }, nice: 7 };
+      expect((await output('/bin/sh', ['-c', script], options)).split(/\s+/).filter(Boolean)).toEqual([
+        '77',
+        '88',
+        '0',
+        '7',
+      ]);
+    });
+
+    const noProc = existsSync('/proc/self/status') ? '' : ' (skipped: no /proc to read the CPU mask from)';
+    it.skipIf(noProc !== '')(`sets its cpuAffinity before exec${noProc}`, async () => {
+      const mine = (await statusOf({ backend, isolation })).Cpus_allowed_list!;
+      const last = Number(mine.split(/[,-]/).at(-1));
+      expect((await statusOf({ backend, isolation, cpuAffinity: [last] })).Cpus_allowed_list).toBe(String(last));
+    });
+
+    it.each([
+      ['rlimits', 'prlimit64=EPERM', { rlimits: { core: 0 } }],
+      ['nice', 'setpriority=EPERM', { nice: 5 }],
+    ])("fails closed at step '%s' and never runs the program half-configured", async (step, rule, privs) => {
+      const marker = path.join(dir, `ran-freebsd-${step}`);
+      const options = { backend, isolation, ...privs };
+      expect(await underRules([rule], options, 'true', marker)).toEqual({ error: 'EPERM', step });
+      expect(existsSync(marker)).toBe(false);
+    });
+  },
+);
 
 describe('least-privilege options are checked before anything is spawned', () => {
   it.each([
