@@ -98,13 +98,32 @@ static int addon_creds(napi_env env, napi_value arr, pp_creds *c, unsigned **gid
 }
 
 /*
+ * Reads the privs array and the cgroup path (the ninth and tenth arguments)
+ * into *p, the path into a malloc'd *cgroup the caller frees: 0, 1 when
+ * neither is given, -EINVAL when the array does not fit, or -ENOMEM.
+ */
+static int addon_spawn_privs(napi_env env, size_t argc, napi_value *argv, pp_privs *p,
+                             char **cgroup) {
+  napi_valuetype type = napi_undefined;
+  int none = 1;
+  *p = (pp_privs){0};
+  *cgroup = NULL;
+  if (argc >= 9 && (none = pp_addon_privs(env, argv[8], p)) < 0) return none;
+  if (argc >= 10 && napi_typeof(env, argv[9], &type) == napi_ok && type == napi_string) {
+    if ((*cgroup = addon_string(env, argv[9], NULL)) == NULL) return -ENOMEM;
+    p->cgroup = *cgroup;
+    none = 0;
+  }
+  return none;
+}
+
+/*
  * spawn(backend, block, counts, cwd, stdio, flags, onExit, creds, privs, cgroup) starts a
  * child; returns [handle, pid, ...parent fds] or { errno, step }.
  */
 napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10], out;
-  napi_valuetype cgroup_type = napi_undefined;
   char *cgroup = NULL;
   unsigned *gids = NULL;
   pp_creds creds;
@@ -132,16 +151,12 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "too many supplementary groups");
     return NULL;
   }
-  int no_privs = argc < 9 ? 1 : pp_addon_privs(env, argv[8], &privs);
+  int no_privs = addon_spawn_privs(env, argc, argv, &privs, &cgroup);
   if (no_privs < 0) {
     free(gids);
+    if (no_privs == -ENOMEM) return addon_spawn_error(env, -ENOMEM, PP_STEP_NONE);
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "too many resource limits or CPUs");
     return NULL;
-  }
-  if (argc >= 10) PP_NAPI_CALL(env, napi_typeof(env, argv[9], &cgroup_type));
-  if (cgroup_type == napi_string && (cgroup = addon_string(env, argv[9], NULL)) != NULL) {
-    privs.cgroup = cgroup;
-    no_privs = 0;
   }
 
   char *block = addon_string(env, argv[1], &len);
@@ -150,10 +165,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   if (cwd_type == napi_string) cwd = addon_string(env, argv[3], NULL);
   char **vec = block != NULL ? addon_split(block, len, counts) : NULL;
   pp_handle *h = calloc(1, sizeof(*h));
-  int r = vec == NULL || h == NULL || (cwd_type == napi_string && cwd == NULL) ||
-                  (cgroup_type == napi_string && cgroup == NULL)
-              ? -ENOMEM
-              : 0;
+  int r = vec == NULL || h == NULL || (cwd_type == napi_string && cwd == NULL) ? -ENOMEM : 0;
   pp_spawn_error err = {r, PP_STEP_NONE};
   if (r == 0) r = err.err = pp_addon_prepare_watch(env, backend);
   if (r == 0 && (r = err.err = pp_stdio_open(spec, nfds, child_fds, parent_fds)) < 0)

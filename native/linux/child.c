@@ -161,6 +161,16 @@ static void child_set_identity(pp_linux_ctx *ctx, const pp_creds *c, const pp_pr
   }
 }
 
+/*
+ * Where clone could not start the child in its cgroup, it joins it before
+ * anything else: "0" is the writer itself. Where clone did, the write
+ * changes nothing.
+ */
+static void child_join_cgroup(pp_linux_ctx *ctx) {
+  long r = pp_sys3(SYS_write, ctx->cgroup_procs, "0", 1);
+  if (r < 0) child_fail(ctx, r, PP_STEP_CGROUP);
+}
+
 /* Marks every fd from lowfd up close-on-exec when close_range is missing. */
 static long child_cloexec_from(int lowfd) {
   char buf[1024];
@@ -207,15 +217,7 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
   long r;
 
   child_reset_signals();
-  /*
-   * Where clone could not start it in its cgroup, the child joins it
-   * before anything else: "0" is the writer itself. Where clone did, the
-   * write changes nothing.
-   */
-  if (ctx->cgroup_join) {
-    r = pp_sys3(SYS_write, ctx->cgroup_procs, "0", 1);
-    if (r < 0) child_fail(ctx, r, PP_STEP_CGROUP);
-  }
+  if (ctx->cgroup_join) child_join_cgroup(ctx);
   /* The spawning thread's CPU mask, where it pinned itself for the clone (spawn.c). */
   if (ctx->affinity != NULL) {
     r = pp_sys3(SYS_sched_setaffinity, 0, ctx->affinity_size, ctx->affinity);
