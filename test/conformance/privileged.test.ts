@@ -216,6 +216,19 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
   );
 
   it.skipIf(!isRoot || noOtherUser !== '')(
+    `hands its own CAP_PERFMON on as a non-root parent, and drops the rest${needsRoot}${noOtherUser}`,
+    async () => {
+      // A tool running as uid 1000 that holds CAP_PERFMON and CAP_NET_RAW (ambient, as systemd gives them).
+      const tool = ['--reuid=1000', '--regid=1000', '--clear-groups', '--inh-caps=+perfmon,+net_raw'];
+      const marker = path.join(dir, `nonroot-${isolation}`);
+      const options = { backend, isolation, ambientCapabilities: ['CAP_PERFMON'] };
+      const script = 'grep -E "^Cap(Prm|Eff|Amb)" /proc/self/status';
+      const r = await underSetpriv([...tool, '--ambient-caps=+perfmon,+net_raw'], options, marker, script);
+      expect(r).toEqual({ out: `CapPrm:\t${PERFMON}\nCapEff:\t${PERFMON}\nCapAmb:\t${PERFMON}\n`, code: 0 });
+    },
+  );
+
+  it.skipIf(!isRoot || noOtherUser !== '')(
     `refuses a hard limit above its own to an unprivileged parent: step 'rlimits'${needsRoot}${noOtherUser}`,
     async () => {
       const marker = path.join(dir, `rlimit-${isolation}`);
