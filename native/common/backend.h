@@ -53,7 +53,8 @@ enum pp_step {
  * before exec. Groups are set first, then the gid, then the uid (after
  * which no privilege is left to set the others); when uid or gid really
  * changes and ngroups is PP_UNCHANGED, the supplementary groups are
- * dropped, and so are the ambient and inheritable capabilities. What is
+ * dropped, and so are the ambient and inheritable capabilities (but the
+ * ambient ones a pp_privs asks for, which it sets instead). What is
  * already as asked is left alone; a change that is refused fails the
  * spawn: the child never runs with half its identity.
  */
