@@ -146,7 +146,8 @@ export interface SpawnPrivateOptions {
    * noNewPrivileges sets no_new_privs in the child (systemd's
    * NoNewPrivileges=, PR_SET_NO_NEW_PRIVS, `step` 'no_new_privs'): no
    * setuid, setgid or file-capability program it runs gains privilege.
-   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   * Linux and FreeBSD (PROC_NO_NEW_PRIVS_CTL, 14.0) backends; elsewhere
+   * ERR_NOT_SUPPORTED.
    */
   noNewPrivileges?: boolean;
   /**

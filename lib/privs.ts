@@ -222,4 +222,4 @@ export const privsOptionNames =
 
 /** privsSupport says which backend sets which of them, for that error. */
 export const privsSupport =
-  'the linux backend sets them all; the freebsd backend nice, cpuAffinity and every rlimit but locks, sigpending, msgqueue, nice, rtprio and rttime; the fallback and portable backends none';
+  'the linux backend sets them all; the freebsd backend noNewPrivileges, nice, cpuAffinity and every rlimit but locks, sigpending, msgqueue, nice, rtprio and rttime; the fallback and portable backends none';

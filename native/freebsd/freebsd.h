@@ -47,7 +47,8 @@ int pp_freebsd_privs_supported(const pp_privs *p);
 
 /*
  * pp_freebsd_privs_apply, in the child before its identity changes, sets
- * the resource limits, nice and the CPU mask; 0, or -errno with *step set.
+ * the resource limits, nice, the CPU mask and no_new_privs (which leaves
+ * the identity change allowed); 0, or -errno with *step set.
  */
 int pp_freebsd_privs_apply(const pp_privs *p, int *step);
 

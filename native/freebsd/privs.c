@@ -2,8 +2,9 @@
  * privs.c - the least-privilege settings the FreeBSD backend gives a child:
  * resource limits, nice and CPU affinity, set between pdfork and execve
  * before the identity changes (raising a hard limit or the priority needs
- * privilege the new identity may not have). FreeBSD has no capability
- * sets, no_new_privs only since 14.0 and no cgroups: those stay refused.
+ * privilege the new identity may not have), and no_new_privs (14.0; an
+ * older kernel fails the spawn at that step). FreeBSD has no capability
+ * sets and no cgroups: those stay refused.
  */
 #include <errno.h>
 #include <sys/param.h>
@@ -48,9 +49,7 @@ static int privs_cpus(const pp_privs *p, cpuset_t *mask) {
 
 /* pp_freebsd_privs_supported tells whether FreeBSD has every setting of p (1) or not (0). */
 int pp_freebsd_privs_supported(const pp_privs *p) {
-  if (p->cgroup != NULL ||
-      (p->flags & (PP_PRIVS_AMBIENT | PP_PRIVS_BOUNDING | PP_PRIVS_NO_NEW_PRIVS)))
-    return 0;
+  if (p->cgroup != NULL || (p->flags & (PP_PRIVS_AMBIENT | PP_PRIVS_BOUNDING))) return 0;
   for (int i = 0; i < p->nrlimits; i++) {
     int r = p->rlimits[i].resource;
     if (r < 0 || r >= PRIVS_NRESOURCES || privs_resources[r] < 0) return 0;
@@ -58,8 +57,7 @@ int pp_freebsd_privs_supported(const pp_privs *p) {
   return 1;
 }
 
-/* pp_freebsd_privs_apply, in the child, sets the limits, nice and CPU mask: 0, or -errno with
- * *step. */
+/* pp_freebsd_privs_apply sets the limits, nice, CPU mask and no_new_privs in the child. */
 int pp_freebsd_privs_apply(const pp_privs *p, int *step) {
   cpuset_t mask;
   *step = PP_STEP_RLIMITS;
@@ -78,5 +76,9 @@ int pp_freebsd_privs_apply(const pp_privs *p, int *step) {
     if (cpuset_setaffinity(CPU_LEVEL_WHICH, CPU_WHICH_PID, -1, sizeof(mask), &mask) < 0)
       return -errno;
   }
+  *step = PP_STEP_NO_NEW_PRIVS;
+  int enable = PROC_NO_NEW_PRIVS_ENABLE;
+  if ((p->flags & PP_PRIVS_NO_NEW_PRIVS) && procctl(P_PID, 0, PROC_NO_NEW_PRIVS_CTL, &enable) < 0)
+    return -errno;
   return 0;
 }

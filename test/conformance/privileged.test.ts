@@ -130,17 +130,6 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
     expect([helper.CapBnd, helper.CapPrm, helper.CapAmb]).toEqual([PERFMON_NET_RAW, PERFMON, PERFMON]);
   });
 
-  it.skipIf(!isRoot)(`runs a setuid-root program without gaining root under noNewPrivileges${needsRoot}`, async () => {
-    const setuidId = path.join(dir, `id-${isolation}`);
-    copyFileSync('/usr/bin/id', setuidId);
-    chmodSync(setuidId, 0o4755);
-    const as = { backend, isolation, uid: NOBODY, gid: NOBODY };
-    // Without it the program runs with euid 0: the test's setuid binary works here.
-    expect(await output(setuidId, ['-u'], as)).toBe('0\n');
-    expect(await output(setuidId, ['-u'], { ...as, noNewPrivileges: true })).toBe(`${NOBODY}\n`);
-    expect((await statusOf({ ...as, noNewPrivileges: true })).NoNewPrivs).toBe('1');
-  });
-
   it.skipIf(!isRoot)(`sets its rlimits, nice and cpuAffinity before exec${needsRoot}`, async () => {
     const out = await output(
       '/bin/sh',
@@ -256,6 +245,27 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
     );
   });
 });
+
+// no_new_privs: Linux's PR_SET_NO_NEW_PRIVS, FreeBSD's PROC_NO_NEW_PRIVS_CTL (14.0).
+describe.each(modesHere().filter((m) => m.backend === 'linux' || m.backend === 'freebsd'))(
+  'a helper under noNewPrivileges ($name)',
+  ({ backend, isolation }) => {
+    checkNoLeaks();
+
+    it.skipIf(!isRoot)(
+      `runs a setuid-root program without gaining root under noNewPrivileges${needsRoot}`,
+      async () => {
+        const setuidId = path.join(dir, `id-${isolation}`);
+        copyFileSync('/usr/bin/id', setuidId);
+        chmodSync(setuidId, 0o4755);
+        const as = { backend, isolation, uid: NOBODY, gid: NOBODY };
+        // Without it the program runs with euid 0: the test's setuid binary works here.
+        expect(await output(setuidId, ['-u'], as)).toBe('0\n');
+        expect(await output(setuidId, ['-u'], { ...as, noNewPrivileges: true })).toBe(`${NOBODY}\n`);
+      },
+    );
+  },
+);
 
 /** The passwd entry of uid, as [name, home, shell], from /etc/passwd. */
 function passwdOf(uid: number): [string, string, string] {
@@ -409,15 +419,14 @@ describe.each(linuxModes)('a helper in its own cgroup ($name)', ({ backend, isol
   );
 });
 
-// What Linux alone has: capabilities, no_new_privs, cgroups, and its own resource limits.
+// What Linux alone has: capabilities, cgroups, and its own resource limits.
 const linuxOnly = [
   { ambientCapabilities: ['CAP_PERFMON'] },
   { capabilityBoundingSet: [] },
-  { noNewPrivileges: true },
   { cgroup: '/sys/fs/cgroup' },
   { rlimits: { sigpending: 64 } },
 ];
-const limits = [{ rlimits: { nofile: 64 } }, { nice: 1 }, { cpuAffinity: [0] }];
+const limits = [{ rlimits: { nofile: 64 } }, { nice: 1 }, { cpuAffinity: [0] }, { noNewPrivileges: true }];
 
 // posix_spawn (the fallback) and child_process (the portable backend) run nothing between fork and exec.
 describe.each([

@@ -221,10 +221,11 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
 }
 
 int procctl(idtype_t idtype, id_t id, int cmd, void *data) {
-  if (idtype != P_PID || id != 0 || cmd != PROC_PDEATHSIG_CTL) {
+  if (idtype != P_PID || id != 0 || (cmd != PROC_PDEATHSIG_CTL && cmd != PROC_NO_NEW_PRIVS_CTL)) {
     errno = EINVAL;
     return -1;
   }
+  if (cmd == PROC_NO_NEW_PRIVS_CTL) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   return prctl(PR_SET_PDEATHSIG, *(int *)data);
 }
 
