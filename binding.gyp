@@ -11,6 +11,7 @@
         "native/common/addon.c",
         "native/common/addon_handle.c",
         "native/common/addon_spawn.c",
+        "native/common/addon_privs.c",
         "native/common/addon_sync.c",
         "native/common/registry.c",
         "native/common/table.c",
@@ -37,6 +38,7 @@
             "native/linux/intermediate.c",
             "native/linux/lock.c",
             "native/linux/pin.c",
+            "native/linux/privs.c",
             "native/linux/probe.c",
             "native/linux/spawn.c",
             "native/linux/stack.c",
@@ -57,6 +59,7 @@
             "native/freebsd/backend.c",
             "native/freebsd/child.c",
             "native/freebsd/host_sys.c",
+            "native/freebsd/privs.c",
             "native/freebsd/raw.c",
             "native/freebsd/spawn.c",
             "native/freebsd/wait.c"

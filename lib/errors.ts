@@ -25,7 +25,13 @@ export type SpawnStep =
   | 'pdeathsig'
   | 'execve'
   | 'intermediate'
-  | 'stdio';
+  | 'stdio'
+  | 'rlimits'
+  | 'nice'
+  | 'cpu_affinity'
+  | 'bounding_set'
+  | 'no_new_privs'
+  | 'cgroup';
 
 // The order of enum pp_step in native/common/backend.h.
 const steps: SpawnStep[] = [
@@ -45,6 +51,12 @@ const steps: SpawnStep[] = [
   'execve',
   'intermediate',
   'stdio',
+  'rlimits',
+  'nice',
+  'cpu_affinity',
+  'bounding_set',
+  'no_new_privs',
+  'cgroup',
 ];
 
 // PP_TABLE_ABI in native/common/table.h.

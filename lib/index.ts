@@ -22,6 +22,7 @@ export type { PrivateHandleFor, PrivateHandleWithoutNullStreams } from './handle
 export type { KillOptions } from './kill-options';
 export { ProcessStatus, type ResourceUsage } from './status';
 export type { SpawnPrivateOptions, StdioOption, StdioSlot, BackendName, BackendKey, Isolation } from './options';
+export type { CapabilityName, Rlimits, RlimitName, RlimitValue } from './privs';
 export { isSpawnError, SpawnError, PrivateProcessError, type SpawnStep } from './errors';
 
 /**

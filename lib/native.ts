@@ -61,6 +61,8 @@ export interface Native {
     flags: number,
     onExit: (result: StatusTuple | number) => void,
     creds: number[] | null,
+    privs: number[] | null,
+    cgroup: string | null,
   ): SpawnResult | SpawnFailure;
   tryReap(handle: NativeHandle): StatusTuple | null | number;
   reap(handle: NativeHandle): StatusTuple | null | number;
@@ -94,6 +96,8 @@ export interface Native {
     watchChild: boolean,
   ): [number, Buffer | null | number, Buffer | null | number, number];
   shimActive(): boolean;
+  /** passwd is [name, home, shell] of a uid's passwd entry, or null when it has none. */
+  passwd(uid: number): [string, string, string] | null;
   /** tableCount is the number of unreaped private children (test-only; see lib/testing.ts). */
   tableCount(): number;
 }

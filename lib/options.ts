@@ -25,6 +25,8 @@ import {
 } from './check';
 import { checkCreds } from './creds';
 import { checkEnv, envBlock } from './env';
+import { loginEnv } from './login';
+import { checkPrivs, type CapabilityName, type Rlimits } from './privs';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
 import { refuseUnsupported, unsupportedNames, type Api } from './unsupported';
@@ -114,6 +116,10 @@ export interface SpawnPrivateOptions {
    * the supplementary groups unless `groups` says which to keep; a step that
    * fails fails the spawn (`step` 'setgroups', 'setgid' or 'setuid'), so the
    * child never runs with half its identity. Needs the privilege to do so.
+   * A uid other than this process's also gives the child HOME, USER,
+   * LOGNAME and SHELL of its passwd entry (looked up before the spawn), as
+   * runuser does, except those that `env` itself sets; for a uid without
+   * an entry, this process's are left out.
    */
   uid?: number;
   /** gid is the group the child runs as (setresgid); see `uid`. */
@@ -130,6 +136,74 @@ export interface SpawnPrivateOptions {
    * that a parent that died meanwhile is not missed).
    */
   dieWithParent?: boolean | NodeJS.Signals | number;
+  /**
+   * ambientCapabilities are the Linux capabilities the program holds after
+   * exec, in its permitted and effective sets, even as the non-root `uid`
+   * it is dropped to (systemd's AmbientCapabilities=): they are kept across
+   * the uid change (PR_SET_KEEPCAPS), the child's permitted, effective and
+   * inheritable sets become exactly these, and they are raised into its
+   * ambient set. Names as capabilities(7) spells them, upper case:
+   * 'CAP_PERFMON'. The spawn fails with EPERM (`step` 'capabilities')
+   * before anything starts when this process does not hold one of them
+   * (permitted and bounding sets). Without it, a child that changes
+   * identity gets no ambient or inheritable capability. A root child that
+   * stays root still gets every capability of its bounding set at exec,
+   * by the kernel's rule for root: restrict it with capabilityBoundingSet.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  ambientCapabilities?: readonly CapabilityName[];
+  /**
+   * capabilityBoundingSet is every capability the child and what it runs
+   * may ever hold (systemd's CapabilityBoundingSet=): every other one is
+   * dropped from its bounding set (PR_CAPBSET_DROP, `step` 'bounding_set';
+   * it needs CAP_SETPCAP). It must include the ambientCapabilities.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  capabilityBoundingSet?: readonly CapabilityName[];
+  /**
+   * noNewPrivileges sets no_new_privs in the child (systemd's
+   * NoNewPrivileges=, PR_SET_NO_NEW_PRIVS, `step` 'no_new_privs'): no
+   * setuid, setgid or file-capability program it runs gains privilege.
+   * Linux and FreeBSD (PROC_NO_NEW_PRIVS_CTL, 14.0) backends; elsewhere
+   * ERR_NOT_SUPPORTED.
+   */
+  noNewPrivileges?: boolean;
+  /**
+   * rlimits are resource limits of the child (systemd's Limit*=, prlimit):
+   * `{ nofile: 1024, core: 0, as: { soft: 2 ** 30, hard: Infinity } }`. A
+   * number sets the soft and hard limit alike; Infinity is unlimited; the
+   * soft limit may not exceed the hard one. They are set before the uid
+   * change; raising a hard limit needs CAP_SYS_RESOURCE (else EPERM, `step`
+   * 'rlimits'). Linux and FreeBSD (without locks, sigpending, msgqueue,
+   * nice, rtprio and rttime there); elsewhere ERR_NOT_SUPPORTED.
+   */
+  rlimits?: Rlimits;
+  /**
+   * nice is the child's nice value, -20 to 19 (systemd's Nice=,
+   * setpriority; `step` 'nice'); lowering it below this process's needs
+   * CAP_SYS_NICE. Linux and FreeBSD backends; elsewhere ERR_NOT_SUPPORTED.
+   */
+  nice?: number;
+  /**
+   * cpuAffinity are the CPUs the child may run on, numbers from 0 to 1023
+   * (systemd's CPUAffinity=, sched_setaffinity, FreeBSD's
+   * cpuset_setaffinity; `step` 'cpu_affinity'). Linux and FreeBSD
+   * backends; elsewhere ERR_NOT_SUPPORTED.
+   */
+  cpuAffinity?: readonly number[];
+  /**
+   * cgroup is the cgroup v2 directory the child runs in, an absolute path
+   * such as '/sys/fs/cgroup/tool/helper' (systemd's Slice= and
+   * Delegate=, for one child). It is opened before the spawn (ENOENT,
+   * EACCES, or EINVAL when it is not a cgroup v2 directory, `step`
+   * 'cgroup', and nothing starts); the child starts inside it, never
+   * running a moment outside (clone3 with CLONE_INTO_CGROUP, Linux 5.7),
+   * or, on older kernels, joins it first thing after the clone, before
+   * anything else it does and long before exec. Limits set on the cgroup
+   * (memory.max, pids.max, cpu.max) apply to the child and what it starts.
+   * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
+   */
+  cgroup?: string;
 }
 
 /** spawnKeys are the names of SpawnPrivateOptions; a new option is added here too. */
@@ -151,6 +225,13 @@ export const spawnKeys: Keys<SpawnPrivateOptions> = {
   groups: true,
   umask: true,
   dieWithParent: true,
+  ambientCapabilities: true,
+  capabilityBoundingSet: true,
+  noNewPrivileges: true,
+  rlimits: true,
+  nice: true,
+  cpuAffinity: true,
+  cgroup: true,
 };
 
 const spawnOptionNames = optionNames<SpawnPrivateOptions>('spawnPrivate or forkPrivate', spawnKeys);
@@ -178,6 +259,10 @@ export interface Normalized {
   isolation: Isolation | null;
   /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
   creds: number[] | null;
+  /** privs is the least-privilege settings for the addon (see checkPrivs), or null. */
+  privs: number[] | null;
+  /** cgroup is the cgroup v2 directory the child starts in, or null. */
+  cgroup: string | null;
 }
 
 // The addon's stdio kinds, as in native/common/slots.h.
@@ -288,6 +373,13 @@ function checkStdio(stdio: unknown): number[] {
   return out;
 }
 
+function checkCgroup(cgroup: unknown): string | null {
+  if (cgroup === undefined || cgroup === null) return null;
+  if (!path.isAbsolute(checkString('options.cgroup', cgroup)))
+    throw invalidArgValue('options.cgroup', cgroup, 'must be an absolute path');
+  return cgroup as string;
+}
+
 /**
  * As child_process: any AbortSignal-like object, one with `aborted` and the
  * event listener methods (another realm's, a polyfill's), not only this
@@ -370,7 +462,10 @@ export function normalizeOptions(
   const env = checkEnv(o.env);
   // On the main thread process.env is the process's environ itself, which the
   // addon can pass on as it is; a worker's process.env is its own copy.
-  const inherit = o.env === undefined && isMainThread;
+  const creds = checkCreds(o);
+  // A new uid gets its own HOME, USER, LOGNAME and SHELL, unless `env` sets them.
+  const login = loginEnv(o.uid, o.env === undefined || o.env === null ? null : env, env);
+  const inherit = o.env === undefined && isMainThread && login === null;
   return {
     file: file as string,
     args: checkedArgs,
@@ -380,7 +475,7 @@ export function normalizeOptions(
       env,
       checkBoolean('options.preferLocal', o.preferLocal) ? (checkCwd(o.cwd) ?? process.cwd()) : null,
     ),
-    env: inherit ? null : envBlock(env),
+    env: inherit ? null : envBlock(login ?? env),
     cwd: checkCwd(o.cwd),
     stdio: checkStdio(o.stdio),
     handed: handedStreams(o.stdio),
@@ -391,6 +486,8 @@ export function normalizeOptions(
     killGraceMs: checkKillGraceMs(o.killGraceMs),
     backend: checkBackend(o.backend),
     isolation: checkIsolation(o.isolation),
-    creds: checkCreds(o),
+    creds,
+    privs: checkPrivs(o),
+    cgroup: checkCgroup(o.cgroup),
   };
 }

@@ -223,9 +223,9 @@ function failedStep(err: number): number {
   return STEP_EXECVE;
 }
 
-const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExit, creds) => {
+const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExit, creds, privs, cgroup) => {
   if (backend !== 'auto' && backend !== 'portable') return { errno: -errno.ENOSYS, step: STEP_NONE };
-  if (creds !== null) return { errno: -errno.ENOTSUP, step: STEP_SETUID };
+  if (creds !== null || privs !== null || cgroup !== null) return { errno: -errno.ENOTSUP, step: STEP_SETUID };
   const [candidates, argv, env] = splitBlock(block, counts);
   const envPairs = flags & SPAWN_INHERIT_ENV ? inheritedEnv() : env;
   const found = searchFile(candidates, envPairs, cwd);
@@ -322,5 +322,6 @@ export const portable: Native = {
     throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
   },
   shimActive: () => false,
+  passwd: () => null,
   tableCount: () => 0,
 };

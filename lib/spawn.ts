@@ -10,6 +10,7 @@ import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions,
 import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
 import { stopReading } from './handover';
+import { privsOptionNames, privsSupport } from './privs';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
@@ -57,8 +58,11 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
     (chosen.isolation === 'hidden' ? SPAWN_HIDDEN : 0) |
     (o.env === null ? SPAWN_INHERIT_ENV : 0);
   const counts: [number, number, number] = [o.candidates.length, o.argv.length, env.length];
-  const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds);
+  const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds, o.privs, o.cgroup);
   if (!Array.isArray(r)) {
+    if (r.errno === -constants.errno.ENOTSUP && (o.privs !== null || o.cgroup !== null)) {
+      throw notSupported(`some of ${privsOptionNames}`, `not on the ${chosen.backend} backend: ${privsSupport}`);
+    }
     if (r.errno === -constants.errno.ENOTSUP && o.creds !== null) {
       throw notSupported(
         'uid, gid, groups, umask and dieWithParent',

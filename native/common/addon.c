@@ -4,6 +4,8 @@
  */
 #include "addon.h"
 
+#include <pwd.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 /* waitpid(pid, nohang): the host's waitpid; a status array, null or -errno. */
@@ -144,6 +146,38 @@ static napi_value addon_table_count(napi_env env, napi_callback_info info) {
   return pp_addon_int(env, count);
 }
 
+/*
+ * passwd(uid) is [name, home, shell] of uid's passwd entry, or null when
+ * there is none (or the database cannot be read): the login environment a
+ * new identity gets, looked up here before the spawn, never in the child.
+ */
+static napi_value addon_passwd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out = NULL, field;
+  uint32_t uid = 0;
+  struct passwd pw, *found = NULL;
+  char *buf = NULL;
+  int r = ERANGE;
+  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  PP_NAPI_CALL(env, napi_get_value_uint32(env, argv[0], &uid));
+  for (size_t size = 1024; r == ERANGE && size <= (1 << 20); size *= 4) {
+    free(buf);
+    if ((buf = malloc(size)) == NULL) break;
+    r = getpwuid_r((uid_t)uid, &pw, buf, size, &found);
+  }
+  if (buf != NULL && r == 0 && found != NULL) {
+    const char *fields[] = {pw.pw_name, pw.pw_dir, pw.pw_shell};
+    napi_create_array_with_length(env, 3, &out);
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_create_string_utf8(env, fields[i] != NULL ? fields[i] : "", NAPI_AUTO_LENGTH, &field);
+      napi_set_element(env, out, i, field);
+    }
+  }
+  free(buf);
+  if (out == NULL) napi_get_null(env, &out);
+  return out;
+}
+
 static napi_value addon_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, pp_addon_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -160,6 +194,7 @@ static napi_value addon_init(napi_env env, napi_value exports) {
       {"release", NULL, pp_addon_release, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pumpSync", NULL, pp_addon_pump_sync, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tableCount", NULL, addon_table_count, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"passwd", NULL, addon_passwd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   /* The table is found now, on this thread, never first in a signal handler. */
   pp_table_get();

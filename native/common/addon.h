@@ -133,6 +133,10 @@ napi_value pp_addon_signal(napi_env env, napi_callback_info info);
 /* pp_addon_ref is the binding ref(handle, on). */
 napi_value pp_addon_ref(napi_env env, napi_callback_info info);
 
+/* pp_addon_privs reads the privs array of spawn(...) into *p: 0, 1 when there is none, or -EINVAL.
+ */
+int pp_addon_privs(napi_env env, napi_value arr, pp_privs *p);
+
 /* pp_addon_spawn is the binding spawn(...). */
 napi_value pp_addon_spawn(napi_env env, napi_callback_info info);
 

@@ -98,14 +98,36 @@ static int addon_creds(napi_env env, napi_value arr, pp_creds *c, unsigned **gid
 }
 
 /*
- * spawn(backend, block, counts, cwd, stdio, flags, onExit, creds) starts a
+ * Reads the privs array and the cgroup path (the ninth and tenth arguments)
+ * into *p, the path into a malloc'd *cgroup the caller frees: 0, 1 when
+ * neither is given, -EINVAL when the array does not fit, or -ENOMEM.
+ */
+static int addon_spawn_privs(napi_env env, size_t argc, napi_value *argv, pp_privs *p,
+                             char **cgroup) {
+  napi_valuetype type = napi_undefined;
+  int none = 1;
+  *p = (pp_privs){0};
+  *cgroup = NULL;
+  if (argc >= 9 && (none = pp_addon_privs(env, argv[8], p)) < 0) return none;
+  if (argc >= 10 && napi_typeof(env, argv[9], &type) == napi_ok && type == napi_string) {
+    if ((*cgroup = addon_string(env, argv[9], NULL)) == NULL) return -ENOMEM;
+    p->cgroup = *cgroup;
+    none = 0;
+  }
+  return none;
+}
+
+/*
+ * spawn(backend, block, counts, cwd, stdio, flags, onExit, creds, privs, cgroup) starts a
  * child; returns [handle, pid, ...parent fds] or { errno, step }.
  */
 napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8], out;
+  size_t argc = 10;
+  napi_value argv[10], out;
+  char *cgroup = NULL;
   unsigned *gids = NULL;
   pp_creds creds;
+  pp_privs privs;
   uint32_t counts[3];
   int spec[PP_MAX_SLOTS], child_fds[PP_MAX_SLOTS], parent_fds[PP_MAX_SLOTS];
   int32_t flags = 0;
@@ -127,6 +149,13 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   PP_NAPI_CALL(env, napi_get_value_int32(env, argv[5], &flags));
   if (addon_creds(env, argv[7], &creds, &gids) < 0) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "too many supplementary groups");
+    return NULL;
+  }
+  int no_privs = addon_spawn_privs(env, argc, argv, &privs, &cgroup);
+  if (no_privs < 0) {
+    free(gids);
+    if (no_privs == -ENOMEM) return addon_spawn_error(env, -ENOMEM, PP_STEP_NONE);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "too many resource limits or CPUs");
     return NULL;
   }
 
@@ -151,6 +180,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
         .nfds = nfds,
         .flags = flags & ~PP_SPAWN_INHERIT_ENV,
         .creds = creds,
+        .privs = no_privs ? NULL : &privs,
     };
     h->child.fd = h->child.aux_fd = -1;
     r = backend->spawn(&req, &h->child, &err);
@@ -159,6 +189,7 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info) {
   }
   free(block);
   free(cwd);
+  free(cgroup);
   free(vec);
   free(gids);
   if (r < 0) {

@@ -34,6 +34,12 @@ enum pp_step {
   PP_STEP_EXECVE,
   PP_STEP_INTERMEDIATE,
   PP_STEP_STDIO, /* in this process: the pipes, socket pairs or /dev/null of the stdio slots */
+  PP_STEP_RLIMITS,
+  PP_STEP_NICE,
+  PP_STEP_CPU_AFFINITY,
+  PP_STEP_BOUNDING_SET,
+  PP_STEP_NO_NEW_PRIVS,
+  PP_STEP_CGROUP,
 };
 
 /* How a child slot is set up: take a parent fd, or leave the slot closed. */
@@ -47,7 +53,8 @@ enum pp_step {
  * before exec. Groups are set first, then the gid, then the uid (after
  * which no privilege is left to set the others); when uid or gid really
  * changes and ngroups is PP_UNCHANGED, the supplementary groups are
- * dropped, and so are the ambient and inheritable capabilities. What is
+ * dropped, and so are the ambient and inheritable capabilities (but the
+ * ambient ones a pp_privs asks for, which it sets instead). What is
  * already as asked is left alone; a change that is refused fails the
  * spawn: the child never runs with half its identity.
  */
@@ -59,6 +66,49 @@ typedef struct pp_creds {
   int umask;     /* PP_UNCHANGED or 0 to 0777 */
   int pdeathsig; /* 0, or the signal the child gets when the spawning thread ends */
 } pp_creds;
+
+/* pp_privs.flags: which of the least-privilege settings a request makes. */
+#define PP_PRIVS_AMBIENT 0x1       /* ambient: the child's capabilities after exec */
+#define PP_PRIVS_BOUNDING 0x2      /* bounding: every other capability leaves the bounding set */
+#define PP_PRIVS_NO_NEW_PRIVS 0x4  /* PR_SET_NO_NEW_PRIVS */
+#define PP_PRIVS_NICE 0x8          /* nice */
+#define PP_PRIVS_CPU_AFFINITY 0x10 /* cpus */
+
+/* The most resource limits one request sets, and the CPUs its affinity mask holds. */
+#define PP_MAX_RLIMITS 16
+#define PP_MAX_CPUS 1024
+
+/*
+ * pp_rlimit is one resource limit to set; UINT64_MAX is unlimited. Its
+ * resource is numbered in the package's own order (lib/privs.ts), which
+ * is generic Linux's: cpu, fsize, data, stack, core, rss, nproc, nofile,
+ * memlock, as, locks, sigpending, msgqueue, nice, rtprio, rttime.
+ */
+typedef struct pp_rlimit {
+  int resource;
+  uint64_t soft;
+  uint64_t hard;
+} pp_rlimit;
+
+/*
+ * pp_privs is what a privileged helper keeps and gives up, set in the
+ * child before exec: resource limits, nice and CPU affinity first (raising
+ * a hard limit or the priority needs privilege), then the bounding set
+ * (CAP_SETPCAP), the identity (pp_creds), the capabilities kept across it
+ * (ambient and inheritable, and nothing else permitted) and no_new_privs.
+ * The cgroup is entered before all of them, at the clone where it can be.
+ * Capability sets are bit masks of capability numbers.
+ */
+typedef struct pp_privs {
+  int flags; /* PP_PRIVS_* */
+  uint64_t ambient;
+  uint64_t bounding;
+  int nice;
+  int nrlimits;
+  pp_rlimit rlimits[PP_MAX_RLIMITS];
+  unsigned long cpus[PP_MAX_CPUS / (8 * sizeof(unsigned long))];
+  const char *cgroup; /* NULL, or the cgroup v2 directory the child starts in */
+} pp_privs;
 
 /*
  * pp_spawn_req is everything the child needs, prepared by the parent before
@@ -73,6 +123,7 @@ typedef struct pp_spawn_req {
   int nfds;                      /* number of child slots (at least 3) */
   int flags;                     /* PP_SPAWN_* */
   pp_creds creds;                /* who the child becomes; see pp_creds */
+  const pp_privs *privs;         /* NULL, or what the child keeps and gives up; see pp_privs */
 } pp_spawn_req;
 
 #define PP_SPAWN_SETSID 0x1

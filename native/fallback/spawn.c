@@ -104,7 +104,8 @@ int pp_fallback_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *
   const char *file = NULL;
   pid_t pid = -1;
 
-  if (!fallback_creds_supported(&req->creds) || (req->flags & PP_SPAWN_HIDDEN)) {
+  if (!fallback_creds_supported(&req->creds) || req->privs != NULL ||
+      (req->flags & PP_SPAWN_HIDDEN)) {
     *err = (pp_spawn_error){-ENOTSUP, PP_STEP_NONE};
     return -ENOTSUP;
   }

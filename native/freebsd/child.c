@@ -137,6 +137,9 @@ __attribute__((noinline, noreturn)) void pp_freebsd_child(const pp_spawn_req *re
   if ((req->flags & PP_SPAWN_SETSID) && setsid() < 0) child_fail(report_fd, -errno, PP_STEP_SETSID);
   child_setup_fds(req, report_fd);
   child_close_fds(req, report_fd);
+  int step = PP_STEP_NONE, r;
+  if (req->privs != NULL && (r = pp_freebsd_privs_apply(req->privs, &step)) < 0)
+    child_fail(report_fd, r, step);
   /* The working directory is entered as the new identity, with its rights. */
   child_set_identity(&req->creds, report_fd, parent);
   if (req->cwd != NULL && chdir(req->cwd) < 0) child_fail(report_fd, -errno, PP_STEP_CHDIR);

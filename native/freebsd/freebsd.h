@@ -42,6 +42,16 @@ typedef struct pp_freebsd_report {
 __attribute__((noreturn)) void pp_freebsd_child(const pp_spawn_req *req, int report_fd,
                                                 pid_t parent);
 
+/* pp_freebsd_privs_supported (privs.c) is 1 when FreeBSD has every setting of p, else 0. */
+int pp_freebsd_privs_supported(const pp_privs *p);
+
+/*
+ * pp_freebsd_privs_apply, in the child before its identity changes, sets
+ * the resource limits, nice, the CPU mask and no_new_privs (which leaves
+ * the identity change allowed); 0, or -errno with *step set.
+ */
+int pp_freebsd_privs_apply(const pp_privs *p, int *step);
+
 /* pp_freebsd_probe checks that process descriptors and kqueue work here. */
 int pp_freebsd_probe(pp_caps *caps, const char **reason);
 

@@ -69,6 +69,11 @@ int pp_freebsd_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *e
   pid_t parent = getpid();
   pp_status discard;
 
+  /* Capabilities, no_new_privs and cgroups are Linux's. */
+  if (req->privs != NULL && !pp_freebsd_privs_supported(req->privs)) {
+    *err = (pp_spawn_error){-ENOTSUP, PP_STEP_NONE};
+    return -ENOTSUP;
+  }
   if (req->nfds > PP_FREEBSD_MAX_FDS) {
     *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
     return -EINVAL;

@@ -21,6 +21,12 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+/* procctl's no_new_privs (FreeBSD 14.0); an older kernel refuses it with EINVAL. */
+#ifndef PROC_NO_NEW_PRIVS_CTL
+#define PROC_NO_NEW_PRIVS_CTL 19
+#define PROC_NO_NEW_PRIVS_ENABLE 1
+#endif
+
 /* pp_freebsd_sigaction sets sig's action in the kernel; 0 or -errno. */
 int pp_freebsd_sigaction(int sig, const struct sigaction *act);
 

@@ -130,7 +130,7 @@ static void child_drop_capabilities(pp_linux_ctx *ctx) {
  * the parent-death signal survives (a credential change clears it); then
  * the parent is checked again, in case it died before the signal was armed.
  */
-static void child_set_identity(pp_linux_ctx *ctx, const pp_creds *c) {
+static void child_set_identity(pp_linux_ctx *ctx, const pp_creds *c, const pp_privs *p) {
   long r;
   int uid_changes = c->uid != PP_UNCHANGED && !child_ids_are(PP_SYS_getresuid, c->uid);
   int gid_changes = c->gid != PP_UNCHANGED && !child_ids_are(PP_SYS_getresgid, c->gid);
@@ -146,16 +146,29 @@ static void child_set_identity(pp_linux_ctx *ctx, const pp_creds *c) {
     if (r < 0) child_fail(ctx, r, PP_STEP_SETGID);
   }
   if (uid_changes) {
+    if (p != NULL && (r = pp_linux_privs_keep(p)) < 0) child_fail(ctx, r, PP_STEP_CAPS);
     r = pp_sys3(PP_SYS_setresuid, c->uid, c->uid, c->uid);
     if (r < 0) child_fail(ctx, r, PP_STEP_SETUID);
   }
-  if (uid_changes || gid_changes) child_drop_capabilities(ctx);
+  /* Ambient capabilities asked for replace what a new identity would drop: privs.c sets them. */
+  if ((uid_changes || gid_changes) && (p == NULL || !(p->flags & PP_PRIVS_AMBIENT)))
+    child_drop_capabilities(ctx);
   if (c->umask != PP_UNCHANGED) pp_sys1(SYS_umask, c->umask);
   if (c->pdeathsig != 0) {
     r = pp_sys2(SYS_prctl, PR_SET_PDEATHSIG, c->pdeathsig);
     if (r < 0) child_fail(ctx, r, PP_STEP_PDEATHSIG);
     if (pp_sys0(SYS_getppid) != ctx->parent_pid) child_fail(ctx, -ESRCH, PP_STEP_PDEATHSIG);
   }
+}
+
+/*
+ * Where clone could not start the child in its cgroup, it joins it before
+ * anything else: "0" is the writer itself. Where clone did, the write
+ * changes nothing.
+ */
+static void child_join_cgroup(pp_linux_ctx *ctx) {
+  long r = pp_sys3(SYS_write, ctx->cgroup_procs, "0", 1);
+  if (r < 0) child_fail(ctx, r, PP_STEP_CGROUP);
 }
 
 /* Marks every fd from lowfd up close-on-exec when close_range is missing. */
@@ -204,6 +217,7 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
   long r;
 
   child_reset_signals();
+  if (ctx->cgroup_join) child_join_cgroup(ctx);
   /* The spawning thread's CPU mask, where it pinned itself for the clone (spawn.c). */
   if (ctx->affinity != NULL) {
     r = pp_sys3(SYS_sched_setaffinity, 0, ctx->affinity_size, ctx->affinity);
@@ -222,8 +236,13 @@ __attribute__((noinline)) int pp_linux_child(void *arg) {
   if (r == -EINVAL) r = pp_sys3(SYS_close_range, req->nfds, ~0U, 0);
   if (r == -ENOSYS) r = child_cloexec_from(req->nfds);
   if (r < 0) child_fail(ctx, r, PP_STEP_CLOSE_FDS);
+  int step = PP_STEP_NONE;
+  if (req->privs != NULL && (r = pp_linux_privs_before(req->privs, &step)) < 0)
+    child_fail(ctx, r, step);
   /* The working directory is entered as the new identity, with its rights. */
-  child_set_identity(ctx, &req->creds);
+  child_set_identity(ctx, &req->creds, req->privs);
+  if (req->privs != NULL && (r = pp_linux_privs_after(req->privs, &step)) < 0)
+    child_fail(ctx, r, step);
   if (req->cwd != NULL) {
     r = pp_sys1(SYS_chdir, req->cwd);
     if (r < 0) child_fail(ctx, r, PP_STEP_CHDIR);

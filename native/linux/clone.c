@@ -18,11 +18,11 @@
 
 #if defined(__x86_64__)
 
-long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg) {
+long pp_clone3(struct pp_clone_args *args, long size, pp_child_fn fn, void *arg) {
   /* r12 and r13 survive the system call in both processes. */
   register long rax __asm__("rax") = SYS_clone3;
   register void *rdi __asm__("rdi") = args;
-  register long rsi __asm__("rsi") = sizeof(*args);
+  register long rsi __asm__("rsi") = size;
   register pp_child_fn r12 __asm__("r12") = fn;
   register void *r13 __asm__("r13") = arg;
   __asm__ volatile(
@@ -46,11 +46,11 @@ long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg) {
 
 #elif defined(__aarch64__)
 
-long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg) {
+long pp_clone3(struct pp_clone_args *args, long size, pp_child_fn fn, void *arg) {
   /* x19 and x20 survive the system call in both processes. */
   register long x8 __asm__("x8") = SYS_clone3;
   register long x0 __asm__("x0") = (long)args;
-  register long x1 __asm__("x1") = sizeof(*args);
+  register long x1 __asm__("x1") = size;
   register pp_child_fn x19 __asm__("x19") = fn;
   register void *x20 __asm__("x20") = arg;
   __asm__ volatile(
@@ -72,8 +72,9 @@ long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg) {
 
 #else
 
-long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg) {
+long pp_clone3(struct pp_clone_args *args, long size, pp_child_fn fn, void *arg) {
   (void)args;
+  (void)size;
   (void)fn;
   (void)arg;
   return -ENOSYS;
@@ -90,6 +91,11 @@ long pp_clone_legacy(unsigned long flags, void *stack_top, int *ptid, int *ctid,
   return pid;
 }
 
+int pp_linux_clone_step(const pp_linux_clone_req *req, long err) {
+  if (req->cgroup_fd == NULL || err == -EAGAIN || err == -ENOMEM) return PP_STEP_CLONE;
+  return PP_STEP_CGROUP;
+}
+
 long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req) {
   unsigned long long flags = req->flags | CLONE_VM;
   if (use_clone3) {
@@ -101,7 +107,14 @@ long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req) {
     args.exit_signal = (uint64_t)req->exit_signal;
     args.stack = (uint64_t)(uintptr_t)req->stack;
     args.stack_size = req->size;
-    return pp_clone3(&args, req->fn, req->arg);
+    if (req->cgroup_fd != NULL) {
+      struct pp_clone_args placed = args;
+      placed.flags |= PP_CLONE_INTO_CGROUP;
+      placed.cgroup = (uint64_t)*req->cgroup_fd;
+      long pid = pp_clone3(&placed, PP_CLONE_ARGS_SIZE_VER2, req->fn, req->arg);
+      if (pid != -EINVAL && pid != -E2BIG) return pid;
+    }
+    return pp_clone3(&args, PP_CLONE_ARGS_SIZE_VER0, req->fn, req->arg);
   }
   flags &= 0xffffffffULL;
   return pp_clone_legacy((unsigned long)flags | (unsigned long)req->exit_signal,

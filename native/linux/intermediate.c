@@ -231,13 +231,14 @@ __attribute__((noinline)) int pp_linux_intermediate(void *arg) {
       .arg = &h->ctx,
       .parent_tid = &h->cpid,
       .child_tid = &h->exec_word,
+      .cgroup_fd = h->cgroup_fd,
   };
   long cpid = pp_linux_clone(h->use_clone3, &req);
   if (h->use_clone3 && (cpid == -ENOSYS || cpid == -EPERM)) cpid = pp_linux_clone(0, &req);
   if (cpid < 0) {
     /* No child will clear exec_word: say so, and tell the spawning thread. */
     h->ctx.err.err = (int)cpid;
-    h->ctx.err.step = PP_STEP_CLONE;
+    h->ctx.err.step = pp_linux_clone_step(&req, cpid);
     __atomic_store_n(&h->exec_word, 0, __ATOMIC_RELEASE);
     pp_sys3(SYS_futex, &h->exec_word, PP_FUTEX_WAKE, 1);
   } else {

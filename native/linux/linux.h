@@ -36,6 +36,8 @@ typedef struct pp_linux_ctx {
   int parent_pid;       /* the child's parent: this process, or the intermediate */
   const void *affinity; /* the CPU mask to take back before exec, or NULL */
   unsigned affinity_size;
+  int cgroup_join;  /* 1: the child joins the cgroup whose cgroup.procs is cgroup_procs */
+  int cgroup_procs; /* see cgroup_join */
   volatile pp_spawn_error err;
 } pp_linux_ctx;
 
@@ -50,6 +52,7 @@ typedef struct pp_linux_ctx {
 typedef struct pp_linux_hidden {
   pp_linux_ctx ctx;
   pp_child_fn child_fn;           /* pp_linux_child; the probe's own function */
+  const int *cgroup_fd;           /* the cgroup directory the child starts in, or NULL */
   int use_clone3;                 /* how the intermediate starts the child */
   unsigned long long child_extra; /* CLONE_CLEAR_SIGHAND where clone3 takes it */
   int host_pid;                   /* the process the intermediate serves */
@@ -110,6 +113,31 @@ void pp_linux_unpin(const pp_linux_ctx *ctx);
 /* pp_linux_child runs in the child between clone and execve. */
 int pp_linux_child(void *arg);
 
+/*
+ * pp_linux_privs_before (privs.c), in the child before its identity
+ * changes, sets the resource limits, nice, the CPU mask and the bounding
+ * set; 0, or -errno with *step set.
+ */
+long pp_linux_privs_before(const pp_privs *p, int *step);
+
+/* pp_linux_privs_keep, in the child just before setresuid, keeps the permitted set for the ambient
+ * one. */
+long pp_linux_privs_keep(const pp_privs *p);
+
+/* pp_linux_privs_after, in the child after its identity changed, sets the capabilities and
+ * no_new_privs. */
+long pp_linux_privs_after(const pp_privs *p, int *step);
+
+/* pp_linux_privs_check, before a spawn, refuses (-EPERM) ambient capabilities this thread lacks. */
+int pp_linux_privs_check(const pp_privs *p);
+
+/*
+ * pp_linux_cgroup_open, before a spawn, opens the cgroup v2 directory
+ * path (*dir) and its cgroup.procs for writing (*procs): -errno when it
+ * is missing, not a cgroup v2 directory (ENOTDIR) or not writable.
+ */
+int pp_linux_cgroup_open(const char *path, int *dir, int *procs);
+
 /* pp_linux_probe detects, once, what this kernel gives the backend. */
 int pp_linux_probe(pp_caps *caps, const char **reason);
 
@@ -134,14 +162,25 @@ typedef struct pp_linux_clone_req {
   int *pidfd;
   int *parent_tid;
   int *child_tid;
+  const int *cgroup_fd; /* NULL, or the cgroup v2 directory the child starts in */
 } pp_linux_clone_req;
 
 /*
  * pp_linux_clone (clone.c) makes the clone through clone3 or, when clone3
  * is not to be used, legacy clone (flags above 32 bits are dropped there).
- * Returns the pid or -errno.
+ * With a cgroup_fd, clone3 starts the child in that cgroup (5.7); a kernel
+ * that does not know CLONE_INTO_CGROUP (EINVAL, E2BIG) gets the clone
+ * without it, and legacy clone never has it: the child joins the cgroup
+ * itself then (pp_linux_ctx.cgroup_join). Returns the pid or -errno.
  */
 long pp_linux_clone(int use_clone3, const pp_linux_clone_req *req);
+
+/*
+ * pp_linux_clone_step is the step a failed clone is reported at: the
+ * cgroup's, when the child was to start in one and the kernel refused for
+ * another reason than a passing shortage; else the clone's.
+ */
+int pp_linux_clone_step(const pp_linux_clone_req *req, long err);
 
 /* pp_linux_intermediate is the intermediate of a hidden spawn, run on region (intermediate.c). */
 int pp_linux_intermediate(void *region);

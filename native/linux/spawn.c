@@ -52,13 +52,15 @@ static void linux_discard(int pidfd) {
   pp_sys1(SYS_close, pidfd);
 }
 
-static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, pp_child *child,
-                              pp_spawn_error *err) {
+static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, const int cg[2],
+                              pp_child *child, pp_spawn_error *err) {
   pp_linux_ctx ctx = {.req = req, .close_range = pp_linux_features.close_range};
   int pidfd = -1;
   pp_sigmask saved;
 
   ctx.parent_pid = (int)pp_sys0(SYS_getpid);
+  ctx.cgroup_join = cg[1] >= 0;
+  ctx.cgroup_procs = cg[1];
   /* Every signal stays blocked from here to the child's reset: see child.c. */
   pp_table_lock(&saved);
   pp_linux_clone_req clone_req = {
@@ -69,11 +71,12 @@ static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, 
       .fn = pp_linux_child,
       .arg = &ctx,
       .pidfd = &pidfd,
+      .cgroup_fd = cg[0] >= 0 ? &cg[0] : NULL,
   };
   long pid = linux_clone(&clone_req);
   if (pid < 0) {
     pp_table_unlock(&saved);
-    *err = (pp_spawn_error){(int)pid, PP_STEP_CLONE};
+    *err = (pp_spawn_error){(int)pid, pp_linux_clone_step(&clone_req, pid)};
     return (int)pid;
   }
   if (ctx.err.err != 0) {
@@ -96,16 +99,20 @@ static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, 
  * The intermediate's pidfd tells this process of its exit; where pidfds
  * are missing (before 5.3) the intermediate writes an eventfd instead.
  */
-static int linux_spawn_hidden(pp_linux_region *region, const pp_spawn_req *req, pp_child *child,
-                              pp_spawn_error *err) {
+static int linux_spawn_hidden(pp_linux_region *region, const pp_spawn_req *req, const int cg[2],
+                              pp_child *child, pp_spawn_error *err) {
   pp_linux_hidden *h = &region->hidden;
   int use_pidfd = pp_linux_features.waitid_pidfd && pp_linux_features.clone_pidfd;
   int ifd = -1;
   pp_sigmask saved;
 
   *h = (pp_linux_hidden){
-      .ctx = {.req = req, .close_range = pp_linux_features.close_range},
+      .ctx = {.req = req,
+              .close_range = pp_linux_features.close_range,
+              .cgroup_join = cg[1] >= 0,
+              .cgroup_procs = cg[1]},
       .child_fn = pp_linux_child,
+      .cgroup_fd = cg[0] >= 0 ? &cg[0] : NULL,
       .use_clone3 = pp_linux_features.clone3,
       .child_extra =
           pp_linux_features.clone3 && pp_linux_features.clear_sighand ? CLONE_CLEAR_SIGHAND : 0,
@@ -146,14 +153,30 @@ int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err
     *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
     return -EINVAL;
   }
-  pp_linux_region *region = pp_linux_region_get();
-  if (region == NULL) {
-    *err = (pp_spawn_error){-ENOMEM, PP_STEP_CLONE};
-    return -ENOMEM;
+  int r = pp_linux_privs_check(req->privs);
+  if (r < 0) {
+    *err = (pp_spawn_error){r, PP_STEP_CAPS};
+    return r;
   }
+  /* The cgroup is opened here, with this process's rights, for the clone (or the child) to enter.
+   */
+  int cg[2] = {-1, -1};
+  if (req->privs != NULL && req->privs->cgroup != NULL &&
+      (r = pp_linux_cgroup_open(req->privs->cgroup, &cg[0], &cg[1])) < 0) {
+    *err = (pp_spawn_error){r, PP_STEP_CGROUP};
+    return r;
+  }
+  pp_linux_region *region = pp_linux_region_get();
   int hidden = (req->flags & PP_SPAWN_HIDDEN) != 0;
-  int r = hidden ? linux_spawn_hidden(region, req, child, err)
-                 : linux_spawn_direct(region, req, child, err);
+  if (region == NULL)
+    *err = (pp_spawn_error){r = -ENOMEM, PP_STEP_CLONE};
+  else
+    r = hidden ? linux_spawn_hidden(region, req, cg, child, err)
+               : linux_spawn_direct(region, req, cg, child, err);
+  for (int i = 0; i < 2; i++) {
+    if (cg[i] >= 0) pp_sys1(SYS_close, cg[i]);
+  }
+  if (region == NULL) return r;
   /*
    * A direct child has exec'd: its stack is free. A hidden one's region lives with it; after a
    * failed hidden spawn, the child has exited (or never was) and the intermediate is reaped.

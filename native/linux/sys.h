@@ -9,6 +9,7 @@
  *   pidfd_open                      5.3      adopting a child, the probe
  *   waitid(P_PIDFD)                 5.4      reaping through the pidfd
  *   CLONE_CLEAR_SIGHAND             5.5      handlers reset at clone time
+ *   CLONE_INTO_CGROUP (clone3)      5.7      the child starts in its cgroup
  *   close_range                     5.9      no fd leaks into the child
  *   CLOSE_RANGE_CLOEXEC             5.11     ... closed by exec, off the parent's wait
  *   PIDFD_SIGNAL_PROCESS_GROUP      6.9      a detached child's group, atomically
@@ -76,6 +77,7 @@ struct pp_rlimit64 {
 
 /* The ambient capability set (4.3) and capget/capset's version 3 structures. */
 #define PP_PR_CAP_AMBIENT 47
+#define PP_PR_CAP_AMBIENT_RAISE 2
 #define PP_PR_CAP_AMBIENT_CLEAR_ALL 4
 #define PP_CAP_VERSION_3 0x20080522
 
@@ -124,7 +126,11 @@ struct pp_pidfd_info {
 
 #define PP_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pp_pidfd_info)
 
-/* pp_clone_args mirrors struct clone_args up to CLONE_ARGS_SIZE_VER0. */
+/*
+ * pp_clone_args mirrors struct clone_args up to CLONE_ARGS_SIZE_VER2
+ * (cgroup, 5.7); a clone without CLONE_INTO_CGROUP passes the first
+ * PP_CLONE_ARGS_SIZE_VER0 bytes only, as every kernel since 5.3 takes.
+ */
 struct pp_clone_args {
   uint64_t flags;
   uint64_t pidfd;
@@ -134,7 +140,15 @@ struct pp_clone_args {
   uint64_t stack;
   uint64_t stack_size;
   uint64_t tls;
+  uint64_t set_tid;
+  uint64_t set_tid_size;
+  uint64_t cgroup;
 };
+
+#define PP_CLONE_ARGS_SIZE_VER0 64
+#define PP_CLONE_ARGS_SIZE_VER2 88
+#define PP_CLONE_INTO_CGROUP 0x200000000ULL
+#define PP_CGROUP2_SUPER_MAGIC 0x63677270
 
 /* pp_kernel_sigaction is the kernel's struct sigaction for rt_sigaction. */
 struct pp_kernel_sigaction {
@@ -200,8 +214,9 @@ static inline long pp_sys6(long n, long a, long b, long c, long d, long e, long 
 /* The child function that pp_clone runs on the new stack; it never returns. */
 typedef int (*pp_child_fn)(void *arg);
 
-/* pp_clone3 runs fn(arg) in a child made by clone3; returns its pid or -errno. */
-long pp_clone3(struct pp_clone_args *args, pp_child_fn fn, void *arg);
+/* pp_clone3 runs fn(arg) in a child made by clone3 (size bytes of args); returns its pid or -errno.
+ */
+long pp_clone3(struct pp_clone_args *args, long size, pp_child_fn fn, void *arg);
 
 /*
  * pp_clone_legacy does the same through clone(2): ptid is the pidfd's or

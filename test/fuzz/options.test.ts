@@ -30,6 +30,19 @@ const signalName = fc.constantFrom(
 );
 const slot = fc.oneof(fc.constantFrom('pipe', 'inherit', 'ignore', null, undefined), fc.integer({ min: -2, max: 40 }));
 
+const capabilityName = fc.constantFrom(
+  'CAP_PERFMON',
+  'CAP_NET_RAW',
+  'CAP_SETPCAP',
+  'CAP_BPF',
+  'cap_bpf',
+  'CAP_NOPE',
+  '',
+);
+const rlimitName = fc.constantFrom('nofile', 'nproc', 'core', 'as', 'cpu', 'stack', 'files', '__proto__');
+const limit = fc.oneof(fc.integer({ min: -1, max: 2 ** 20 }), fc.constantFrom(Infinity, 2 ** 53, 0.5, NaN));
+const rlimitValue = fc.oneof(limit, fc.record({ soft: limit, hard: limit }), fc.record({ soft: limit }));
+
 /** nearly is mostly a value that is nearly right, sometimes anything at all. */
 function nearly<T>(...right: fc.Arbitrary<T>[]): fc.Arbitrary<unknown> {
   return fc.oneof({ weight: 4, arbitrary: fc.oneof(...right) }, { weight: 1, arbitrary: anything });
@@ -56,6 +69,13 @@ const optionValues = {
   groups: nearly(fc.array(fc.integer({ min: -1, max: 70_000 }), { maxLength: 20 })),
   umask: nearly(fc.integer({ min: -1, max: 0o1000 }), fc.constantFrom('022', '0777', '8', '')),
   dieWithParent: nearly(fc.boolean(), signalName, fc.integer({ min: -1, max: 70 })),
+  ambientCapabilities: nearly(fc.array(capabilityName, { maxLength: 3 })),
+  capabilityBoundingSet: nearly(fc.array(capabilityName, { maxLength: 4 })),
+  noNewPrivileges: nearly(fc.boolean()),
+  rlimits: nearly(fc.dictionary(rlimitName, rlimitValue, { maxKeys: 3 })),
+  nice: nearly(fc.integer({ min: -21, max: 20 })),
+  cpuAffinity: nearly(fc.array(fc.integer({ min: -1, max: 1024 }), { maxLength: 3 })),
+  cgroup: nearly(fc.constantFrom('/sys/fs/cgroup', '/sys/fs/cgroup/unified', '/nonexistent', 'relative', '', '/')),
 };
 
 const runOptionValues = {

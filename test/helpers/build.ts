@@ -65,6 +65,11 @@ export interface HelperPaths {
    * without CONFIG_PROC_CHILDREN (`test/helpers/native/no-proc-children.c`).
    */
   noProcChildren: string;
+  /**
+   * perfOpen opens a system-wide software perf event and prints "opened" or the errno's name
+   * (`test/fixtures/perf-open.c`).
+   */
+  perfOpen: string;
   /** tracer prints the wait status words of a ptrace tracer and a job control shell (`test/fixtures/tracer.c`). */
   tracer: string;
   /** outDir is the directory all helpers are built into, `<repo>/build/test-helpers`. */
@@ -107,6 +112,7 @@ function backendSources(source: (relative: string) => string): string[] {
       'intermediate',
       'lock',
       'pin',
+      'privs',
       'probe',
       'spawn',
       'stack',
@@ -141,6 +147,7 @@ export function helperPaths(): HelperPaths {
     earlyReaper: path.join(outDir, 'early-reaper.so'),
     noProcChildren: path.join(outDir, 'no-proc-children.so'),
     tracer: path.join(outDir, 'tracer'),
+    perfOpen: path.join(outDir, 'perf-open'),
     outDir,
   };
 }
@@ -218,6 +225,7 @@ function targetsOf(paths: HelperPaths): Target[] {
       flags: () => ['-std=gnu11', '-shared', '-fPIC'],
     },
     { source: source('test/fixtures/tracer.c'), output: paths.tracer, flags: () => ['-std=gnu11'] },
+    { source: source('test/fixtures/perf-open.c'), output: paths.perfOpen, flags: () => [] },
     {
       // The addon's backends without Node-API: the registry and every Linux file.
       source: source('test/unit/backend-table.c'),

@@ -17,12 +17,14 @@ import {
   runPrivateSync,
   spawnPrivate,
   waitpid,
+  type CapabilityName,
   type PrivateHandleWithoutNullStreams,
   type PrivateSubprocess,
   PrivateProcessError,
   RunError,
   SpawnError,
   type SpawnStep,
+  type Rlimits,
   type RunPrivateOptions,
   type RunResult,
   type SpawnPrivateOptions,
@@ -257,4 +259,25 @@ export function preloadExample(): void {
   if (preloadPath !== null) {
     spawn(process.execPath, ['server.js'], { env: { ...process.env, LD_PRELOAD: preloadPath }, stdio: 'inherit' });
   }
+}
+
+export function privilegedHelperOptions(): void {
+  const limits: Rlimits = { nofile: 1024, core: 0, as: { soft: 2 ** 30, hard: Infinity } };
+  const perfmon: CapabilityName = 'CAP_PERFMON';
+  spawnPrivate('perf', ['stat'], {
+    uid: 65534,
+    ambientCapabilities: [perfmon],
+    capabilityBoundingSet: ['CAP_PERFMON', 'CAP_NET_RAW'],
+    noNewPrivileges: true,
+    rlimits: limits,
+    nice: 10,
+    cpuAffinity: [0, 1],
+    cgroup: '/sys/fs/cgroup/tool/sampler',
+  });
+  // @ts-expect-error: capabilities are spelt as capabilities(7) does, upper case with CAP_
+  spawnPrivate('perf', [], { ambientCapabilities: ['cap_perfmon'] });
+  // @ts-expect-error: no such resource limit
+  spawnPrivate('perf', [], { rlimits: { files: 10 } });
+  // @ts-expect-error: both limits, or one number for both
+  spawnPrivate('perf', [], { rlimits: { nofile: { soft: 10 } } });
 }

@@ -9,5 +9,6 @@
 
 #include "../../../native/freebsd/backend.c"
 #include "../../../native/freebsd/child.c"
+#include "../../../native/freebsd/privs.c"
 #include "../../../native/freebsd/spawn.c"
 #include "../../../native/freebsd/wait.c"

@@ -29,6 +29,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/cpuset.h>
 #include <sys/procctl.h>
 #include <sys/procdesc.h>
 #include <sys/event.h>
@@ -220,11 +221,22 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
 }
 
 int procctl(idtype_t idtype, id_t id, int cmd, void *data) {
-  if (idtype != P_PID || id != 0 || cmd != PROC_PDEATHSIG_CTL) {
+  if (idtype != P_PID || id != 0 || (cmd != PROC_PDEATHSIG_CTL && cmd != PROC_NO_NEW_PRIVS_CTL)) {
     errno = EINVAL;
     return -1;
   }
+  if (cmd == PROC_NO_NEW_PRIVS_CTL) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   return prctl(PR_SET_PDEATHSIG, *(int *)data);
+}
+
+/* cpuset_setaffinity of the calling process (id -1) only, as the backend makes it. */
+int cpuset_setaffinity(cpulevel_t level, cpuwhich_t which, id_t id, size_t size,
+                       const cpuset_t *mask) {
+  if (level != CPU_LEVEL_WHICH || which != CPU_WHICH_PID || id != (id_t)-1) {
+    errno = EINVAL;
+    return -1;
+  }
+  return sched_setaffinity(0, size, mask);
 }
 
 /* raw.c's calls: in the emulated child the C library's are safe, as nothing is locked. */
