@@ -226,7 +226,7 @@ __attribute__((noinline)) int pp_linux_intermediate(void *arg) {
       .flags = CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | h->child_extra,
       .exit_signal = SIGCHLD,
       .stack = region->child_stack,
-      .size = PP_LINUX_CHILD_STACK,
+      .size = region->child_size,
       .fn = h->child_fn,
       .arg = &h->ctx,
       .parent_tid = &h->cpid,

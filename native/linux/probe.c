@@ -68,7 +68,7 @@ static long probe_clone_call(void *arg) {
       .flags = CLONE_PIDFD | CLONE_VFORK | a->extra,
       .exit_signal = SIGCHLD,
       .stack = probe_region->child_stack,
-      .size = PP_LINUX_CHILD_STACK,
+      .size = probe_region->child_size,
       .fn = probe_child,
       .pidfd = &a->pidfd,
   };
