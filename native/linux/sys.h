@@ -47,6 +47,7 @@
 #define SYS_close_range 436
 #endif
 
+#define PP_CLOSE_RANGE_UNSHARE (1U << 1)
 #define PP_CLOSE_RANGE_CLOEXEC (1U << 2)
 
 /* madvise's advice that makes pages guard pages without a mapping of their own (6.13). */

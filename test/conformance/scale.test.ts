@@ -32,5 +32,17 @@ describe.skipIf(noHidden !== '')(`what a live hidden child costs in mappings${no
       expect(during - before).toBeLessThan(CHILDREN * perChild);
       expect(after - before).toBeLessThan(CHILDREN * 0.5);
     });
+
+    const closeRange = !rules.some((r) => r.startsWith('close_range='));
+    it(`an intermediate holds ${closeRange ? 'no descriptor' : 'this process’s descriptors (no close_range: it shares them)'} while this process holds one per live child`, async () => {
+      const env = { ...process.env };
+      delete env.PRIVATE_PROCESS_BACKEND;
+      const r = await runUnderSeccomp(rules, fixture, ['hidden', String(CHILDREN)], { env, timeout: scaled(120_000) });
+      expect(r.code).toBe(0);
+      const { fds } = JSON.parse(r.stdout);
+      expect(fds.self).toBeGreaterThan(CHILDREN);
+      // A task that shares this process's descriptor table makes its release cost grow with it.
+      expect(fds.intermediate).toBe(closeRange ? 0 : fds.self);
+    });
   });
 });
