@@ -69,7 +69,9 @@ async function main() {
   const limit = nofile();
   // Node raises the soft limit to the hard one at start-up; a private child holds a descriptor.
   if (limit.soft < alive + 256) {
-    console.log(JSON.stringify({ error: `alive ${alive} needs ${alive + 256} descriptors: ulimit -n is ${limit.soft}` }));
+    console.log(
+      JSON.stringify({ error: `alive ${alive} needs ${alive + 256} descriptors: ulimit -n is ${limit.soft}` }),
+    );
     process.exitCode = 3;
     return;
   }

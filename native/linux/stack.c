@@ -91,8 +91,8 @@ static linux_slab *linux_slab_map(linux_pool *pool) {
   linux_slab *s = calloc(1, sizeof(*s));
   if (s == NULL) return NULL;
   s->size = pool->slot_size * (size_t)pool->per_slab;
-  s->map = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1,
-                0);
+  s->map =
+      mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (s->map == MAP_FAILED) {
     free(s);
     return NULL;
