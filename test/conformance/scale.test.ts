@@ -26,8 +26,9 @@ describe.skipIf(noHidden !== '')(`what a live hidden child costs in mappings${no
       const r = await runUnderSeccomp(rules, fixture, ['hidden', String(CHILDREN)], { env, timeout: scaled(120_000) });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const { before, during, after, signals } = JSON.parse(r.stdout);
+      const { before, during, after, signals, caps } = JSON.parse(r.stdout);
       expect(signals).toEqual(['SIGKILL']);
+      expect(caps.guardInstall).toBe(guardInstall(rules));
       // Where guard pages split mappings (before 6.13), each live child's own stack has one.
       expect(during - before).toBeLessThan(CHILDREN * perChild);
       expect(after - before).toBeLessThan(CHILDREN * 0.5);
@@ -39,8 +40,10 @@ describe.skipIf(noHidden !== '')(`what a live hidden child costs in mappings${no
       delete env.PRIVATE_PROCESS_BACKEND;
       const r = await runUnderSeccomp(rules, fixture, ['hidden', String(CHILDREN)], { env, timeout: scaled(120_000) });
       expect(r.code).toBe(0);
-      const { fds } = JSON.parse(r.stdout);
-      expect(fds.self).toBeGreaterThan(CHILDREN);
+      const { fds, caps } = JSON.parse(r.stdout);
+      // The ceiling capabilities() states: descriptors per live child.
+      expect(caps.childDescriptors).toBe(1);
+      expect(fds.self - fds.before).toBe(CHILDREN * caps.childDescriptors);
       // A task that shares this process's descriptor table makes its release cost grow with it.
       expect(fds.intermediate).toBe(closeRange ? 0 : fds.self);
     });
