@@ -171,6 +171,7 @@ static void linux_slot_put(linux_pool *pool, pp_linux_slot *slot) {
   }
 }
 
+/* pp_linux_region_get takes a region and a spawn stack for one spawn; NULL when out of memory. */
 pp_linux_region *pp_linux_region_get(void) {
   pp_linux_slot *slot = linux_slot_get(&region_pool);
   if (slot == NULL) return NULL;
@@ -188,6 +189,7 @@ pp_linux_region *pp_linux_region_get(void) {
   return r;
 }
 
+/* pp_linux_region_spawned gives the spawn stack back: the child has exec'd or is gone. */
 void pp_linux_region_spawned(pp_linux_region *region) {
   if (region->spawn_stack == NULL) return;
   linux_slot_put(&stack_pool, region->spawn_stack);
@@ -196,11 +198,13 @@ void pp_linux_region_spawned(pp_linux_region *region) {
   region->child_size = 0;
 }
 
+/* pp_linux_region_put gives the region back, once no task runs on it. */
 void pp_linux_region_put(pp_linux_region *region) {
   pp_linux_region_spawned(region);
   linux_slot_put(&region_pool, &region->slot);
 }
 
+/* pp_linux_guard_install is 1 until MADV_GUARD_INSTALL has been refused. */
 int pp_linux_guard_install(void) {
   return !__atomic_load_n(&guard_refused, __ATOMIC_RELAXED);
 }
