@@ -370,7 +370,8 @@ async function main() {
 
   const scale = !flags.only || flags.only === 'scale' ? await measureScale() : [];
 
-  const backend = rows.map((r) => r.results.private?.backend).find(Boolean) ?? null;
+  const backend =
+    [...rows.map((r) => r.results.private?.backend), ...scale.map((r) => r.backend)].find(Boolean) ?? null;
   const clone = rows.map((r) => r.results.baseline?.clone).find(Boolean) ?? null;
   const machine = {
     node: process.version,
@@ -380,7 +381,7 @@ async function main() {
   };
   const load = otherLoad(cpuBefore, cpuSnapshot());
   console.log(
-    `\nspawn + wait of /bin/true, stdio 'ignore'; node ${machine.node}, linux ${machine.kernel}, ` +
+    `\n${rows.length > 0 ? "spawn + wait of /bin/true, stdio 'ignore'; " : ''}node ${machine.node}, linux ${machine.kernel}, ` +
       `${machine.cpus} cpus; spawnPrivate backend: ${backend ?? 'n/a'}; C baseline: ${clone ?? 'n/a'}\n`,
   );
   if (rows.length > 0) {
