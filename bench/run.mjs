@@ -1,8 +1,10 @@
 // run.mjs: spawn + wait throughput of spawnPrivate (hidden, its default on Linux, and direct)
 // against child_process.spawn, execa and a C baseline, with and without 2 GiB of touched heap in
-// the spawning process; then the latency from a child's exit to its wait settling (p50, p99).
+// the spawning process; then the latency from a child's exit to its wait settling (p50, p99); then
+// what a live child costs with 100, 1,000 and 10,000 alive at once (bench/scale.mjs).
 //
-//   npm run bench [-- --quick] [-- --only=sequential|inflight|latency] [-- --no-ballast] [-- --repeat=2]
+//   npm run bench [-- --quick] [-- --only=sequential|inflight|latency|scale] [-- --no-ballast]
+//                 [-- --repeat=2] [-- --alive=100,1000,10000]
 //
 // Every Node measurement runs in a fresh process (bench/contender.mjs), so one contender's ballast
 // never weighs on another. Each is repeated (twice by default, once with --quick) and the best rate
@@ -33,12 +35,20 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'no-ballast': { type: 'boolean', default: false },
     repeat: { type: 'string' },
+    alive: { type: 'string' },
   },
 });
-if (flags.only !== undefined && !['sequential', 'inflight', 'latency'].includes(flags.only)) {
-  console.error(`--only must be sequential, inflight or latency, got ${JSON.stringify(flags.only)}`);
+if (flags.only !== undefined && !['sequential', 'inflight', 'latency', 'scale'].includes(flags.only)) {
+  console.error(`--only must be sequential, inflight, latency or scale, got ${JSON.stringify(flags.only)}`);
   process.exit(2);
 }
+// Children alive at once in the scale row; --quick leaves out 10,000.
+const aliveCounts = (flags.alive ?? (flags.quick ? '100,1000' : '100,1000,10000')).split(',').map(Number);
+if (!aliveCounts.every((n) => Number.isInteger(n) && n > 0)) {
+  console.error(`--alive must list positive integers, got ${JSON.stringify(flags.alive)}`);
+  process.exit(2);
+}
+const SCALE_CONTENDERS = ['private', 'private-direct', 'child_process'];
 
 // Seconds of measurement per Node contender, and children per C baseline run.
 const seconds = flags.quick ? 0.5 : 2.5;
@@ -208,6 +218,101 @@ function printTable(rows) {
   );
 }
 
+/**
+ * taskRoom says why `alive` children cannot all run at once here (each hidden child is two tasks:
+ * the child and its intermediate), or null when they can.
+ */
+function taskRoom(alive) {
+  try {
+    const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    const threadsMax = Number(readFileSync('/proc/sys/kernel/threads-max', 'utf8'));
+    const tasks = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[1]);
+    const room = Math.min(pidMax, threadsMax) - tasks;
+    return 2 * alive + 256 > room ? `${alive} hidden children need ${2 * alive} tasks, ${room} are left` : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * measureScale runs bench/scale.mjs for each count of children alive and each contender, in that
+ * order, so that the contenders of one count are measured close together.
+ */
+async function measureScale() {
+  const results = [];
+  for (const alive of aliveCounts) {
+    process.stderr.write(`measuring ${alive} children alive: `);
+    const why = taskRoom(alive);
+    for (const contender of SCALE_CONTENDERS) {
+      process.stderr.write(`${LABELS[contender]} `);
+      if (why !== null) {
+        results.push({ contender, alive, error: why });
+        continue;
+      }
+      const args = [join(here, 'scale.mjs'), `--contender=${contender}`, `--alive=${alive}`];
+      try {
+        const { stdout } = await run(process.execPath, args, { cwd: root, timeout: 600_000 });
+        results.push(lastJsonLine(stdout));
+      } catch (err) {
+        results.push({ contender, alive, error: (err.stderr || err.stdout || err.message).trim().split('\n')[0] });
+      }
+    }
+    process.stderr.write('\n');
+  }
+  return results;
+}
+
+/**
+ * printScale prints, per count of children alive and contender, what each child cost; then
+ * hidden's kill+wait against its own at the smallest count and child_process's at the same count,
+ * and its spawn against child_process's.
+ */
+function printScale(results) {
+  const us = (v) => (v > 0 ? `${Math.round(v)} µs` : 'n/a');
+  const num = (v) => (typeof v === 'number' ? v.toFixed(2) : 'n/a');
+  console.log(
+    `\nChildren alive at once (sleep 600, stdio 'ignore'), then all killed (SIGKILL) and waited; per child:\n`,
+  );
+  printColumns(
+    ['alive', 'contender', 'spawn', 'kill+wait', 'RSS KiB', 'mappings', 'descriptors'],
+    results.map((r) => [
+      String(r.alive),
+      LABELS[r.contender],
+      us(r.spawnUs),
+      us(r.killWaitUs),
+      num(r.rssKiBPerChild),
+      num(r.mapsPerChild),
+      num(r.fdsPerChild),
+    ]),
+  );
+  const find = (contender, alive) => results.find((r) => r.contender === contender && r.alive === alive && !r.error);
+  const first = find('private', aliveCounts[0]);
+  const div = (a, b) => (a > 0 && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+  console.log('');
+  printColumns(
+    ['alive', `hidden kill+wait / at ${aliveCounts[0]}`, 'hidden kill+wait / cp', 'hidden spawn / cp'],
+    aliveCounts.map((alive) => {
+      const h = find('private', alive);
+      const cp = find('child_process', alive);
+      return [
+        String(alive),
+        div(h?.killWaitUs, first?.killWaitUs),
+        div(h?.killWaitUs, cp?.killWaitUs),
+        div(h?.spawnUs, cp?.spawnUs),
+      ];
+    }),
+  );
+  console.log(
+    'A ratio below 1 means hidden costs less. The soft descriptor limit is the hard one (Node raises it at start-up).',
+  );
+  for (const r of results) {
+    if (r.error) {
+      process.exitCode = 1;
+      console.log(`${r.alive} alive, ${LABELS[r.contender]}: ${r.error}`);
+    }
+  }
+}
+
 /** printLatency prints the exit-to-settled latency of each Node contender. */
 function printLatency(latencies) {
   printColumns(
@@ -224,7 +329,7 @@ async function main() {
   const compileError = await compile(baselineSource, baselineBinary);
   const stampError = await compile(stampSource, stampBinary);
   const cpuBefore = cpuSnapshot();
-  const modes = flags.only ? [flags.only].filter((m) => m !== 'latency') : ['sequential', 'inflight'];
+  const modes = flags.only ? [flags.only].filter((m) => m !== 'latency' && m !== 'scale') : ['sequential', 'inflight'];
   const ballasts = flags['no-ballast'] ? [0] : [0, BALLAST_GIB];
   const rows = [];
   for (const mode of modes) {
@@ -263,7 +368,10 @@ async function main() {
     process.stderr.write('\n');
   }
 
-  const backend = rows.map((r) => r.results.private?.backend).find(Boolean) ?? null;
+  const scale = !flags.only || flags.only === 'scale' ? await measureScale() : [];
+
+  const backend =
+    [...rows.map((r) => r.results.private?.backend), ...scale.map((r) => r.backend)].find(Boolean) ?? null;
   const clone = rows.map((r) => r.results.baseline?.clone).find(Boolean) ?? null;
   const machine = {
     node: process.version,
@@ -273,7 +381,7 @@ async function main() {
   };
   const load = otherLoad(cpuBefore, cpuSnapshot());
   console.log(
-    `\nspawn + wait of /bin/true, stdio 'ignore'; node ${machine.node}, linux ${machine.kernel}, ` +
+    `\n${rows.length > 0 ? "spawn + wait of /bin/true, stdio 'ignore'; " : ''}node ${machine.node}, linux ${machine.kernel}, ` +
       `${machine.cpus} cpus; spawnPrivate backend: ${backend ?? 'n/a'}; C baseline: ${clone ?? 'n/a'}\n`,
   );
   if (rows.length > 0) {
@@ -289,7 +397,8 @@ async function main() {
     );
     printLatency(latencies);
   }
-  console.log(`Each rate is the best of ${repeat} run${repeat > 1 ? 's' : ''}.`);
+  if (scale.length > 0) printScale(scale);
+  if (rows.length > 0) console.log(`Each rate is the best of ${repeat} run${repeat > 1 ? 's' : ''}.`);
   if (load !== null && load > 0.15) {
     console.log(
       `Other processes kept ${Math.round(load * 100)}% of the CPUs busy meanwhile: these numbers are skewed.`,
@@ -321,6 +430,7 @@ async function main() {
     baselineClone: clone,
     rows,
     latencies,
+    scale,
   };
   writeFileSync(join(outDir, 'last.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwritten to ${relative(root, join(outDir, 'last.json'))}`);

@@ -48,6 +48,23 @@ export interface Capabilities {
   readonly closeRange: boolean;
   /** clearSighand is true when clone3 takes CLONE_CLEAR_SIGHAND (Linux 5.5). */
   readonly clearSighand: boolean;
+  /**
+   * guardInstall is true when the guard pages of spawn stacks are installed
+   * inside one mapping (MADV_GUARD_INSTALL, Linux 6.13): a live hidden child
+   * then adds no mapping to this process; else it adds two, and
+   * vm.max_map_count (65,530 by default) bounds the children alive.
+   */
+  readonly guardInstall: boolean;
+  /**
+   * childDescriptors is how many descriptors this process holds for each
+   * live child of the backend `auto` picks, its stdio pipes apart: 1 for
+   * the Linux backend (a pidfd, or an eventfd before Linux 5.3), FreeBSD's
+   * (the process descriptor) and the fallback; 0 for the portable one.
+   * The children alive at once are bounded by the descriptor limit
+   * (`ulimit -n`, which Node raises to the hard limit at start-up) divided
+   * by it: a spawn beyond fails with EMFILE. Null when no backend can run.
+   */
+  readonly childDescriptors: number | null;
   /** preloadPath is the absolute path of the preload shim, or null when it is not built. */
   readonly preloadPath: string | null;
   /** shimActive is true when the preload shim is loaded in this process. */
@@ -172,6 +189,8 @@ export function capabilities(): Capabilities {
     pidfdInfoExit: feature('pidfdInfoExit'),
     closeRange: feature('closeRange'),
     clearSighand: feature('clearSighand'),
+    guardInstall: feature('guardInstall'),
+    childDescriptors: picked?.childDescriptors ?? null,
     preloadPath: shimPath,
     shimActive: native.shimActive(),
   });

@@ -46,6 +46,8 @@ export interface BackendReport {
   directMissing?: string;
   /** features has one flag per probed kernel feature, and `hidden` and `direct`. */
   features: Record<string, boolean>;
+  /** childDescriptors is how many descriptors a live child of it holds, stdio pipes apart. */
+  childDescriptors?: number;
   /** transient is true when the probe met a passing refusal (EAGAIN, ENOMEM): it runs again. */
   transient?: boolean;
 }

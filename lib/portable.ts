@@ -279,6 +279,7 @@ export function portableReport(): BackendReport {
     available: true,
     ...(hidden ? { directMissing: 'there is no wait for any child here' } : { hiddenMissing: why }),
     features: { hidden, direct: !hidden },
+    childDescriptors: 0,
   };
 }
 

@@ -48,11 +48,11 @@ static napi_value addon_caps_object(napi_env env, const pp_caps *c) {
   napi_value o;
   const char *names[] = {"clone3",           "clonePidfd",    "pidfdOpen",  "pidfdSendSignal",
                          "waitidPidfd",      "pidfdInfoExit", "closeRange", "clearSighand",
-                         "pidfdSignalGroup", "hidden",        "direct"};
+                         "pidfdSignalGroup", "hidden",        "direct",     "guardInstall"};
   int values[] = {
-      c->clone3,          c->clone_pidfd, c->pidfd_open,    c->pidfd_send_signal,  c->waitid_pidfd,
-      c->pidfd_info_exit, c->close_range, c->clear_sighand, c->pidfd_signal_group, c->hidden,
-      c->direct};
+      c->clone3,          c->clone_pidfd,  c->pidfd_open,    c->pidfd_send_signal,  c->waitid_pidfd,
+      c->pidfd_info_exit, c->close_range,  c->clear_sighand, c->pidfd_signal_group, c->hidden,
+      c->direct,          c->guard_install};
   PP_NAPI_CALL(env, napi_create_object(env, &o));
   for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
     napi_value b;
@@ -105,6 +105,8 @@ static napi_value addon_capabilities(napi_env env, napi_callback_info info) {
     if (addon_set_string(env, o, "hiddenMissing", caps.hidden_missing) == NULL) return NULL;
     if (addon_set_string(env, o, "directMissing", caps.direct_missing) == NULL) return NULL;
     PP_NAPI_CALL(env, napi_set_named_property(env, o, "features", addon_caps_object(env, &caps)));
+    PP_NAPI_CALL(env, napi_set_named_property(env, o, "childDescriptors",
+                                              pp_addon_int(env, caps.child_fds)));
     PP_NAPI_CALL(env, napi_set_element(env, list, (uint32_t)i, o));
   }
   PP_NAPI_CALL(env, napi_set_named_property(env, out, "backends", list));

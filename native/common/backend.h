@@ -194,6 +194,8 @@ typedef struct pp_caps {
   int pidfd_signal_group;     /* pidfd_send_signal(PIDFD_SIGNAL_PROCESS_GROUP), 6.9 */
   int hidden;                 /* hidden isolation works (PP_SPAWN_HIDDEN) */
   int direct;                 /* direct isolation works (the child is this process's own) */
+  int guard_install;          /* guard pages inside a mapping (MADV_GUARD_INSTALL, 6.13) */
+  int child_fds;              /* descriptors held per live child, stdio pipes apart */
   int transient;              /* the probe met a passing refusal (EAGAIN...): it will run again */
   const char *hidden_missing; /* why hidden isolation does not work here, or NULL */
   const char *direct_missing; /* why direct isolation does not work here, or NULL */

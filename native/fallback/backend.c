@@ -9,6 +9,7 @@
 static int fallback_probe(pp_caps *caps, const char **reason) {
   *caps = (pp_caps){0};
   caps->direct = 1;
+  caps->child_fds = 1; /* its /proc/PID directory (Linux), or its kqueue (macOS, FreeBSD) */
   caps->hidden_missing = "posix_spawn starts the child as this process's own";
   *reason = NULL;
   return 0;

@@ -31,6 +31,7 @@ int pp_freebsd_probe(pp_caps *caps, const char **reason) {
   pthread_once(&probe_once, freebsd_probe_run);
   *caps = (pp_caps){0};
   caps->hidden = 1;
+  caps->child_fds = 1; /* the process descriptor */
   caps->direct_missing = "a pdfork child is never one of this process's ordinary children";
   *reason = probe_reason;
   return probe_result;

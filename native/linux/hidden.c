@@ -97,7 +97,7 @@ long pp_linux_hidden_start(pp_linux_region *region, int *pidfd) {
       .flags = CLONE_FILES | CLONE_FS | (pidfd != NULL ? CLONE_PIDFD : 0),
       .exit_signal = 0,
       .stack = region->intermediate_stack,
-      .size = PP_LINUX_INTERMEDIATE_STACK,
+      .size = region->intermediate_size,
       .fn = pp_linux_intermediate,
       .arg = region,
       .pidfd = pidfd,

@@ -8,6 +8,7 @@
  *   rt_sigqueueinfo, si_code < 0    2.6.39   a signal forwarded with its sender's pid
  *   set_robust_list                 2.6.17   the lock word, should this task die (lock.c)
  *   PR_SET_NAME                     2.6.9    "pp-intermediate" in ps and top
+ *   close_range, CLOSE_RANGE_UNSHARE 5.9     a descriptor table of its own, empty
  *
  * It shares the spawning thread's memory and TLS: it makes raw system
  * calls only (pp_sys, never errno), takes no lock but the futex word of
@@ -190,7 +191,11 @@ static void hidden_report(pp_linux_hidden *h) {
  * has not exec'd, sends none). It takes back the spawning thread's CPU
  * mask (spawn.c pinned that thread for the clone), and a name that says
  * what it is in ps and top: its command line is this process's, whose
- * memory it shares.
+ * memory it shares. It lets go of this process's descriptor table, which
+ * the child has a copy of by then, for an empty one of its own: a task that
+ * shares the table (one descriptor per live child) made the kernel's
+ * release of each intermediate cost more the more children were alive.
+ * Where it writes an eventfd, or close_range is missing, it keeps sharing.
  */
 static void hidden_settle(pp_linux_hidden *h) {
   pp_sigmask group = hidden_signals(SIGCHLD, HIDDEN_PDEATH_SIGNAL);
@@ -200,6 +205,7 @@ static void hidden_settle(pp_linux_hidden *h) {
   if (h->ctx.affinity != NULL)
     pp_sys3(SYS_sched_setaffinity, 0, h->ctx.affinity_size, h->ctx.affinity);
   pp_sys2(SYS_prctl, PR_SET_NAME, "pp-intermediate");
+  if (h->efd < 0 && h->ctx.close_range) pp_sys3(SYS_close_range, 0, ~0U, PP_CLOSE_RANGE_UNSHARE);
 }
 
 /*
@@ -226,7 +232,7 @@ __attribute__((noinline)) int pp_linux_intermediate(void *arg) {
       .flags = CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | h->child_extra,
       .exit_signal = SIGCHLD,
       .stack = region->child_stack,
-      .size = PP_LINUX_CHILD_STACK,
+      .size = region->child_size,
       .fn = h->child_fn,
       .arg = &h->ctx,
       .parent_tid = &h->cpid,

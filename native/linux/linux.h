@@ -72,17 +72,30 @@ typedef struct pp_linux_hidden {
 } pp_linux_hidden;
 
 /*
- * pp_linux_region is one spawn's memory: the child's stack, the
- * intermediate's stack (hidden only), each below a guard page, and the
- * shared state; the structure itself sits at the top of the mapping.
- * Regions are pooled (stack.c): a spawning thread keeps none of its own.
+ * pp_linux_slot heads a slot of a slab (stack.c): a guard page at base,
+ * then stack_size bytes of stack, then this header (or the structure that
+ * begins with it) at the top.
+ */
+typedef struct pp_linux_slot {
+  struct pp_linux_slot *next; /* the slab's free list */
+  void *slab;
+  char *base;
+  size_t stack_size;
+} pp_linux_slot;
+
+/*
+ * pp_linux_region is one spawn's memory: a spawn stack for the child,
+ * held until it has exec'd, and, for a hidden spawn, the intermediate's
+ * stack below the shared state, held until the intermediate is reaped.
+ * The structure sits at the top of its slot (stack.c).
  */
 typedef struct pp_linux_region {
-  struct pp_linux_region *next; /* the pool's free list */
-  char *map;                    /* the whole mapping */
-  size_t map_size;
-  char *child_stack;        /* lowest address; PP_LINUX_CHILD_STACK bytes */
-  char *intermediate_stack; /* lowest address; PP_LINUX_INTERMEDIATE_STACK bytes */
+  pp_linux_slot slot;
+  pp_linux_slot *spawn_stack; /* the child's stack's slot, or NULL once given back */
+  char *child_stack;          /* lowest address; child_size bytes */
+  size_t child_size;
+  char *intermediate_stack; /* lowest address; intermediate_size bytes */
+  size_t intermediate_size;
   pp_linux_hidden hidden;
 } pp_linux_region;
 
@@ -95,8 +108,14 @@ extern pp_caps pp_linux_features;
 /* pp_linux_region_get takes a region from the pool, or maps one; NULL when out of memory. */
 pp_linux_region *pp_linux_region_get(void);
 
+/* pp_linux_region_spawned gives back the child's stack once the child has exec'd or is gone. */
+void pp_linux_region_spawned(pp_linux_region *region);
+
 /* pp_linux_region_put gives a region back once no task runs on its stacks. */
 void pp_linux_region_put(pp_linux_region *region);
+
+/* pp_linux_guard_install is 1 while guard pages are installed without splitting a mapping. */
+int pp_linux_guard_install(void);
 
 /*
  * pp_linux_pin (pin.c) pins the calling thread to the CPU it runs on, so

@@ -68,7 +68,7 @@ static long probe_clone_call(void *arg) {
       .flags = CLONE_PIDFD | CLONE_VFORK | a->extra,
       .exit_signal = SIGCHLD,
       .stack = probe_region->child_stack,
-      .size = PP_LINUX_CHILD_STACK,
+      .size = probe_region->child_size,
       .fn = probe_child,
       .pidfd = &a->pidfd,
   };
@@ -203,6 +203,10 @@ static void probe_run(void) {
 
   caps.direct_missing = probe_direct_missing(&caps);
   caps.direct = caps.direct_missing == NULL;
+  /* The probe's region came from the first slab, whose guard pages tried MADV_GUARD_INSTALL. */
+  caps.guard_install = pp_linux_guard_install();
+  /* A child's pidfd (direct), its intermediate's pidfd or eventfd (hidden). */
+  caps.child_fds = 1;
   if (!caps.hidden)
     caps.hidden_missing = "an intermediate task (clone with exit signal 0) could not start a child";
   probe_result = caps.direct || caps.hidden ? 0 : -ENOSYS;

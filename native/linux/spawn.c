@@ -67,7 +67,7 @@ static int linux_spawn_direct(pp_linux_region *region, const pp_spawn_req *req, 
       .flags = CLONE_PIDFD | CLONE_VFORK,
       .exit_signal = SIGCHLD,
       .stack = region->child_stack,
-      .size = PP_LINUX_CHILD_STACK,
+      .size = region->child_size,
       .fn = pp_linux_child,
       .arg = &ctx,
       .pidfd = &pidfd,
@@ -178,9 +178,10 @@ int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err
   }
   if (region == NULL) return r;
   /*
-   * A direct child has exec'd: its stack is free. A hidden one's region lives with it; after a
-   * failed hidden spawn, the child has exited (or never was) and the intermediate is reaped.
+   * The child has exec'd or is gone: its stack is free. A hidden child's region (the
+   * intermediate's stack) lives with it; after a failed hidden spawn, the intermediate is reaped.
    */
+  pp_linux_region_spawned(region);
   if (r < 0 || !hidden) pp_linux_region_put(region);
   return r;
 }

@@ -13,6 +13,7 @@
  *   close_range                     5.9      no fd leaks into the child
  *   CLOSE_RANGE_CLOEXEC             5.11     ... closed by exec, off the parent's wait
  *   PIDFD_SIGNAL_PROCESS_GROUP      6.9      a detached child's group, atomically
+ *   MADV_GUARD_INSTALL              6.13     guard pages inside one mapping (stack.c)
  *   PIDFD_GET_INFO + PIDFD_INFO_EXIT 6.15    the status after a theft
  *
  * Hidden isolation needs none of them: clone with exit signal 0, futexes
@@ -47,7 +48,11 @@
 #define SYS_close_range 436
 #endif
 
+#define PP_CLOSE_RANGE_UNSHARE (1U << 1)
 #define PP_CLOSE_RANGE_CLOEXEC (1U << 2)
+
+/* madvise's advice that makes pages guard pages without a mapping of their own (6.13). */
+#define PP_MADV_GUARD_INSTALL 102
 
 /*
  * The 32-bit id calls. On i386 and 32-bit ARM the plain numbers are the

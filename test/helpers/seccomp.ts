@@ -93,7 +93,10 @@ export function runUnderSeccomp(
  */
 export const kernelProfiles: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['this kernel', []],
-  ['a kernel before 6.15 (no PIDFD_INFO_EXIT: Ubuntu 24.04, Debian 12, RHEL 9)', ['ioctl:PIDFD_GET_INFO=ENOTTY']],
+  [
+    'a kernel before 6.15 (no PIDFD_INFO_EXIT: Ubuntu 24.04, Debian 12, RHEL 9)',
+    ['ioctl:PIDFD_GET_INFO=ENOTTY', 'madvise:GUARD_INSTALL=EINVAL'],
+  ],
   [
     'a kernel without pidfds (RHEL 8’s 4.18)',
     [
@@ -104,6 +107,7 @@ export const kernelProfiles: ReadonlyArray<readonly [string, readonly string[]]>
       'waitid:P_PIDFD=EINVAL',
       'close_range=ENOSYS',
       'ioctl:PIDFD_GET_INFO=ENOTTY',
+      'madvise:GUARD_INSTALL=EINVAL',
     ],
   ],
 ];

@@ -72,6 +72,8 @@ export async function spawnOptions(): Promise<void> {
   forkPrivate('./helper.js', [], { stdio: 'inherit' });
   const caps = capabilities();
   assertType<Equal<typeof caps.pidfdOpen, boolean>>();
+  assertType<Equal<typeof caps.guardInstall, boolean>>();
+  assertType<Equal<typeof caps.childDescriptors, number | null>>();
   assertType<Equal<typeof caps.isolation, 'hidden' | 'direct' | null>>();
   assertType<Equal<typeof caps.isolations.hidden.available, boolean>>();
   assertType<Equal<typeof caps.backend, 'linux' | 'freebsd' | 'fallback' | 'portable' | null>>();

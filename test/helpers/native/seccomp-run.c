@@ -12,7 +12,8 @@
  * setresgid, setresuid, kill:GROUP (kill given a negative pid: a process group),
  * pidfd_send_signal:GROUP (given PIDFD_SIGNAL_PROCESS_GROUP), clone3:VER0 (clone3 given the 64-byte
  * clone_args the package passes; glibc passes more), or ioctl:PIDFD_GET_INFO (an ioctl whose
- * request has type 0xFF and number 11, any size or direction). ERRNO is a name (ENOSYS, EPERM,
+ * request has type 0xFF and number 11, any size or direction), or madvise:GUARD_INSTALL (madvise
+ * given MADV_GUARD_INSTALL, as before Linux 6.13). ERRNO is a name (ENOSYS, EPERM,
  * ENOTTY, EINVAL, ...) or a number. rt_sigtimedwait is a NAME too.
  *
  * The filter only judges calls of the build's native architecture; anything else is allowed. It is
@@ -73,6 +74,9 @@
  */
 #define RUN_KILL_GROUP (-6L)
 #define RUN_PIDFD_SIGNAL_GROUP (-7L)
+/* madvise(2) given MADV_GUARD_INSTALL, which kernels before 6.13 refuse (EINVAL). */
+#define RUN_MADVISE_GUARD_INSTALL (-8L)
+#define RUN_MADV_GUARD_INSTALL 102u
 
 /* Rules that match a system call only when one of these bits is set in the low 32 bits of one of
  * its arguments. */
@@ -123,6 +127,7 @@ static const struct {
     {"clone:PIDFD", RUN_CLONE_PIDFD},
     {"kill:GROUP", RUN_KILL_GROUP},
     {"pidfd_send_signal:GROUP", RUN_PIDFD_SIGNAL_GROUP},
+    {"madvise:GUARD_INSTALL", RUN_MADVISE_GUARD_INSTALL},
 };
 
 /* Maps the errno names accepted by --fail to their values. */
@@ -218,6 +223,10 @@ static size_t run_build_filter(const run_rule *rules, size_t count, struct sock_
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_waitid, 0, 3);
       program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(0));
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_P_PIDFD, 0, 1);
+    } else if (rules[i].nr == RUN_MADVISE_GUARD_INSTALL) {
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 3);
+      program[n++] = RUN_STMT(BPF_LD | BPF_W | BPF_ABS, RUN_ARG_LOW(2));
+      program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RUN_MADV_GUARD_INSTALL, 0, 1);
     } else if (rules[i].nr == RUN_WAITID_P_PGID0) {
       /* waitid, then its idtype P_PGID, then its id 0; skip to the next block otherwise. */
       program[n++] = RUN_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_waitid, 0, 5);
