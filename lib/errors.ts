@@ -284,3 +284,12 @@ export function reapedElsewhere(pid: number): Error & { code: string } {
 export function notSupported(what: string, reason: string): Error & { code: string } {
   return withCode(new Error(`${what} is not supported here: ${reason}`), 'ERR_NOT_SUPPORTED');
 }
+
+/**
+ * degradedError is ERR_PRIVATE_PROCESS_DEGRADED: under `strict`, a spawn
+ * refused because its backend is less than this platform's best (reason
+ * says what is lost and how to fix it; see degraded.ts).
+ */
+export function degradedError(reason: string): Error & { code: string } {
+  return withCode(new Error(reason), 'ERR_PRIVATE_PROCESS_DEGRADED');
+}

@@ -12,6 +12,7 @@ import { isMainThread } from 'node:worker_threads';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkBoolean, checkInteger, checkOneOf, checkOptions, envSetting, mapOwn, ownValue } from './check';
 import { checkCreds } from './creds';
+import { checkStrict } from './degraded';
 import { handedStreams } from './handover';
 import { toSignal } from './signals';
 import { refuseUnsupported, type Api } from './unsupported';
@@ -92,6 +93,15 @@ export interface SpawnPrivateOptions {
    */
   isolation?: Isolation;
   /**
+   * strict makes a spawn throw ERR_PRIVATE_PROCESS_DEGRADED, starting
+   * nothing, where it would use a backend less than this platform's best
+   * (the portable backend on Linux, macOS or FreeBSD: no native build could
+   * be loaded, or it was asked for); without it such a process warns once
+   * (code PRIVATE_PROCESS_DEGRADED). Default: the environment variable
+   * PRIVATE_PROCESS_STRICT=1, else false.
+   */
+  strict?: boolean;
+  /**
    * uid is the user the child runs as (setresuid). Setting uid or gid drops
    * the supplementary groups unless `groups` says which to keep; a step that
    * fails fails the spawn (`step` 'setgroups', 'setgid' or 'setuid'), so the
@@ -135,6 +145,8 @@ export interface Normalized {
   backend: BackendName;
   /** isolation is the one asked for, or null for the best the backend gives. */
   isolation: Isolation | null;
+  /** strict refuses a backend less than this platform's best (degraded.ts). */
+  strict: boolean;
   /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
   creds: number[] | null;
 }
@@ -355,6 +367,7 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
     killGraceMs: checkKillGraceMs(o.killGraceMs),
     backend: checkBackend(o.backend),
     isolation: checkIsolation(o.isolation),
+    strict: checkStrict(o.strict),
     creds: checkCreds(o),
   };
 }
