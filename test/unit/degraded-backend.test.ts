@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -128,4 +128,30 @@ it('stays quiet, strict or not, where the portable backend is the platform’s b
 it('takes strict as a boolean only', async () => {
   const r = await run([{ api: 'spawn', options: { strict: 'yes' } }]);
   expect(r.results[0]).toEqual({ outcome: { code: 'ERR_INVALID_ARG_TYPE' }, ran: false });
+});
+
+describe.skipIf(!nativePlatform)(`at install time${unlessNative}`, () => {
+  const install = path.join(__dirname, '..', '..', 'scripts', 'install.cjs');
+  // An install where nothing can be built: a folder without binding.gyp or prebuilds, and node-gyp
+  // pointed at headers that are not there, so that it fails at once, offline.
+  function failedInstall(env: Record<string, string> = {}): { status: number | null; stderr: string } {
+    const r = spawnSync(process.execPath, [install], {
+      cwd: noNativeBuild,
+      env: { ...baseEnv, npm_config_nodedir: noNativeBuild, PRIVATE_PROCESS_WERROR: '', ...env },
+      encoding: 'utf8',
+    });
+    return { status: r.status, stderr: r.stderr };
+  }
+
+  it('says on stderr, with the warning’s code, when no native build could be made, and lets the install succeed', () => {
+    const r = failedInstall();
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('PRIVATE_PROCESS_DEGRADED');
+  });
+
+  it('fails the install under PRIVATE_PROCESS_STRICT=1', () => {
+    const r = failedInstall({ PRIVATE_PROCESS_STRICT: '1' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('PRIVATE_PROCESS_DEGRADED');
+  });
 });
