@@ -47,8 +47,8 @@ export function degradedReason(backend: BackendKey): string | null {
     addonError === null
       ? 'leave the backend option and PRIVATE_PROCESS_BACKEND unset'
       : 'install the published package (it carries prebuilt binaries), or rebuild it with a C compiler, ' +
-        'Python and make (npm rebuild private-process); a bundle must keep the package external or set ' +
-        'PRIVATE_PROCESS_ADDON_PATH (docs/install.md)';
+        'Python and make (npm rebuild private-process); a bundler must leave the package external ' +
+        '(docs/install.md)';
   return (
     `private-process runs its children with child_process on ${process.platform}: ${why}. ` +
     `They are this process's ordinary children: a foreign waitpid(-1) can take their status, and a kill after ` +

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv } from '../helpers/env.js';
 
 /**
  * A backend less than the platform's best (the portable backend, child_process, on Linux, macOS
@@ -23,14 +24,7 @@ interface Report {
   backends: Record<string, { available: boolean; reason?: string }>;
 }
 
-// Without the test-only addon override, the backend forced by the environment, or strict mode
-// of the run that started this test: each test sets what it needs.
-const {
-  PRIVATE_PROCESS_TEST_ADDON: _addon,
-  PRIVATE_PROCESS_BACKEND: _backend,
-  PRIVATE_PROCESS_STRICT: _strict,
-  ...baseEnv
-} = process.env;
+const baseEnv = cleanEnv();
 
 async function run(steps: Step[], env: Record<string, string> = {}, args: string[] = []): Promise<Report> {
   const { stdout, stderr } = await promisify(execFile)(
