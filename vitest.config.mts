@@ -54,6 +54,11 @@ export default defineConfig({
             PRIVATE_PROCESS_PREBUILD: noNativeBuild,
             PRIVATE_PROCESS_TEST_ADDON: '',
             PRIVATE_PROCESS_TEST_BACKENDS: 'portable',
+            // Every process here runs the portable backend on purpose: the warning that says so
+            // (test/unit/degraded-backend.test.ts) would only fill the fixtures' stderr.
+            NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=PRIVATE_PROCESS_DEGRADED']
+              .filter(Boolean)
+              .join(' '),
           },
         },
       },

@@ -144,7 +144,7 @@ export class SpawnError extends Error {
 /**
  * PrivateProcessError is the error of what the package cannot do, here or
  * any more, with the code that says which: ERR_PRIVATE_STATUS_LOST,
- * ERR_PRIVATE_BACKEND_UNAVAILABLE, ERR_NOT_SUPPORTED,
+ * ERR_PRIVATE_BACKEND_UNAVAILABLE, ERR_PRIVATE_PROCESS_DEGRADED, ERR_NOT_SUPPORTED,
  * ERR_PRIVATE_PROCESS_TABLE, ERR_PRIVATE_NOT_DETACHED or
  * ERR_PRIVATE_PROCESS_REAPED_ELSEWHERE. Bad arguments throw Node's
  * TypeError and RangeError instead (ERR_INVALID_ARG_TYPE, ...), a failed
@@ -333,4 +333,13 @@ export function reapedElsewhere(pid: number): Error & { code: string } {
 /** notSupported is Node's ERR_NOT_SUPPORTED-style error for what a backend cannot do here. */
 export function notSupported(what: string, reason: string): Error & { code: string } {
   return new PrivateProcessError(`${what} is not supported here: ${reason}`, 'ERR_NOT_SUPPORTED');
+}
+
+/**
+ * degradedError is ERR_PRIVATE_PROCESS_DEGRADED: under `strict`, a spawn
+ * refused because its backend is less than this platform's best (reason
+ * says what is lost and how to fix it; see degraded.ts).
+ */
+export function degradedError(reason: string): PrivateProcessError {
+  return new PrivateProcessError(reason, 'ERR_PRIVATE_PROCESS_DEGRADED');
 }

@@ -24,6 +24,7 @@ import {
   type OptionNames,
 } from './check';
 import { checkCreds } from './creds';
+import { checkStrict } from './degraded';
 import { checkEnv, envBlock } from './env';
 import { loginEnv } from './login';
 import { checkPrivs, type CapabilityName, type Rlimits } from './privs';
@@ -111,6 +112,15 @@ export interface SpawnPrivateOptions {
    * the reason; capabilities().isolations says what can be had here.
    */
   isolation?: Isolation;
+  /**
+   * strict makes a spawn throw ERR_PRIVATE_PROCESS_DEGRADED, starting
+   * nothing, where it would use a backend less than this platform's best
+   * (the portable backend on Linux, macOS or FreeBSD: no native build could
+   * be loaded, or it was asked for); without it such a process warns once
+   * (code PRIVATE_PROCESS_DEGRADED). Default: the environment variable
+   * PRIVATE_PROCESS_STRICT=1, else false.
+   */
+  strict?: boolean;
   /**
    * uid is the user the child runs as (setresuid). Setting uid or gid drops
    * the supplementary groups unless `groups` says which to keep; a step that
@@ -232,6 +242,7 @@ export const spawnKeys: Keys<SpawnPrivateOptions> = {
   nice: true,
   cpuAffinity: true,
   cgroup: true,
+  strict: true,
 };
 
 const spawnOptionNames = optionNames<SpawnPrivateOptions>('spawnPrivate or forkPrivate', spawnKeys);
@@ -257,6 +268,8 @@ export interface Normalized {
   backend: BackendName;
   /** isolation is the one asked for, or null for the best the backend gives. */
   isolation: Isolation | null;
+  /** strict refuses a backend less than this platform's best (degraded.ts). */
+  strict: boolean;
   /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
   creds: number[] | null;
   /** privs is the least-privilege settings for the addon (see checkPrivs), or null. */
@@ -486,6 +499,7 @@ export function normalizeOptions(
     killGraceMs: checkKillGraceMs(o.killGraceMs),
     backend: checkBackend(o.backend),
     isolation: checkIsolation(o.isolation),
+    strict: checkStrict(o.strict),
     creds,
     privs: checkPrivs(o),
     cgroup: checkCgroup(o.cgroup),

@@ -100,6 +100,11 @@ function inheritedEnv(): string[] {
 export interface PortableHost {
   /** windows: PATHEXT applies, batch files need cmd.exe, and there are no process groups. */
   windows: boolean;
+  /**
+   * nativeBackend: binding.gyp builds a native backend for this platform
+   * (Linux, macOS, FreeBSD), so that this backend is less than its best.
+   */
+  nativeBackend: boolean;
   /** errorName names a libuv error number: 'ENOENT' for -2 on Linux, for -4058 on Windows. */
   errorName(code: number): string;
   /** kill signals one child through its libuv handle: 0 or a libuv error number. */
@@ -111,6 +116,7 @@ export interface PortableHost {
 /** @internal portableHost is the platform as the portable backend sees it; see PortableHost. */
 export const portableHost: PortableHost = {
   windows: process.platform === 'win32',
+  nativeBackend: ['linux', 'darwin', 'freebsd'].includes(process.platform),
   errorName: getSystemErrorName,
   kill: (cp, signo) =>
     (cp as unknown as { _handle: { kill(signo: number): number } | null })._handle?.kill(signo) ?? esrch,

@@ -10,7 +10,6 @@
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { chooseBackend } from './capabilities';
 import { notSupported, systemError } from './errors';
 import { raw, type PrivateHandle } from './handle';
 import { native, type NativeHandle } from './native';
@@ -19,7 +18,7 @@ import { Output, type OutputName } from './output';
 import { endRun, startFailure, type Failure, type RunEnd } from './run-end';
 import { checkRunOptions, type RunChecked, type RunPrivateSyncOptions, type RunSignatures } from './run-options';
 import { toSignal } from './signals';
-import { spawnNormalized } from './spawn';
+import { chooseFor, spawnNormalized } from './spawn';
 import type { ProcessStatus } from './status';
 
 // The flags of pumpSync, as in native/common/addon_sync.c.
@@ -179,7 +178,7 @@ function runSync(file: string, args?: unknown, options?: unknown): never {
   const base = { file: o.file, args: o.args, spawnargs: o.argv, started, run };
   let h: PrivateHandle;
   try {
-    if (chooseBackend(o.backend, o.isolation).backend === 'portable') {
+    if (chooseFor(o).backend === 'portable') {
       // Refused before any child is started: child_process keeps the pipes in its own streams,
       // which only the event loop this call blocks could read.
       throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');

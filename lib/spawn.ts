@@ -7,7 +7,8 @@ import { createHandle, onSettle, settle, type PrivateHandle } from './handle';
 import type { PrivateHandleFor } from './handle-types';
 import { native, type StatusTuple } from './native';
 import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions, type StdioOption } from './options';
-import { chooseBackend } from './capabilities';
+import { chooseBackend, type Chosen } from './capabilities';
+import { refuseDegraded } from './degraded';
 import { armCancellation } from './cancel';
 import { stopReading } from './handover';
 import { privsOptionNames, privsSupport } from './privs';
@@ -43,11 +44,22 @@ export function spawnPrivate(file: string, args?: unknown, options?: SpawnPrivat
 }
 
 /**
+ * @internal chooseFor picks the backend and isolation of a spawn from its
+ * checked options, and warns or, under `strict`, throws when that backend
+ * is less than this platform's best (degraded.ts).
+ */
+export function chooseFor(o: Normalized): Chosen {
+  const chosen = chooseBackend(o.backend, o.isolation);
+  refuseDegraded(chosen.backend, o.strict);
+  return chosen;
+}
+
+/**
  * @internal spawnNormalized starts a child from checked options, without
  * cancellation; with `streams` false its pipes stay raw fds (see rawFds).
  */
 export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
-  const chosen = chooseBackend(o.backend, o.isolation);
+  const chosen = chooseFor(o);
   // The addon calls onExit from the event loop only, so never before spawn returns.
   let handle: PrivateHandle | undefined;
   const onExit = (result: StatusTuple | number): void => settle(handle!, result);

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# cross-build.sh: compiles and links the native code for the platforms that cannot run here, against
-# their real system headers and libraries, with warnings as errors:
+# cross-build.sh: compiles and links the native code for every platform with a native backend,
+# against its real system headers and libraries, with warnings as errors; scripts/prebuild.sh makes
+# the package's prebuilt binaries of them:
 #
-#   x86_64-freebsd, aarch64-freebsd   the addon: native/common, native/fallback, native/freebsd
+#   x86_64-linux-gnu.2.28, aarch64-linux-gnu.2.28, x86_64-linux-musl, aarch64-linux-musl
+#                                     the addon: native/common, native/fallback, native/linux;
+#                                     the preload shim; both stripped
+#   x86_64-freebsd, aarch64-freebsd   the addon: native/common, native/fallback, native/freebsd; stripped
 #   x86_64-macos, aarch64-macos       the addon: native/common, native/fallback, native/macos;
-#                                     the preload shim as a dylib
+#                                     the preload shim as a dylib; both stripped
 #
 # The toolchain is zig's clang (pinned, installed from PyPI into build/cross/ when missing), which
-# bundles FreeBSD 14's libc headers and stub libraries and the macOS SDK's headers and libSystem
-# stubs. Every link makes an undefined symbol an error (lld's -z defs; zig's Mach-O linker always
+# bundles glibc's headers and stub libraries of each release, musl, FreeBSD 14's libc headers and
+# stub libraries and the macOS SDK's headers and libSystem stubs. Every link makes an undefined symbol an error (lld's -z defs; zig's Mach-O linker always
 # does), and the script fails on any that the platform's system libraries do not export. The only
 # ones allowed are what Node itself exports to addons, napi_* and libuv's uv_*, and, on FreeBSD,
 # environ (defined by every executable's start-up code, crt1.o, not by libc). Node-API's headers
 # come from the node-api-headers package, libuv's from the running Node's headers.
 #
-# Usage: scripts/cross-build.sh [target...]   (default: all four; outputs in build/cross/<target>/)
+# Usage: scripts/cross-build.sh [target...]   (default: all eight; outputs in build/cross/<target>/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every target, in the order scripts/prebuild.sh copies them: Linux glibc (its symbols no newer than
+# 2.28, the floor of Node 20's own Linux binaries), Linux musl, macOS, FreeBSD.
+ALL_TARGETS=(x86_64-linux-gnu.2.28 aarch64-linux-gnu.2.28 x86_64-linux-musl aarch64-linux-musl
+  x86_64-macos.10.15 aarch64-macos.11.0 x86_64-freebsd.14.0 aarch64-freebsd.14.0)
 ZIG_VERSION=0.15.2
 OUT=build/cross
 ZIG_DIR=$OUT/zig-$ZIG_VERSION
@@ -76,9 +84,9 @@ compile() {
   done
 }
 
-# link TARGET OUTPUT ALLOWED STRICT_FLAG LOOSE_FLAG OBJECT...: links OUTPUT with undefined symbols
-# as errors, fails on any not matching the extended regex ALLOWED, then links it for real letting
-# the allowed ones be resolved at load time.
+# link TARGET OUTPUT ALLOWED STRICT_FLAG LOOSE_FLAGS OBJECT...: links OUTPUT with undefined symbols
+# as errors, fails on any not matching the extended regex ALLOWED, then links it for real with
+# LOOSE_FLAGS (words), letting the allowed ones be resolved at load time.
 link() {
   local target=$1 output=$2 allowed=$3 strict=$4 loose=$5
   shift 5
@@ -99,7 +107,9 @@ link() {
     echo "$disallowed" | sed 's/^/  /' >&2
     return 1
   fi
-  "$ZIG" cc -target "$target" -shared -o "$output" "$@" -lpthread ${loose:+"$loose"}
+  local loose_flags=()
+  read -ra loose_flags <<<"$loose"
+  "$ZIG" cc -target "$target" -shared -o "$output" "$@" -lpthread "${loose_flags[@]}"
   echo "cross-build: $target: $output links; left to the loading process: $(echo "$undefined" | grep -c . || true) symbols ($allowed)"
 }
 
@@ -110,7 +120,23 @@ build_freebsd() {
   mapfile -t srcs < <(sources private_process freebsd)
   compile "$target" "$dir/obj" "${srcs[@]}" -- -DPP_HAVE_FREEBSD=1 >"$dir/objs"
   mapfile -t objs <"$dir/objs"
-  link "$target" "$dir/private_process.node" 'napi_|uv_|environ$' -Wl,-z,defs '' "${objs[@]}"
+  link "$target" "$dir/private_process.node" 'napi_|uv_|environ$' -Wl,-z,defs -s "${objs[@]}"
+}
+
+# Linux, glibc or musl: the addon and the preload shim. A glibc target names the oldest glibc whose
+# symbols it may use (x86_64-linux-gnu.2.28: zig's stub libraries of that release), so that a symbol
+# added later (close_range 2.34, pidfd_open 2.36) fails the link instead of the load.
+build_linux() {
+  local target=$1 dir=$OUT/$1 objs shim srcs
+  mkdir -p "$dir"
+  mapfile -t srcs < <(sources private_process linux)
+  compile "$target" "$dir/obj" "${srcs[@]}" -- -DPP_HAVE_LINUX=1 >"$dir/objs"
+  mapfile -t objs <"$dir/objs"
+  link "$target" "$dir/private_process.node" 'napi_|uv_' -Wl,-z,defs -s "${objs[@]}"
+  mapfile -t srcs < <(sources private_process_shim linux)
+  compile "$target" "$dir/shim-obj" "${srcs[@]}" -- >"$dir/shim-objs"
+  mapfile -t shim <"$dir/shim-objs"
+  link "$target" "$dir/private_process_shim.so" '^$' -Wl,-z,defs -s "${shim[@]}" -ldl
 }
 
 build_macos() {
@@ -119,17 +145,18 @@ build_macos() {
   mapfile -t srcs < <(sources private_process mac)
   compile "$target" "$dir/obj" "${srcs[@]}" -- >"$dir/objs"
   mapfile -t objs <"$dir/objs"
-  link "$target" "$dir/private_process.node" 'napi_|uv_' '' -Wl,-undefined,dynamic_lookup "${objs[@]}"
+  link "$target" "$dir/private_process.node" 'napi_|uv_' '' '-Wl,-undefined,dynamic_lookup -s' "${objs[@]}"
   mapfile -t srcs < <(sources private_process_shim mac)
   compile "$target" "$dir/shim-obj" "${srcs[@]}" -- >"$dir/shim-objs"
   mapfile -t shim <"$dir/shim-objs"
-  link "$target" "$dir/private_process_shim.dylib" '^$' '' '' "${shim[@]}"
+  link "$target" "$dir/private_process_shim.dylib" '^$' '' -s "${shim[@]}"
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(x86_64-freebsd.14.0 aarch64-freebsd.14.0 x86_64-macos.10.15 aarch64-macos.11.0)
+[ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 for t in "${targets[@]}"; do
   case $t in
+    *-linux-*) build_linux "$t" ;;
     *-freebsd*) build_freebsd "$t" ;;
     *-macos*) build_macos "$t" ;;
     *) echo "cross-build: unknown target $t" >&2; exit 1 ;;

@@ -47,13 +47,14 @@ static int fallback_file_actions(const pp_spawn_req *req, posix_spawn_file_actio
     if (r != 0) return -r;
   }
   int r = pp_spawn_close_above(fa, req->nfds, flags);
-  if (r == 0 && req->cwd != NULL) r = posix_spawn_file_actions_addchdir_np(fa, req->cwd);
+  if (r == 0 && req->cwd != NULL) r = pp_spawn_chdir(fa, req->cwd);
   return -r;
 }
 
 /* Which step most likely failed, for an errno that posix_spawn gave without one. */
 static int fallback_step(const pp_spawn_req *req, int err) {
   struct stat st;
+  if (req->cwd != NULL && err == -ENOTSUP) return PP_STEP_CHDIR;
   if (req->cwd != NULL &&
       (stat(req->cwd, &st) < 0 || !S_ISDIR(st.st_mode) || access(req->cwd, X_OK) < 0)) {
     return PP_STEP_CHDIR;

@@ -45,7 +45,10 @@ export async function spawnOptions(): Promise<void> {
     killGraceMs: 500,
     backend: 'linux',
     isolation: 'hidden',
+    strict: true,
   });
+  // @ts-expect-error: strict is a boolean
+  spawnPrivate('ls', [], { strict: 'yes' });
   assertType<Equal<typeof h.isolation, 'hidden' | 'direct'>>();
   assertType<Equal<typeof h.backend, 'linux' | 'freebsd' | 'fallback' | 'portable'>>();
   // @ts-expect-error: no such isolation

@@ -13,11 +13,15 @@
  *             one table, or say why not?
  *   locked-death MS  a hidden child's intermediate killed while it holds the
  *             lock kill() takes: does kill() answer within MS milliseconds?
+ *   close-each  the fallback's file actions where the C library has no
+ *             addclosefrom_np: does a child of posix_spawn still find an
+ *             fd above its slots open, close-on-exec or not?
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "../../native/common/table.h"
+#include "../../native/fallback/spawn_sys.h"
 #include "../../native/linux/linux.h"
 
 /* Prints the SigBlk line of this thread while it holds the table lock. */
@@ -225,6 +230,35 @@ static int unit_locked_death(int timeout_ms) {
   return 0;
 }
 
+/* Whether a child spawned with pp_spawn_close_each_above(fa, 3) (or without, `each` 0) has fd `fd`.
+ */
+static int unit_child_has_fd(int each, int fd) {
+  char script[64];
+  snprintf(script, sizeof(script), "{ true <&%d; } 2>/dev/null", fd);
+  char *argv[] = {"/bin/sh", "-c", script, NULL};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  pid_t pid = -1;
+  int status = -1;
+  if ((!each || pp_spawn_close_each_above(&fa, 3) == 0) &&
+      posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0) {
+    waitpid(pid, &status, 0);
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  return status == 0;
+}
+
+/* Whether children keep an fd above the slots, with and without pp_spawn_close_each_above. */
+static int unit_close_each(void) {
+  int kept = dup2(open("/dev/null", O_RDONLY), 8);
+  int cloexec = fcntl(kept, F_DUPFD_CLOEXEC, 9);
+  if (kept != 8 || cloexec != 9) return 1;
+  printf("{\"without\":{\"open\":%d,\"cloexec\":%d},\"with\":{\"open\":%d,\"cloexec\":%d}}\n",
+         unit_child_has_fd(0, 8), unit_child_has_fd(0, 9), unit_child_has_fd(1, 8),
+         unit_child_has_fd(1, 9));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 1;
   if (strcmp(argv[1], "sigmask") == 0) return unit_sigmask();
@@ -232,5 +266,6 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "stacks") == 0) return unit_stacks();
   if (strcmp(argv[1], "copies") == 0 && argc == 4) return unit_copies(argv[2], argv[3]);
   if (strcmp(argv[1], "locked-death") == 0 && argc == 3) return unit_locked_death(atoi(argv[2]));
+  if (strcmp(argv[1], "close-each") == 0) return unit_close_each();
   return 1;
 }

@@ -11,6 +11,13 @@ async function unit(name: string, ...args: string[]): Promise<any> {
   return JSON.parse(stdout);
 }
 
+it('the fallback closes every fd above the slots in its children where the C library has no addclosefrom_np (musl, glibc before 2.34)', async () => {
+  const r = await unit('close-each');
+  // Without the file actions, a child inherits what is not close-on-exec; with them, nothing.
+  expect(r.without).toEqual({ open: 1, cloexec: 0 });
+  expect(r.with).toEqual({ open: 0, cloexec: 0 });
+});
+
 it('the table lock blocks every signal, the C library’s internal ones (32, 33) included', async () => {
   const { sigBlk } = await unit('sigmask');
   // SIGKILL (9) and SIGSTOP (19) cannot be blocked; every other of the 64 is.

@@ -105,22 +105,52 @@ describe('publishing refuses a package without its prebuilt binaries', () => {
     expect(pkg.scripts.prepublishOnly).toBe('node scripts/check-prebuilds.cjs');
   });
 
+  // Every native backend's target: the addon, and its shim on Linux and macOS (FreeBSD needs none).
+  const complete = [
+    'linux-x64/node.napi.glibc.node',
+    'linux-x64/private_process_shim.glibc.so',
+    'linux-arm64/node.napi.glibc.node',
+    'linux-arm64/private_process_shim.glibc.so',
+    'linux-x64/node.napi.musl.node',
+    'linux-x64/private_process_shim.musl.so',
+    'linux-arm64/node.napi.musl.node',
+    'linux-arm64/private_process_shim.musl.so',
+    'darwin-x64/node.napi.glibc.node',
+    'darwin-x64/private_process_shim.glibc.dylib',
+    'darwin-arm64/node.napi.glibc.node',
+    'darwin-arm64/private_process_shim.glibc.dylib',
+    'freebsd-x64/node.napi.glibc.node',
+    'freebsd-arm64/node.napi.glibc.node',
+  ];
+
+  it('is what prepack runs after making them, and what npm publish runs first', () => {
+    expect(pkg.scripts.prepack).toBe('bash scripts/prebuild.sh');
+    expect(readFileSync(path.join(root, 'scripts', 'prebuild.sh'), 'utf8')).toMatch(
+      /\nnode scripts\/check-prebuilds\.cjs\n$/,
+    );
+  });
+
   it('refuses without any prebuilds, or without the shim', () => {
     expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('no glibc addon in linux-x64/') });
     put('linux-x64/node.napi.glibc.node');
     expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('no glibc preload shim') });
   });
 
+  it.each(complete)('refuses a set without %s', (missing) => {
+    for (const file of complete) if (file !== missing) put(file);
+    const r = runCheck();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${path.dirname(missing)}/`);
+  });
+
   it('refuses an addon whose name does not say its C library', () => {
-    put('linux-x64/node.napi.glibc.node');
-    put('linux-x64/private_process_shim.glibc.so');
+    for (const file of complete) put(file);
     put('linux-arm64/node.napi.node');
     expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('--tag-libc') });
   });
 
-  it('wants the dylib shim beside a macOS addon, and names it by the C library tag prebuildify gives', () => {
-    put('linux-x64/node.napi.glibc.node');
-    put('linux-x64/private_process_shim.glibc.so');
+  it('wants the dylib shim beside a macOS addon, and names it by the C library tag node-gyp-build gives', () => {
+    for (const file of complete) if (!file.startsWith('darwin-arm64/')) put(file);
     put('darwin-arm64/node.napi.glibc.node');
     put('darwin-arm64/private_process_shim.glibc.so');
     expect(runCheck()).toMatchObject({ status: 1, stderr: expect.stringContaining('no shim beside darwin-arm64/') });
@@ -132,11 +162,8 @@ describe('publishing refuses a package without its prebuilt binaries', () => {
     );
   });
 
-  it('lets a complete set through', () => {
-    put('linux-x64/node.napi.glibc.node');
-    put('linux-x64/private_process_shim.glibc.so');
-    put('linux-x64/node.napi.musl.node');
-    put('linux-x64/private_process_shim.musl.so');
+  it('lets the complete set of eight targets through', () => {
+    for (const file of complete) put(file);
     expect(runCheck().status).toBe(0);
   });
 });
