@@ -151,7 +151,8 @@ export function systemError(syscall: string, errno: number, extra?: Record<strin
   return Object.assign(err, extra);
 }
 
-function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+/** withCode gives an error its Node-style `code`. */
+export function withCode<E extends Error>(err: E, code: string): E & { code: string } {
   return Object.assign(err, { code });
 }
 

@@ -13,16 +13,19 @@ import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { checkBoolean, checkInteger, checkOneOf, checkOptions, envSetting, mapOwn, ownValue } from './check';
 import { checkCreds } from './creds';
 import { handedStreams } from './handover';
+import { ipcEnv, takeIpcSlot, type IpcSetting } from './ipc-options';
+import type { Serialization } from './ipc-wire';
 import { toSignal } from './signals';
 import { refuseUnsupported, type Api } from './unsupported';
 
 /**
  * StdioSlot is what one child fd is connected to: 'pipe', 'inherit',
- * 'ignore', a parent fd number, or a Node stream that has a file descriptor
+ * 'ignore', 'ipc' (Node's IPC channel, at most one: see PrivateHandle.send),
+ * a parent fd number, or a Node stream that has a file descriptor
  * (a socket, a TTY, process.stdout, a file stream once it has emitted
  * 'open'), which the child gets a copy of, as with child_process.
  */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | 'ipc' | number | Stream | null | undefined;
 
 /** StdioOption is one StdioSlot for fds 0–2, or an array of them, one per fd. */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | readonly StdioSlot[];
@@ -112,6 +115,13 @@ export interface SpawnPrivateOptions {
    * that a parent that died meanwhile is not missed).
    */
   dieWithParent?: boolean | NodeJS.Signals | number;
+  /**
+   * serialization is the wire format of the 'ipc' channel: 'json' (the
+   * default; JSON.stringify's text, one message a line) or 'advanced' (the
+   * v8 serializer: Buffers, Maps, Sets, BigInts, cyclic objects), as with
+   * child_process; the child reads it from NODE_CHANNEL_SERIALIZATION_MODE.
+   */
+  serialization?: Serialization;
 }
 
 /** Normalized is what spawn.ts gets from normalizeOptions. */
@@ -137,6 +147,8 @@ export interface Normalized {
   isolation: Isolation | null;
   /** creds is [uid, gid, umask, pdeathsig, ngroups, ...groups] for the addon (-1: unchanged), or null. */
   creds: number[] | null;
+  /** ipc is the IPC channel's fd in the child (-1 for none) and its wire format. */
+  ipc: IpcSetting;
 }
 
 // The addon's stdio kinds, as in native/common/slots.h.
@@ -332,9 +344,10 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
   const checkedArgs = checkArgs(args);
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
+  const { stdio, ipc } = takeIpcSlot(o.stdio, o.serialization);
   // On the main thread process.env is the process's environ itself, which the
   // addon can pass on as it is; a worker's process.env is its own copy.
-  const inherit = o.env === undefined && isMainThread;
+  const inherit = o.env === undefined && isMainThread && ipc.fd < 0;
   return {
     file: file as string,
     args: checkedArgs,
@@ -344,9 +357,9 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
       env,
       checkBoolean('options.preferLocal', o.preferLocal) ? (checkCwd(o.cwd) ?? process.cwd()) : null,
     ),
-    env: inherit ? null : envBlock(env),
+    env: inherit ? null : ipcEnv(envBlock(env), ipc),
     cwd: checkCwd(o.cwd),
-    stdio: checkStdio(o.stdio),
+    stdio: checkStdio(stdio),
     handed: handedStreams(o.stdio),
     detached: checkBoolean('options.detached', o.detached),
     signal: checkAbortSignal(o.signal),
@@ -356,5 +369,6 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
     backend: checkBackend(o.backend),
     isolation: checkIsolation(o.isolation),
     creds: checkCreds(o),
+    ipc,
   };
 }

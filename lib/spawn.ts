@@ -10,6 +10,8 @@ import { normalizeOptions, splitArgs, type Normalized, type SpawnPrivateOptions,
 import { chooseBackend } from './capabilities';
 import { armCancellation } from './cancel';
 import { stopReading } from './handover';
+import { checkOptions } from './check';
+import { withIpc } from './ipc-options';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
@@ -80,6 +82,7 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
     killSignal: o.killSignal,
     killGraceMs: o.killGraceMs,
     isolation: chosen.isolation,
+    ipc: o.ipc,
   });
   return handle;
 }
@@ -109,7 +112,9 @@ function forkFlags(execArgv: readonly string[]): string[] {
  * spawnPrivate(process.execPath, [...process.execArgv, modulePath, ...args], options),
  * except that an eval script of this process (`node -e`, `node -p`) is left
  * out of process.execArgv, as Node's fork() does, so that the child runs the
- * module rather than the script again.
+ * module rather than the script again. The child always has an IPC
+ * channel (`process.send`): 'ipc' is appended to `stdio` when it has none,
+ * after fds 0–2 ('pipe' by default).
  */
 export function forkPrivate<const S extends StdioOption | undefined = undefined>(
   modulePath: string,
@@ -123,5 +128,7 @@ export function forkPrivate<const S extends StdioOption | undefined = undefined>
 export function forkPrivate(modulePath: string, args?: unknown, options?: SpawnPrivateOptions): PrivateHandle {
   [args, options] = splitArgs(args, options) as [unknown, SpawnPrivateOptions | undefined];
   const checked = normalizeOptions(modulePath, args, undefined);
-  return spawnPrivate(process.execPath, [...forkFlags(process.execArgv), checked.file, ...checked.args], options);
+  const o = checkOptions(options);
+  const withChannel = { ...o, stdio: withIpc(o.stdio) } as SpawnPrivateOptions;
+  return spawnPrivate(process.execPath, [...forkFlags(process.execArgv), checked.file, ...checked.args], withChannel);
 }

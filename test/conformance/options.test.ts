@@ -81,7 +81,6 @@ describe('options this package does not take are refused, with what to do instea
     ['shell', '/bin/bash', 'sh'],
     ['windowsHide', true, 'Windows'],
     ['windowsVerbatimArguments', true, 'Windows'],
-    ['serialization', 'advanced', 'IPC'],
     ['execArgv', ['--inspect'], 'spawnPrivate(nodePath'],
     ['execPath', '/usr/bin/node', 'spawnPrivate(nodePath'],
     ['input', 'text', 'handle.stdin'],
