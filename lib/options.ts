@@ -16,6 +16,7 @@ import { handedStreams } from './handover';
 import { ipcEnv, takeIpcSlot, type IpcSetting } from './ipc-options';
 import type { Serialization } from './ipc-wire';
 import { toSignal } from './signals';
+import { withShell } from './shell';
 import { refuseUnsupported, type Api } from './unsupported';
 
 /**
@@ -65,6 +66,14 @@ export interface SpawnPrivateOptions {
    * (default false). The child's own PATH is left as it is.
    */
   preferLocal?: boolean;
+  /**
+   * shell runs the command line through a shell: true for `/bin/sh`, or the
+   * path of one, started as `shell -c "file args..."`, `file` and `args`
+   * joined with spaces, nothing quoted (default false: no shell). Never
+   * build that line from input you do not control: the shell expands `$`,
+   * backquotes, `;` and `|` in it.
+   */
+  shell?: boolean | string;
   /** detached starts the child in a new session (setsid), away from our terminal's signals. */
   detached?: boolean;
   /** signal aborts the child: it is sent `killSignal` when the signal aborts. */
@@ -341,7 +350,8 @@ export function normalizeOptions(file: unknown, args: unknown, options: unknown,
   if ((file as string).length === 0) throw invalidArgValue('file', file, 'cannot be empty');
   const o = checkOptions(options);
   refuseUnsupported(o, api);
-  const checkedArgs = checkArgs(args);
+  const [shellFile, checkedArgs] = withShell(file as string, checkArgs(args), o.shell);
+  file = shellFile;
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
   const { stdio, ipc } = takeIpcSlot(o.stdio, o.serialization);

@@ -24,7 +24,6 @@ const noIpc = "a run has no IPC channel: use spawnPrivate with an 'ipc' stdio sl
 const windows = 'it is for Windows, where this package does not run: leave it out';
 
 const table: Record<string, { apis: readonly Api[]; advice: string }> = {
-  shell: { apis: all, advice: "there is never a shell: run one yourself, spawnPrivate('/bin/sh', ['-c', script])" },
   windowsHide: { apis: all, advice: windows },
   windowsVerbatimArguments: { apis: all, advice: windows },
   serialization: { apis: ['run', 'sync'], advice: noIpc },

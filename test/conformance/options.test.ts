@@ -77,8 +77,6 @@ describe.each(modesHere())('options ($name)', ({ backend, isolation }) => {
 
 describe('options this package does not take are refused, with what to do instead', () => {
   it.each([
-    ['shell', true, 'sh'],
-    ['shell', '/bin/bash', 'sh'],
     ['windowsHide', true, 'Windows'],
     ['windowsVerbatimArguments', true, 'Windows'],
     ['execArgv', ['--inspect'], 'spawnPrivate(nodePath'],
