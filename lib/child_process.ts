@@ -82,7 +82,8 @@ export function fork(
   }
   const execArgv = (o.execArgv ?? process.execArgv) as string[];
   const execPath = (o.execPath ?? process.execPath) as string;
-  const { execArgv: _a, execPath: _p, silent: _s, ...rest } = o;
+  // fork() never runs a shell: child_process drops the option.
+  const { execArgv: _a, execPath: _p, silent: _s, shell: _sh, ...rest } = o;
   const child = new ChildProcess();
   startChild(child, execPath, [...execArgv, path, ...argList], { ...rest, stdio } as SpawnOptions);
   return child;

@@ -321,7 +321,8 @@ export class PrivateHandle<
   /**
    * disconnect closes the IPC channel: 'disconnect' follows on a later tick,
    * and the child's process 'disconnect' once it reads the end. Without an
-   * open channel it emits 'error' (ERR_IPC_DISCONNECTED).
+   * open channel it emits 'error' (ERR_IPC_DISCONNECTED) before it returns,
+   * as child_process does: with no 'error' listener, it throws.
    */
   disconnect(): void {
     (this.#ipc ?? new IpcChannel(null, 'json', this)).disconnect(true);

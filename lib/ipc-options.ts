@@ -21,7 +21,8 @@ const modes: readonly Serialization[] = ['json', 'advanced'];
  * has no channel.
  */
 export function takeIpcSlot(stdio: unknown, serialization: unknown): { stdio: unknown; ipc: IpcSetting } {
-  const mode = checkOneOf('options.serialization', serialization ?? 'json', modes);
+  // Only undefined means the default: null is refused, as child_process refuses it.
+  const mode = serialization === undefined ? 'json' : checkOneOf('options.serialization', serialization, modes);
   if (!Array.isArray(stdio)) return { stdio, ipc: { fd: -1, serialization: mode } };
   let fd = -1;
   const slots = Array.from({ length: stdio.length }, (_, i) => {

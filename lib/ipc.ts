@@ -129,11 +129,13 @@ export class IpcChannel {
    * disconnect closes this end: 'disconnect' follows on a later tick, and the
    * child's process.on('disconnect') fires once it reads the end. A message
    * still being written is dropped, as child_process drops it. Calling it
-   * again emits 'error' (ERR_IPC_DISCONNECTED) only when `strict`.
+   * again emits 'error' (ERR_IPC_DISCONNECTED) only when `strict`, before it
+   * returns (so it throws when nothing listens), as child_process does.
    */
   disconnect(strict = false): void {
     if (!this.#connected) {
-      if (strict) process.nextTick(() => this.#host.emit('error', alreadyDisconnected()));
+      // At once, as child_process does: with no 'error' listener, the call throws.
+      if (strict) this.#host.emit('error', alreadyDisconnected());
       return;
     }
     this.#connected = false;

@@ -120,9 +120,7 @@ export class ChildProcess extends EventEmitter {
   /** disconnect closes the IPC channel; 'disconnect' follows. */
   disconnect(): void {
     if (this.#handle === null) {
-      process.nextTick(() =>
-        this.emit('error', withCode(new Error('IPC channel is already disconnected'), 'ERR_IPC_DISCONNECTED')),
-      );
+      this.emit('error', withCode(new Error('IPC channel is already disconnected'), 'ERR_IPC_DISCONNECTED'));
       return;
     }
     this.#handle.disconnect();

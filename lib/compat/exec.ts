@@ -77,7 +77,8 @@ export function execFile(file: string, args?: unknown, options?: unknown, callba
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
   const [argList, o, cb] = sortArgs(args, options, callback);
   const done = cb as ExecCallback | undefined;
-  const encodingOption = o.encoding ?? 'utf8';
+  // As child_process spreads the options over its defaults, an own encoding: undefined or null gives Buffers.
+  const encodingOption = Object.hasOwn(o, 'encoding') ? o.encoding : 'utf8';
   const encoding =
     encodingOption !== 'buffer' && Buffer.isEncoding(encodingOption as string)
       ? (encodingOption as BufferEncoding)
