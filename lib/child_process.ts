@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { checkOptions } from './check';
 import { invalidArgType, withCode } from './errors';
 import { ChildProcess, startChild } from './compat/child-process';
-import type { SpawnOptions } from './compat/options';
+import { checkNullBytes, type SpawnOptions } from './compat/options';
 
 export { ChildProcess } from './compat/child-process';
 export { exec, execFile, type ExecCallback, type ExecException } from './compat/exec';
@@ -50,6 +50,8 @@ function sortArgs(args: unknown, options: unknown): [string[], Record<string, un
 export function spawn(file: string, args?: readonly string[] | SpawnOptions, options?: SpawnOptions): ChildProcess {
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
   const [argList, o] = sortArgs(args, options);
+  checkNullBytes('file', file);
+  argList.forEach((a, i) => checkNullBytes(`args[${i}]`, a));
   const child = new ChildProcess();
   startChild(child, file, argList, o);
   return child;
@@ -70,6 +72,8 @@ export function fork(
   const path = modulePath instanceof URL ? fileURLToPath(modulePath) : modulePath;
   if (typeof path !== 'string') throw invalidArgType('modulePath', 'string', modulePath);
   const [argList, o] = sortArgs(args, options);
+  checkNullBytes('modulePath', path);
+  argList.forEach((a, i) => checkNullBytes(`args[${i}]`, a));
   let stdio = o.stdio;
   if (typeof stdio === 'string') stdio = [stdio, stdio, stdio, 'ipc'];
   else if (!Array.isArray(stdio))

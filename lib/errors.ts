@@ -169,10 +169,15 @@ function describe(value: unknown): string {
   return `type ${typeof value} (${shown})`;
 }
 
-/** invalidArgType is Node's ERR_INVALID_ARG_TYPE. */
+/**
+ * invalidArgType is Node's ERR_INVALID_ARG_TYPE, worded as Node words it:
+ * a dotted name is a "property", and several types are "one of type".
+ */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
+  const what = name.includes('.') ? 'property' : 'argument';
+  const types = expected.includes(' or ') ? `one of type ${expected}` : `of type ${expected}`;
   return withCode(
-    new TypeError(`The "${name}" argument must be of type ${expected}. Received ${describe(actual)}`),
+    new TypeError(`The "${name}" ${what} must be ${types}. Received ${describe(actual)}`),
     'ERR_INVALID_ARG_TYPE',
   );
 }

@@ -11,12 +11,10 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { constants } from 'node:os';
 import { abortError, invalidArgType, isSpawnError, withCode } from '../errors';
 import type { PrivateHandle } from '../handle';
 import { spawnPrivate } from '../spawn';
-import type { SpawnOptions } from './options';
-import { spawnPrivateOptions } from './options';
+import { checkSignal, spawnPrivateOptions, type SpawnOptions } from './options';
 
 /** The start failures child_process reports as an 'error' event; any other throws, as there. */
 const ASYNC_ERRORS = new Set(['EACCES', 'EAGAIN', 'EMFILE', 'ENFILE', 'ENOENT']);
@@ -25,25 +23,6 @@ let attach: (child: ChildProcess, handle: PrivateHandle) => void;
 
 /** The events a ChildProcess passes on from its handle as they come. */
 const PASSED_ON = ['message', 'internalMessage', 'disconnect'] as const;
-
-/** unknownSignal is child_process's ERR_UNKNOWN_SIGNAL. */
-export function unknownSignal(signal: unknown): TypeError & { code: string } {
-  return withCode(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');
-}
-
-/** checkSignal gives a signal's number, as child_process checks a kill() or killSignal. */
-export function checkSignal(signal: unknown, name = 'signal'): number {
-  if (typeof signal === 'number') {
-    if (signal === 0 || Object.values(constants.signals).includes(signal)) return signal;
-    throw unknownSignal(signal);
-  }
-  if (typeof signal === 'string') {
-    const n = (constants.signals as Record<string, number>)[signal];
-    if (n === undefined) throw unknownSignal(signal);
-    return n;
-  }
-  throw invalidArgType(name, 'string or number', signal);
-}
 
 /**
  * ChildProcess is a private child with child_process's interface: only

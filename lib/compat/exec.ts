@@ -4,9 +4,10 @@
  * killSignal), its callback and its errors, over spawn().
  */
 import { promisify } from 'node:util';
-import { checkInteger, checkOptions } from '../check';
+import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors';
-import { ChildProcess, checkSignal, startChild } from './child-process';
+import { ChildProcess, startChild } from './child-process';
+import { checkNullBytes, checkSignal, checkTimeout } from './options';
 
 /** ExecCallback gets the error (null on exit 0) and what the child wrote to stdout and stderr. */
 export type ExecCallback = (error: ExecException | null, stdout: string | Buffer, stderr: string | Buffer) => void;
@@ -76,6 +77,8 @@ class Collected {
 export function execFile(file: string, args?: unknown, options?: unknown, callback?: unknown): ChildProcess {
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
   const [argList, o, cb] = sortArgs(args, options, callback);
+  checkNullBytes('file', file);
+  argList.forEach((a, i) => checkNullBytes(`args[${i}]`, a));
   const done = cb as ExecCallback | undefined;
   // As child_process spreads the options over its defaults, an own encoding: undefined or null gives Buffers.
   const encodingOption = Object.hasOwn(o, 'encoding') ? o.encoding : 'utf8';
@@ -83,8 +86,7 @@ export function execFile(file: string, args?: unknown, options?: unknown, callba
     encodingOption !== 'buffer' && Buffer.isEncoding(encodingOption as string)
       ? (encodingOption as BufferEncoding)
       : null;
-  const timeout =
-    o.timeout === undefined || o.timeout === null ? 0 : checkInteger('options.timeout', o.timeout, 0, 2 ** 32 - 1);
+  const timeout = checkTimeout(o.timeout);
   const maxBuffer = checkMaxBuffer(o.maxBuffer);
   const killSignal = checkSignal(o.killSignal ?? 'SIGTERM', 'options.killSignal');
   const spawnOptions: Record<string, unknown> = { ...o };

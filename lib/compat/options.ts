@@ -9,11 +9,11 @@
  * package's own options included (backend, isolation, uid, ...), goes to
  * spawnPrivate, which checks it.
  */
-import { checkInteger, checkOptions } from '../check';
-import { invalidArgType } from '../errors';
+import { checkOptions } from '../check';
+import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors';
 import type { SpawnPrivateOptions, StdioOption } from '../options';
 import { withShell } from '../shell';
-import { checkSignal } from './child-process';
+import { constants } from 'node:os';
 
 /** SpawnOptions are child_process's spawn options plus this package's (see SpawnPrivateOptions). */
 export interface SpawnOptions extends Omit<SpawnPrivateOptions, 'stdio'> {
@@ -25,6 +25,25 @@ export interface SpawnOptions extends Omit<SpawnPrivateOptions, 'stdio'> {
   windowsHide?: boolean;
   /** windowsVerbatimArguments has no effect outside Windows. */
   windowsVerbatimArguments?: boolean;
+}
+
+/** unknownSignal is child_process's ERR_UNKNOWN_SIGNAL. */
+export function unknownSignal(signal: unknown): TypeError & { code: string } {
+  return withCode(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');
+}
+
+/** checkSignal gives a signal's number, as child_process checks a kill() or killSignal. */
+export function checkSignal(signal: unknown, name = 'signal'): number {
+  if (typeof signal === 'number') {
+    if (signal === 0 || Object.values(constants.signals).includes(signal)) return signal;
+    throw unknownSignal(signal);
+  }
+  if (typeof signal === 'string') {
+    const n = (constants.signals as Record<string, number>)[signal];
+    if (n === undefined) throw unknownSignal(signal);
+    return n;
+  }
+  throw invalidArgType(name, 'string or number', signal);
 }
 
 /** What child_process takes and ignores in spawn() on this platform. */
@@ -49,11 +68,29 @@ function slots(stdio: unknown): unknown[] {
   return stdio.map((s) => (s === 'overlapped' ? 'pipe' : s));
 }
 
+/** checkTimeout is child_process's: anything but an unsigned integer (or nothing) is out of range. */
+export function checkTimeout(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return 0;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > MAX_DELAY) {
+    throw outOfRange('timeout', 'an unsigned integer', timeout);
+  }
+  return timeout;
+}
+
+/**
+ * checkNullBytes refuses a string with a NUL byte as child_process words it
+ * (a NUL would end the string the child gets).
+ */
+export function checkNullBytes(name: string, value: unknown): void {
+  if (typeof value === 'string' && value.includes('\0')) {
+    throw invalidArgValue(name, value, 'must be a string or Uint8Array without null bytes');
+  }
+}
+
 /** spawnPrivateOptions checks spawn()'s own options and prepares the rest for spawnPrivate. */
 export function spawnPrivateOptions(file: string, args: string[], options: unknown): Prepared {
   const o = checkOptions(options);
-  const timeout =
-    o.timeout === undefined || o.timeout === null ? 0 : checkInteger('options.timeout', o.timeout, 0, MAX_DELAY);
+  const timeout = checkTimeout(o.timeout);
   const killSignal = checkSignal(o.killSignal ?? 'SIGTERM', 'options.killSignal');
   const signal = o.signal ?? undefined;
   if (signal !== undefined && !(signal instanceof AbortSignal))

@@ -9,7 +9,7 @@ import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, systemError } from '../errors';
 import { isRunError } from '../run-end';
 import { runPrivateSync } from '../run-sync';
-import { checkSignal } from './child-process';
+import { checkSignal } from './options';
 
 /** SpawnSyncReturns is spawnSync()'s result, as child_process gives it. */
 export interface SpawnSyncReturns<T = string | Buffer> {

@@ -147,6 +147,30 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     },
   );
 
+  it('checks as child_process does: timeout out of range, NUL bytes, serialization null', () => {
+    expect(() => spawn('true', [], { ...mode, timeout: 'bad' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => spawn('true', ['a\0b'], mode)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => fork('a\0b', mode)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => fork(forked, { ...mode, serialization: null as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+  });
+
+  it('a second disconnect() emits ERR_IPC_DISCONNECTED before it returns; fork() runs no shell', async () => {
+    const child = fork(forked, ['$HOME'], { ...mode, shell: true } as never);
+    expect(child.spawnargs.at(-1)).toBe('$HOME');
+    child.disconnect();
+    expect(() => child.disconnect()).toThrow(expect.objectContaining({ code: 'ERR_IPC_DISCONNECTED' }));
+    expect((await events(child)).at(-1)).toBe('close 0 null');
+  });
+
+  it('execFile() with an own encoding of undefined or null gives Buffers, as child_process does', async () => {
+    const { stdout } = await promisify(execFile)('echo', ['b'], { ...mode, encoding: null });
+    expect(stdout).toEqual(Buffer.from('b\n'));
+  });
+
   it("fork() needs 'ipc' in a stdio array (ERR_CHILD_PROCESS_IPC_REQUIRED)", () => {
     expect(() => fork(forked, { ...mode, stdio: ['pipe', 'pipe', 'pipe'] })).toThrow(
       expect.objectContaining({ code: 'ERR_CHILD_PROCESS_IPC_REQUIRED' }),
