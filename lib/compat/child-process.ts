@@ -65,7 +65,7 @@ export class ChildProcess extends EventEmitter {
    * options. A failure to start is an 'error' event, as from spawn().
    */
   spawn(options: unknown): void {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'Object', options);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const o = options as Record<string, unknown>;
     if (typeof o.file !== 'string') throw invalidArgType('options.file', 'string', o.file);
     if (o.args !== undefined && !Array.isArray(o.args)) throw invalidArgType('options.args', 'Array', o.args);

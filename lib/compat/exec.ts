@@ -59,8 +59,10 @@ class Collected {
   chunks: Array<string | Buffer> = [];
   length = 0;
 
+  /** text joins the chunks: strings when decoded (by `encoding`, or by the caller's own setEncoding()). */
   text(encoding: BufferEncoding | null): string | Buffer {
-    return encoding ? this.chunks.join('') : Buffer.concat(this.chunks as Buffer[]);
+    const decoded = encoding !== null || this.chunks.some((c) => typeof c === 'string');
+    return decoded ? this.chunks.join('') : Buffer.concat(this.chunks as Buffer[]);
   }
 }
 
@@ -173,14 +175,16 @@ function promiseForm(run: (...args: unknown[]) => ChildProcess) {
   return (
     ...args: unknown[]
   ): Promise<{ stdout: string | Buffer; stderr: string | Buffer }> & { child: ChildProcess } => {
-    let child: ChildProcess | undefined;
+    let settle: ExecCallback = () => undefined;
     const promise = new Promise<{ stdout: string | Buffer; stderr: string | Buffer }>((resolve, reject) => {
-      child = run(...args, (error: ExecException | null, stdout: string | Buffer, stderr: string | Buffer) => {
+      settle = (error, stdout, stderr) => {
         if (error === null) resolve({ stdout, stderr });
         else reject(Object.assign(error, { stdout, stderr }));
-      });
+      };
     });
-    return Object.assign(promise, { child: child! });
+    // Called outside the executor: bad arguments throw, as child_process's promise forms do.
+    const child = run(...args, settle);
+    return Object.assign(promise, { child });
   };
 }
 

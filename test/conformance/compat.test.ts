@@ -166,6 +166,18 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     expect((await events(child)).at(-1)).toBe('close 0 null');
   });
 
+  it('the promisified forms throw bad arguments at once, and keep the output of a stream decoded by its reader', async () => {
+    expect(() => promisify(execFile)('true', { ...mode, signal: {} as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    const child = execFile('echo', ['é'], { ...mode, encoding: 'buffer' }, (err, stdout) => {
+      expect(err).toBeNull();
+      expect(stdout).toBe('é\n');
+    });
+    child.stdout!.setEncoding('utf8');
+    expect((await events(child)).at(-1)).toBe('close 0 null');
+  });
+
   it('execFile() with an own encoding of undefined or null gives Buffers, as child_process does', async () => {
     const { stdout } = await promisify(execFile)('echo', ['b'], { ...mode, encoding: null });
     expect(stdout).toEqual(Buffer.from('b\n'));
