@@ -49,6 +49,10 @@ function sortArgs(args: unknown, options: unknown): [string[], Record<string, un
  */
 export function spawn(file: string, args?: readonly string[] | SpawnOptions, options?: SpawnOptions): ChildProcess {
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
+  // spawn() refuses null options, as child_process does (the other functions take them as {}).
+  if (options === null) {
+    throw invalidArgType('options', 'object', options);
+  }
   const [argList, o] = sortArgs(args, options);
   checkNullBytes('file', file);
   argList.forEach((a, i) => checkNullBytes(`args[${i}]`, a));

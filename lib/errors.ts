@@ -151,8 +151,19 @@ export function systemError(syscall: string, errno: number, extra?: Record<strin
   return Object.assign(err, extra);
 }
 
-/** withCode gives an error its Node-style `code`. */
+/**
+ * withCode gives an error its Node-style `code`, shown as Node's own
+ * errors show it: String(err) is `TypeError [ERR_X]: message`.
+ */
 export function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+  Object.defineProperty(err, 'toString', {
+    value(this: Error & { code: string }) {
+      return `${this.name} [${this.code}]: ${this.message}`;
+    },
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
   return Object.assign(err, { code });
 }
 

@@ -147,7 +147,17 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     },
   );
 
-  it('checks as child_process does: timeout out of range, NUL bytes, serialization null', () => {
+  it('checks as child_process does: timeout out of range, NUL bytes, serialization null, null options', () => {
+    expect(() => spawn('true', [], null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    // Node's errors show their code in String(err), which assert.throws(fn, /CODE/) matches.
+    const thrown = (() => {
+      try {
+        spawn('true', [], { timeout: -1 });
+      } catch (err) {
+        return String(err);
+      }
+    })();
+    expect(thrown).toMatch(/^RangeError \[ERR_OUT_OF_RANGE\]: /);
     expect(() => spawn('true', [], { ...mode, timeout: 'bad' as never })).toThrow(
       expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
     );
