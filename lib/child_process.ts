@@ -17,8 +17,8 @@ import { ChildProcess, startChild } from './compat/child-process';
 import { checkNullBytes, type SpawnOptions } from './compat/options';
 
 export { ChildProcess } from './compat/child-process';
-export { exec, execFile, type ExecCallback, type ExecException } from './compat/exec';
-export { spawnSync, execFileSync, execSync, type SpawnSyncReturns } from './compat/sync';
+export { exec, execFile, type ExecCallback, type ExecException, type ExecFileOptions } from './compat/exec';
+export { spawnSync, execFileSync, execSync, type SpawnSyncReturns, type SpawnSyncOptions } from './compat/sync';
 export type { SpawnOptions } from './compat/options';
 
 /** ForkOptions are spawn()'s options plus fork()'s: execPath, execArgv, silent, serialization. */

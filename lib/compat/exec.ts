@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors';
 import { ChildProcess, startChild } from './child-process';
-import { checkNullBytes, checkSignal, checkTimeout } from './options';
+import { checkNullBytes, checkSignal, checkTimeout, type SpawnOptions } from './options';
 
 /** ExecCallback gets the error (null on exit 0) and what the child wrote to stdout and stderr. */
 export type ExecCallback = (error: ExecException | null, stdout: string | Buffer, stderr: string | Buffer) => void;
@@ -20,6 +20,14 @@ export interface ExecException extends Error {
   signal?: NodeJS.Signals | null;
   stdout?: string | Buffer;
   stderr?: string | Buffer;
+}
+
+/** ExecFileOptions are spawn()'s options plus the collection's: encoding, timeout, maxBuffer, killSignal. */
+export interface ExecFileOptions extends Omit<SpawnOptions, 'encoding'> {
+  /** encoding decodes the output (default 'utf8'); 'buffer' or null gives Buffers. */
+  encoding?: BufferEncoding | 'buffer' | null;
+  /** maxBuffer is the most bytes kept of stdout and of stderr, each (default 1 MiB). */
+  maxBuffer?: number;
 }
 
 const MAX_BUFFER = 1024 * 1024;
@@ -76,7 +84,12 @@ class Collected {
  * `timeout` and `killSignal` are as in child_process; the other options are
  * spawn()'s.
  */
-export function execFile(file: string, args?: unknown, options?: unknown, callback?: unknown): ChildProcess {
+export function execFile(
+  file: string,
+  args?: readonly string[] | ExecFileOptions | ExecCallback | null,
+  options?: ExecFileOptions | ExecCallback | null,
+  callback?: ExecCallback,
+): ChildProcess {
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
   const [argList, o, cb] = sortArgs(args, options, callback);
   checkNullBytes('file', file);
@@ -159,7 +172,11 @@ export function execFile(file: string, args?: unknown, options?: unknown, callba
  * path) and calls back as execFile() does. Never build `command` from
  * input you do not control: the shell expands what it contains.
  */
-export function exec(command: string, options?: unknown, callback?: unknown): ChildProcess {
+export function exec(
+  command: string,
+  options?: ExecFileOptions | ExecCallback | null,
+  callback?: ExecCallback,
+): ChildProcess {
   if (typeof command !== 'string') throw invalidArgType('command', 'string', command);
   if (command.includes('\0')) throw invalidArgValue('command', command, 'must be a string without null bytes');
   if (typeof options === 'function') [options, callback] = [undefined, options];

@@ -9,7 +9,7 @@ import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, systemError } from '../errors';
 import { isRunError } from '../run-end';
 import { runPrivateSync } from '../run-sync';
-import { checkSignal } from './options';
+import { checkSignal, type SpawnOptions } from './options';
 
 /** SpawnSyncReturns is spawnSync()'s result, as child_process gives it. */
 export interface SpawnSyncReturns<T = string | Buffer> {
@@ -20,6 +20,16 @@ export interface SpawnSyncReturns<T = string | Buffer> {
   status: number | null;
   signal: NodeJS.Signals | null;
   error?: Error;
+}
+
+/** SpawnSyncOptions are spawn()'s options plus input, maxBuffer (default 1 MiB) and encoding (default 'buffer'). */
+export interface SpawnSyncOptions extends Omit<SpawnOptions, 'encoding'> {
+  /** input is written to the child's stdin. */
+  input?: string | Uint8Array;
+  /** maxBuffer is the most bytes kept of stdout and of stderr, each. */
+  maxBuffer?: number;
+  /** encoding decodes the output; 'buffer' (the default) gives Buffers. */
+  encoding?: BufferEncoding | 'buffer' | null;
 }
 
 const MAX_BUFFER = 1024 * 1024;
@@ -61,7 +71,11 @@ function syncError(file: string, args: string[], errno: number): Error {
  * `maxBuffer` (default 1 MiB) stop it with killSignal and set `error`
  * (ETIMEDOUT, ENOBUFS); a child that could not start has `error` and pid 0.
  */
-export function spawnSync(file: string, args?: unknown, options?: unknown): SpawnSyncReturns {
+export function spawnSync(
+  file: string,
+  args?: readonly string[] | SpawnSyncOptions | null,
+  options?: SpawnSyncOptions | null,
+): SpawnSyncReturns {
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
   const [argList, o] = sortArgs(args, options);
   const stdio = slots(o.stdio);
@@ -137,7 +151,11 @@ function execSyncRun(file: string, args: string[], o: Record<string, unknown>, c
  * a child that did not exit 0, or could not start, throws an error
  * carrying spawnSync()'s result (status, signal, stdout, stderr).
  */
-export function execFileSync(file: string, args?: unknown, options?: unknown): string | Buffer | null {
+export function execFileSync(
+  file: string,
+  args?: readonly string[] | SpawnSyncOptions | null,
+  options?: SpawnSyncOptions | null,
+): string | Buffer | null {
   if (typeof file !== 'string') throw invalidArgType('file', 'string', file);
   const [argList, o] = sortArgs(args, options);
   const argv0 = typeof o.argv0 === 'string' ? o.argv0 : file;
@@ -149,7 +167,7 @@ export function execFileSync(file: string, args?: unknown, options?: unknown): s
  * path) as execFileSync() does. Never build `command` from input you do
  * not control: the shell expands what it contains.
  */
-export function execSync(command: string, options?: unknown): string | Buffer | null {
+export function execSync(command: string, options?: SpawnSyncOptions | null): string | Buffer | null {
   if (typeof command !== 'string') throw invalidArgType('command', 'string', command);
   if (command.includes('\0')) throw invalidArgValue('command', command, 'must be a string without null bytes');
   const o = checkOptions(options);
