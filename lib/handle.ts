@@ -113,7 +113,8 @@ export class PrivateHandle<
   // 'exit' (or 'error') has been emitted: 'close' may follow, once the output has closed.
   #announced = false;
   #closeEmitted = false;
-  #ipc: IpcChannel | null = null;
+  // Never connected for a child without an 'ipc' slot: send() and disconnect() then say so.
+  #ipc: IpcChannel;
 
   /** @internal Handles are made by spawnPrivate, runPrivate and adopt only. */
   private constructor(init: HandleInit) {
@@ -130,12 +131,10 @@ export class PrivateHandle<
     this.#rawFds = init.streams ? [] : init.fds.map((fd) => (typeof fd === 'number' ? fd : -1));
     const stdio = init.streams ? makeStreams(init.fds) : init.fds.map(() => null);
     while (stdio.length < 3) stdio.push(null);
-    const channel = init.ipc.fd >= 0 ? stdio[init.ipc.fd] : null;
+    const channel = init.ipc.fd >= 0 ? (stdio[init.ipc.fd] as Socket) : null;
     this.#stdio = new HandleStdio([...stdio], () => this.#maybeClose());
-    if (channel) {
-      this.#ipc = new IpcChannel(channel as Socket, init.ipc.serialization, this);
-      stdio[init.ipc.fd] = null;
-    }
+    this.#ipc = new IpcChannel(channel, init.ipc.serialization, this);
+    if (channel) stdio[init.ipc.fd] = null;
     this.stdio = Object.freeze(stdio) as never;
     this.stdin = stdio[0] as Stdin;
     this.stdout = stdio[1] as Stdout;
@@ -299,7 +298,7 @@ export class PrivateHandle<
    * disconnected or the child has exited, and for a child without one.
    */
   get connected(): boolean {
-    return this.#ipc?.connected ?? false;
+    return this.#ipc.connected;
   }
 
   /**
@@ -314,7 +313,6 @@ export class PrivateHandle<
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, handle: unknown, options?: object, callback?: (error: Error | null) => void): boolean;
   send(message: unknown, ...rest: unknown[]): boolean {
-    if (this.#ipc === null) return new IpcChannel(null, 'json', this).send(message, ...rest);
     return this.#ipc.send(message, ...rest);
   }
 
@@ -325,7 +323,7 @@ export class PrivateHandle<
    * as child_process does: with no 'error' listener, it throws.
    */
   disconnect(): void {
-    (this.#ipc ?? new IpcChannel(null, 'json', this)).disconnect(true);
+    this.#ipc.disconnect(true);
   }
 
   /** ref makes a running child keep the event loop alive (the default). */
