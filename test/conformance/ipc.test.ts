@@ -148,6 +148,17 @@ describe.each(modesHere())('the IPC channel of a private child ($name)', ({ back
     );
   });
 
+  it("the parent's end of the channel is close-on-exec: a child started by child_process does not get it", async () => {
+    // child_process closes nothing it was not asked to: whatever lacks close-on-exec shows up in its child.
+    const fdsOfAnotherChild = async () =>
+      (await promisify(execFile)('sh', ['-c', 'ls /proc/$$/fd'])).stdout.split('\n').filter(Boolean).sort();
+    const before = await fdsOfAnotherChild();
+    const h = forkPrivate(echo, { backend, isolation, stdio: 'inherit' });
+    expect(await fdsOfAnotherChild()).toEqual(before);
+    h.disconnect();
+    await h.wait();
+  });
+
   it('a child without a channel is not connected: send() fails with ERR_IPC_CHANNEL_CLOSED', async () => {
     const h = spawnPrivate('true', [], { backend, isolation, stdio: 'ignore' });
     expect(h.connected).toBe(false);
