@@ -87,6 +87,7 @@ export function adopt(pidOrChild: number | ChildProcess, options?: AdoptOptions)
     killSignal: toSignal('SIGTERM'),
     killGraceMs: null,
     isolation: 'direct',
+    ipc: { fd: -1, serialization: 'json' },
   });
   if (child !== null) {
     const h = handle;

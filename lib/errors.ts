@@ -207,7 +207,19 @@ export function systemError(syscall: string, errno: number, extra?: Record<strin
   return Object.assign(err, extra);
 }
 
-function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+/**
+ * withCode gives an error its Node-style `code`, shown as Node's own
+ * errors show it: String(err) is `TypeError [ERR_X]: message`.
+ */
+export function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+  Object.defineProperty(err, 'toString', {
+    value(this: Error & { code: string }) {
+      return `${this.name} [${this.code}]: ${this.message}`;
+    },
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
   return Object.assign(err, { code });
 }
 
@@ -224,10 +236,15 @@ function describe(value: unknown): string {
   return `type ${typeof value} (${shown})`;
 }
 
-/** invalidArgType is Node's ERR_INVALID_ARG_TYPE. */
+/**
+ * invalidArgType is Node's ERR_INVALID_ARG_TYPE, worded as Node words it:
+ * a dotted name is a "property", and several types are "one of type".
+ */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
+  const what = name.includes('.') ? 'property' : 'argument';
+  const types = expected.includes(' or ') ? `one of type ${expected}` : `of type ${expected}`;
   return withCode(
-    new TypeError(`The "${name}" argument must be of type ${expected}. Received ${describe(actual)}`),
+    new TypeError(`The "${name}" ${what} must be ${types}. Received ${describe(actual)}`),
     'ERR_INVALID_ARG_TYPE',
   );
 }

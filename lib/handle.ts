@@ -8,9 +8,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { illegalConstructor, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
 import { HandleStdio, makeStreams } from './handle-stdio';
+import { hooks, onSettle } from './handle-hooks';
+import { IpcChannel } from './ipc';
+import type { IpcSetting } from './ipc-options';
 import { checkKillOptions, type KillOptions } from './kill-options';
 import { native, type NativeHandle, type StatusTuple } from './native';
 import { ProcessStatus } from './status';
@@ -41,14 +45,11 @@ interface HandleInit {
   killSignal: number;
   killGraceMs: number | null;
   isolation: Isolation;
+  /** ipc is the IPC channel's slot (-1 for none) and wire format. */
+  ipc: IpcSetting;
 }
 
 let constructing = false;
-let settleHandle: (h: PrivateHandle, result: StatusTuple | number) => void;
-let markReapedElsewhere: (h: PrivateHandle) => void;
-let addSettleHook: (h: PrivateHandle, fn: () => void) => void;
-let takeRaw: (h: PrivateHandle) => { native: NativeHandle; fds: number[] };
-let stopChild: (h: PrivateHandle, signo: number, group: boolean) => boolean;
 
 /**
  * PrivateHandle is a private child: only this object can wait on it or
@@ -112,6 +113,8 @@ export class PrivateHandle<
   // 'exit' (or 'error') has been emitted: 'close' may follow, once the output has closed.
   #announced = false;
   #closeEmitted = false;
+  // Never connected for a child without an 'ipc' slot: send() and disconnect() then say so.
+  #ipc: IpcChannel;
 
   /** @internal Handles are made by spawnPrivate, runPrivate and adopt only. */
   private constructor(init: HandleInit) {
@@ -128,26 +131,29 @@ export class PrivateHandle<
     this.#rawFds = init.streams ? [] : init.fds.map((fd) => (typeof fd === 'number' ? fd : -1));
     const stdio = init.streams ? makeStreams(init.fds) : init.fds.map(() => null);
     while (stdio.length < 3) stdio.push(null);
+    const channel = init.ipc.fd >= 0 ? (stdio[init.ipc.fd] as Socket) : null;
+    this.#stdio = new HandleStdio([...stdio], () => this.#maybeClose());
+    this.#ipc = new IpcChannel(channel, init.ipc.serialization, this);
+    if (channel) stdio[init.ipc.fd] = null;
     this.stdio = Object.freeze(stdio) as never;
     this.stdin = stdio[0] as Stdin;
     this.stdout = stdio[1] as Stdout;
     this.stderr = stdio[2] as Stderr;
-    this.#stdio = new HandleStdio(stdio, () => this.#maybeClose());
     // On a later tick, as ChildProcess emits it; queued before any 'exit' can be.
     process.nextTick(() => this.emit('spawn'));
   }
 
   static {
-    settleHandle = (h, result) => h.#settle(result);
-    markReapedElsewhere = (h) => {
+    hooks.settle = (h, result) => h.#settle(result);
+    hooks.markReapedElsewhere = (h) => {
       h.#reapedElsewhere = true;
     };
-    addSettleHook = (h, fn) => {
+    hooks.addSettleHook = (h, fn) => {
       if (h.#settled) fn();
       else h.#onSettle.push(fn);
     };
-    takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
-    stopChild = (h, signo, group) => h.#stop(signo, group);
+    hooks.takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
+    hooks.stop = (h, signo, group) => h.#stop(signo, group);
   }
 
   get #settled(): boolean {
@@ -286,6 +292,40 @@ export class PrivateHandle<
     return false;
   }
 
+  /**
+   * connected is true while the IPC channel (an 'ipc' stdio slot; every
+   * forkPrivate child has one) is open, false once either side has
+   * disconnected or the child has exited, and for a child without one.
+   */
+  get connected(): boolean {
+    return this.#ipc.connected;
+  }
+
+  /**
+   * send writes a message to the child's process.on('message'), in the
+   * spawn's `serialization`, and returns false when it could not be sent or
+   * when more than 128 KiB wait to be written (wait for the callback before
+   * sending more). The callback gets null once the message is written, or
+   * the error (ERR_IPC_CHANNEL_CLOSED once disconnected or without a
+   * channel); without a callback an error is emitted as 'error'. Sending a
+   * handle (a socket, a server) throws ERR_NOT_SUPPORTED.
+   */
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  send(message: unknown, handle: unknown, options?: object, callback?: (error: Error | null) => void): boolean;
+  send(message: unknown, ...rest: unknown[]): boolean {
+    return this.#ipc.send(message, ...rest);
+  }
+
+  /**
+   * disconnect closes the IPC channel: 'disconnect' follows on a later tick,
+   * and the child's process 'disconnect' once it reads the end. Without an
+   * open channel it emits 'error' (ERR_IPC_DISCONNECTED) before it returns,
+   * as child_process does: with no 'error' listener, it throws.
+   */
+  disconnect(): void {
+    this.#ipc.disconnect(true);
+  }
+
   /** ref makes a running child keep the event loop alive (the default). */
   ref(): this {
     this.#refd = true;
@@ -347,7 +387,7 @@ export class PrivateHandle<
     const timer = setTimeout(escalate, this.#killGraceMs ?? DISPOSE_GRACE_MS);
     timer.unref();
     const clear = (): void => clearTimeout(timer);
-    addSettleHook(this, clear);
+    onSettle(this, clear);
     return clear;
   }
 
@@ -431,35 +471,4 @@ export function createHandle(init: HandleInit): PrivateHandle {
   }
 }
 
-/** @internal settle delivers the result of the reap: a status tuple, or -errno when it was lost. */
-export function settle(h: PrivateHandle, result: StatusTuple | number): void {
-  settleHandle(h, result);
-}
-
-/** @internal reapedByChildProcess marks an adopted ChildProcess, whose status child_process reaps. */
-export function reapedByChildProcess(h: PrivateHandle): void {
-  markReapedElsewhere(h);
-}
-
-/** @internal onSettle runs fn once the child is reaped or lost (timers, abort listeners). */
-export function onSettle(h: PrivateHandle, fn: () => void): void {
-  addSettleHook(h, fn);
-}
-
-/**
- * @internal stop sends signo (to the group first when `group`) on the
- * caller's behalf, from a timer or a listener: it never throws, and falls
- * back to the child alone when the group kill fails. False once the child
- * is known to be gone.
- */
-export function stop(h: PrivateHandle, signo: number, group: boolean): boolean {
-  return stopChild(h, signo, group);
-}
-
-/**
- * @internal raw hands over, once, the fds of a handle made with `streams:
- * false`, with its native handle, for a synchronous run to drive.
- */
-export function raw(h: PrivateHandle): { native: NativeHandle; fds: number[] } {
-  return takeRaw(h);
-}
+export { settle, reapedByChildProcess, onSettle, stop, raw } from './handle-hooks';

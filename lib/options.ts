@@ -29,16 +29,20 @@ import { checkEnv, envBlock } from './env';
 import { loginEnv } from './login';
 import { checkPrivs, type CapabilityName, type Rlimits } from './privs';
 import { handedStreams } from './handover';
+import { ipcEnv, takeIpcSlot, type IpcSetting } from './ipc-options';
+import type { Serialization } from './ipc-wire';
 import { toSignal } from './signals';
+import { withShell } from './shell';
 import { refuseUnsupported, unsupportedNames, type Api } from './unsupported';
 
 /**
  * StdioSlot is what one child fd is connected to: 'pipe', 'inherit',
- * 'ignore', a parent fd number, or a Node stream that has a file descriptor
+ * 'ignore', 'ipc' (Node's IPC channel, at most one: see PrivateHandle.send),
+ * a parent fd number, or a Node stream that has a file descriptor
  * (a socket, a TTY, process.stdout, a file stream once it has emitted
  * 'open'), which the child gets a copy of, as with child_process.
  */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | Stream | null | undefined;
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | 'ipc' | number | Stream | null | undefined;
 
 /** StdioOption is one StdioSlot for fds 0–2, or an array of them, one per fd. */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | readonly StdioSlot[];
@@ -83,6 +87,14 @@ export interface SpawnPrivateOptions {
    * (default false). The child's own PATH is left as it is.
    */
   preferLocal?: boolean;
+  /**
+   * shell runs the command line through a shell: true for `/bin/sh`, or the
+   * path of one, started as `shell -c "file args..."`, `file` and `args`
+   * joined with spaces, nothing quoted (default false: no shell). Never
+   * build that line from input you do not control: the shell expands `$`,
+   * backquotes, `;` and `|` in it.
+   */
+  shell?: boolean | string;
   /** detached starts the child in a new session (setsid), away from our terminal's signals. */
   detached?: boolean;
   /** signal aborts the child: it is sent `killSignal` when the signal aborts. */
@@ -214,6 +226,13 @@ export interface SpawnPrivateOptions {
    * Linux backend only; elsewhere ERR_NOT_SUPPORTED.
    */
   cgroup?: string;
+  /**
+   * serialization is the wire format of the 'ipc' channel: 'json' (the
+   * default; JSON.stringify's text, one message a line) or 'advanced' (the
+   * v8 serializer: Buffers, Maps, Sets, BigInts, cyclic objects), as with
+   * child_process; the child reads it from NODE_CHANNEL_SERIALIZATION_MODE.
+   */
+  serialization?: Serialization;
 }
 
 /** spawnKeys are the names of SpawnPrivateOptions; a new option is added here too. */
@@ -243,6 +262,8 @@ export const spawnKeys: Keys<SpawnPrivateOptions> = {
   cpuAffinity: true,
   cgroup: true,
   strict: true,
+  shell: true,
+  serialization: true,
 };
 
 const spawnOptionNames = optionNames<SpawnPrivateOptions>('spawnPrivate or forkPrivate', spawnKeys);
@@ -276,6 +297,8 @@ export interface Normalized {
   privs: number[] | null;
   /** cgroup is the cgroup v2 directory the child starts in, or null. */
   cgroup: string | null;
+  /** ipc is the IPC channel's fd in the child (-1 for none) and its wire format. */
+  ipc: IpcSetting;
 }
 
 // The addon's stdio kinds, as in native/common/slots.h.
@@ -470,15 +493,17 @@ export function normalizeOptions(
   const o = checkOptions(options);
   refuseUnsupported(o, api);
   refuseUnknown(o, known, unsupportedNames);
-  const checkedArgs = checkArgs(args);
+  const [shellFile, checkedArgs] = withShell(file as string, checkArgs(args), o.shell);
+  file = shellFile;
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
+  const { stdio, ipc } = takeIpcSlot(o.stdio, o.serialization);
   // On the main thread process.env is the process's environ itself, which the
   // addon can pass on as it is; a worker's process.env is its own copy.
   const creds = checkCreds(o);
   // A new uid gets its own HOME, USER, LOGNAME and SHELL, unless `env` sets them.
   const login = loginEnv(o.uid, o.env === undefined || o.env === null ? null : env, env);
-  const inherit = o.env === undefined && isMainThread && login === null;
+  const inherit = o.env === undefined && isMainThread && login === null && ipc.fd < 0;
   return {
     file: file as string,
     args: checkedArgs,
@@ -488,9 +513,9 @@ export function normalizeOptions(
       env,
       checkBoolean('options.preferLocal', o.preferLocal) ? (checkCwd(o.cwd) ?? process.cwd()) : null,
     ),
-    env: inherit ? null : envBlock(login ?? env),
+    env: inherit ? null : ipcEnv(envBlock(login ?? env), ipc),
     cwd: checkCwd(o.cwd),
-    stdio: checkStdio(o.stdio),
+    stdio: checkStdio(stdio),
     handed: handedStreams(o.stdio),
     detached: checkBoolean('options.detached', o.detached),
     signal: checkAbortSignal(o.signal),
@@ -503,5 +528,6 @@ export function normalizeOptions(
     creds,
     privs: checkPrivs(o),
     cgroup: checkCgroup(o.cgroup),
+    ipc,
   };
 }

@@ -12,6 +12,8 @@ import { refuseDegraded } from './degraded';
 import { armCancellation } from './cancel';
 import { stopReading } from './handover';
 import { privsOptionNames, privsSupport } from './privs';
+import { checkOptions } from './check';
+import { withIpc } from './ipc-options';
 
 // Spawn flags, as in native/common/backend.h and addon.c.
 const SPAWN_SETSID = 0x1;
@@ -96,6 +98,7 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
     killSignal: o.killSignal,
     killGraceMs: o.killGraceMs,
     isolation: chosen.isolation,
+    ipc: o.ipc,
   });
   return handle;
 }
@@ -125,7 +128,9 @@ function forkFlags(execArgv: readonly string[]): string[] {
  * spawnPrivate(process.execPath, [...process.execArgv, modulePath, ...args], options),
  * except that an eval script of this process (`node -e`, `node -p`) is left
  * out of process.execArgv, as Node's fork() does, so that the child runs the
- * module rather than the script again.
+ * module rather than the script again. The child always has an IPC
+ * channel (`process.send`): 'ipc' is appended to `stdio` when it has none,
+ * after fds 0–2 ('pipe' by default).
  */
 export function forkPrivate<const S extends StdioOption | undefined = undefined>(
   modulePath: string,
@@ -139,5 +144,7 @@ export function forkPrivate<const S extends StdioOption | undefined = undefined>
 export function forkPrivate(modulePath: string, args?: unknown, options?: SpawnPrivateOptions): PrivateHandle {
   [args, options] = splitArgs(args, options) as [unknown, SpawnPrivateOptions | undefined];
   const checked = normalizeOptions(modulePath, args, undefined);
-  return spawnPrivate(process.execPath, [...forkFlags(process.execArgv), checked.file, ...checked.args], options);
+  const o = checkOptions(options);
+  const withChannel = { ...o, stdio: withIpc(o.stdio) } as SpawnPrivateOptions;
+  return spawnPrivate(process.execPath, [...forkFlags(process.execArgv), checked.file, ...checked.args], withChannel);
 }

@@ -20,14 +20,13 @@ const spawnOnly: readonly Api[] = ['spawn'];
 
 const toNode =
   'forkPrivate runs process.execPath with process.execArgv; for others, call spawnPrivate(nodePath, [...flags, modulePath, ...args])';
-const noIpc = "there is no IPC channel: pass messages over a 'pipe' on fd 3 and up (a socket pair) or stdin/stdout";
+const noIpc = "a run has no IPC channel: use spawnPrivate with an 'ipc' stdio slot, or forkPrivate";
 const windows = 'it is for Windows, where this package does not run: leave it out';
 
 const table: Record<string, { apis: readonly Api[]; advice: string }> = {
-  shell: { apis: all, advice: "there is never a shell: run one yourself, spawnPrivate('/bin/sh', ['-c', script])" },
   windowsHide: { apis: all, advice: windows },
   windowsVerbatimArguments: { apis: all, advice: windows },
-  serialization: { apis: all, advice: noIpc },
+  serialization: { apis: ['run', 'sync'], advice: noIpc },
   ipc: { apis: all, advice: noIpc },
   ipcInput: { apis: all, advice: noIpc },
   silent: { apis: all, advice: "use stdio: 'pipe' or 'ignore'" },

@@ -77,11 +77,8 @@ describe.each(modesHere())('options ($name)', ({ backend, isolation }) => {
 
 describe('options this package does not take are refused, with what to do instead', () => {
   it.each([
-    ['shell', true, 'sh'],
-    ['shell', '/bin/bash', 'sh'],
     ['windowsHide', true, 'Windows'],
     ['windowsVerbatimArguments', true, 'Windows'],
-    ['serialization', 'advanced', 'IPC'],
     ['execArgv', ['--inspect'], 'spawnPrivate(nodePath'],
     ['execPath', '/usr/bin/node', 'spawnPrivate(nodePath'],
     ['input', 'text', 'handle.stdin'],

@@ -434,9 +434,9 @@ describe('runPrivate argument validation, before anything is spawned', () => {
     ],
     ['a non-boolean all', () => runPrivate('true', [], { all: 'yes' as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
     [
-      'shell, which it never runs',
-      () => runPrivate('echo', ['$HOME'], { shell: true } as never),
-      'ERR_INVALID_ARG_VALUE',
+      'a shell that is neither a boolean nor a path',
+      () => runPrivate('echo', ['$HOME'], { shell: 1 as never }),
+      'ERR_INVALID_ARG_TYPE',
       TypeError,
     ],
     [

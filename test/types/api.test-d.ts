@@ -199,8 +199,19 @@ export async function handleTypes(): Promise<void> {
   piped._exited([1, 1, 0, 0, 0, 0, 0]);
   // @ts-expect-error: handles are made by the package only
   new PrivateHandle();
-  // @ts-expect-error: there is no shell option
+  // shell is true or the path of a shell, nothing else
   spawnPrivate('echo', ['$HOME'], { shell: true });
+  spawnPrivate('echo', ['$HOME'], { shell: '/bin/sh' });
+  // @ts-expect-error: not a boolean or a path
+  spawnPrivate('echo', ['$HOME'], { shell: 1 });
+  // an IPC channel: send(), disconnect(), connected
+  const withChannel = forkPrivate('./helper.js', { serialization: 'advanced' });
+  const sent: boolean = withChannel.send({ a: 1 }, (err: Error | null) => void err);
+  const connected: boolean = withChannel.connected;
+  void [sent, connected];
+  withChannel.disconnect();
+  // @ts-expect-error: no such serialization
+  forkPrivate('./helper.js', { serialization: 'xml' });
   // @ts-expect-error: a misspelt option is caught too
   spawnPrivate('ls', [], { stdio: 'pipe', detatched: true });
   await piped.wait();

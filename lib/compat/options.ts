@@ -1,0 +1,112 @@
+/**
+ * compat/options - child_process's spawn options, turned into
+ * spawnPrivate's.
+ *
+ * What child_process does itself (timeout, killSignal and signal, so that
+ * `killed` and the AbortError 'error' come as there) stays here; what it
+ * takes but ignores on this platform (encoding, maxBuffer, input,
+ * windowsHide, windowsVerbatimArguments) is dropped; everything else, this
+ * package's own options included (backend, isolation, uid, ...), goes to
+ * spawnPrivate, which checks it.
+ */
+import { checkOptions } from '../check';
+import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors';
+import type { SpawnPrivateOptions, StdioOption } from '../options';
+import { withShell } from '../shell';
+import { constants } from 'node:os';
+
+/** SpawnOptions are child_process's spawn options plus this package's (see SpawnPrivateOptions). */
+export interface SpawnOptions extends Omit<SpawnPrivateOptions, 'stdio'> {
+  /** stdio is child_process's: 'pipe', 'inherit', 'ignore', 'overlapped' (a pipe here), 'ipc', fds, streams. */
+  stdio?: StdioOption | 'overlapped' | ReadonlyArray<StdioOption | 'overlapped' | 'ipc' | null | undefined>;
+  /** encoding is taken and ignored by spawn(), as child_process does; execFile() decodes with it. */
+  encoding?: BufferEncoding | 'buffer' | null;
+  /** windowsHide has no effect outside Windows. */
+  windowsHide?: boolean;
+  /** windowsVerbatimArguments has no effect outside Windows. */
+  windowsVerbatimArguments?: boolean;
+}
+
+/** unknownSignal is child_process's ERR_UNKNOWN_SIGNAL. */
+export function unknownSignal(signal: unknown): TypeError & { code: string } {
+  return withCode(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');
+}
+
+/** checkSignal gives a signal's number, as child_process checks a kill() or killSignal. */
+export function checkSignal(signal: unknown, name = 'signal'): number {
+  if (typeof signal === 'number') {
+    if (signal === 0 || Object.values(constants.signals).includes(signal)) return signal;
+    throw unknownSignal(signal);
+  }
+  if (typeof signal === 'string') {
+    const n = (constants.signals as Record<string, number>)[signal];
+    if (n === undefined) throw unknownSignal(signal);
+    return n;
+  }
+  throw invalidArgType(name, 'string or number', signal);
+}
+
+/** What child_process takes and ignores in spawn() on this platform. */
+const IGNORED = ['encoding', 'maxBuffer', 'input', 'windowsHide', 'windowsVerbatimArguments'];
+const MAX_DELAY = 2 ** 32 - 1;
+
+/** Prepared is a spawn() call ready for spawnPrivate, and what ChildProcess keeps of it. */
+export interface Prepared {
+  options: SpawnPrivateOptions;
+  spawnfile: string;
+  spawnargs: string[];
+  /** pipes tells which of fds 0–2 are 'pipe', for the streams of a child that did not start. */
+  pipes: boolean[];
+  timeout: number;
+  killSignal: number;
+  signal: AbortSignal | undefined;
+}
+
+function slots(stdio: unknown): unknown[] {
+  if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
+  if (!Array.isArray(stdio)) return [stdio, stdio, stdio];
+  return stdio.map((s) => (s === 'overlapped' ? 'pipe' : s));
+}
+
+/** checkTimeout is child_process's: anything but an unsigned integer (or nothing) is out of range. */
+export function checkTimeout(timeout: unknown): number {
+  if (timeout === undefined || timeout === null) return 0;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > MAX_DELAY) {
+    throw outOfRange('timeout', 'an unsigned integer', timeout);
+  }
+  return timeout;
+}
+
+/**
+ * checkNullBytes refuses a string with a NUL byte as child_process words it
+ * (a NUL would end the string the child gets).
+ */
+export function checkNullBytes(name: string, value: unknown): void {
+  if (typeof value === 'string' && value.includes('\0')) {
+    throw invalidArgValue(name, value, 'must be a string or Uint8Array without null bytes');
+  }
+}
+
+/** spawnPrivateOptions checks spawn()'s own options and prepares the rest for spawnPrivate. */
+export function spawnPrivateOptions(file: string, args: string[], options: unknown): Prepared {
+  const o = checkOptions(options);
+  const timeout = checkTimeout(o.timeout);
+  const killSignal = checkSignal(o.killSignal ?? 'SIGTERM', 'options.killSignal');
+  const signal = o.signal ?? undefined;
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalidArgType('options.signal', 'AbortSignal', signal);
+  const stdio = slots(o.stdio);
+  const rest: Record<string, unknown> = { ...o, stdio };
+  for (const name of [...IGNORED, 'timeout', 'killSignal', 'signal']) delete rest[name];
+  const [spawnfile, shellArgs] = typeof file === 'string' ? withShell(file, args, o.shell) : [file, args];
+  const argv0 = typeof o.argv0 === 'string' ? o.argv0 : spawnfile;
+  return {
+    options: rest as SpawnPrivateOptions,
+    spawnfile,
+    spawnargs: [argv0, ...shellArgs],
+    pipes: [0, 1, 2].map((i) => stdio[i] === 'pipe' || stdio[i] === undefined || stdio[i] === null),
+    timeout,
+    killSignal,
+    signal: signal as AbortSignal | undefined,
+  };
+}
