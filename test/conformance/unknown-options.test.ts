@@ -88,7 +88,7 @@ describe('an unknown option name', () => {
   });
 
   it('of child_process that is refused keeps its own advice, not a suggestion', async () => {
-    const err = await refusal(() => runPrivate('true', [], { shell: true } as never));
+    const err = await refusal(() => runPrivate('true', [], { windowsHide: true } as never));
     expect(err).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     expect(err!.message).not.toContain('did you mean');
   });
