@@ -181,17 +181,26 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
     expect(runPrivateSync('/bin/grep', args, options).stdout).toBe(`CapAmb:\t${PERFMON}`);
   });
 
-  it.each([
-    ['capabilities', 'capset=EPERM', { ambientCapabilities: ['CAP_PERFMON'] }],
-    ['rlimits', 'prlimit64=EPERM', { rlimits: { core: 0 } }],
-    ['nice', 'setpriority=EPERM', { nice: 5 }],
-    ['no_new_privs', 'prctl=EINVAL', { noNewPrivileges: true }],
-  ])("fails closed at step '%s' and never runs the program half-configured", async (step, rule, privs) => {
-    const marker = path.join(dir, `ran-${step}-${isolation}`);
-    const options = { backend, isolation, ...privs };
-    expect(await underRules([rule], options, 'true', marker)).toEqual({ error: rule.split('=')[1], step });
-    expect(existsSync(marker)).toBe(false);
-  });
+  // The sanitizer runtime preloaded into the filtered node calls getrlimit (prlimit64) at start-up
+  // and gives up when it is refused, so the rlimits case cannot run under it.
+  const noPrlimit = process.env.PP_SANITIZE_RUNTIME
+    ? ' (skipped: the sanitizer runtime cannot start without prlimit64)'
+    : '';
+  it.for([
+    ['capabilities', 'capset=EPERM', { ambientCapabilities: ['CAP_PERFMON'] }, ''],
+    ['rlimits', 'prlimit64=EPERM', { rlimits: { core: 0 } }, noPrlimit],
+    ['nice', 'setpriority=EPERM', { nice: 5 }, ''],
+    ['no_new_privs', 'prctl=EINVAL', { noNewPrivileges: true }, ''],
+  ] as const)(
+    "fails closed at step '%s' and never runs the program half-configured%s",
+    async ([step, rule, privs, skip], ctx) => {
+      if (skip !== '') ctx.skip();
+      const marker = path.join(dir, `ran-${step}-${isolation}`);
+      const options = { backend, isolation, ...privs };
+      expect(await underRules([rule], options, 'true', marker)).toEqual({ error: rule.split('=')[1], step });
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
 
   it.skipIf(!isRoot)(
     `refuses, before anything starts, an ambient capability this process does not hold${needsRoot}`,
