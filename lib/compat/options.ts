@@ -118,9 +118,15 @@ export function checkNullBytes(name: string, value: unknown): void {
 /** The options child_process takes as not given when they are null, where the main API's checks refuse a null. */
 const NULL_IS_UNSET = ['cwd', 'detached', 'uid', 'gid', 'shell', 'argv0', 'env'];
 
-/** withoutNulls drops the options that child_process takes as not given when null (`detached: null`, ...). */
-export function withoutNulls(options: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== null || !NULL_IS_UNSET.includes(k)));
+/**
+ * dropUnset drops the options that child_process takes as not given: those
+ * of NULL_IS_UNSET given as null (`detached: null`, ...), and an empty cwd
+ * (child_process does not chdir to ''), where the main API's checks refuse them.
+ */
+export function dropUnset(options: Record<string, unknown>): Record<string, unknown> {
+  const given = ([k, v]: [string, unknown]): boolean =>
+    !(v === null && NULL_IS_UNSET.includes(k)) && !(k === 'cwd' && v === '');
+  return Object.fromEntries(Object.entries(options).filter(given));
 }
 
 /** checkSerialization refuses what child_process refuses, worded as it words it: anything but 'json' or 'advanced'. */
@@ -141,7 +147,7 @@ export function spawnPrivateOptions(file: string, args: string[], options: unkno
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw invalidArgType('options.signal', 'AbortSignal', signal);
   const stdio = slots(o.stdio);
-  const rest: Record<string, unknown> = { ...withoutNulls(o), stdio };
+  const rest: Record<string, unknown> = { ...dropUnset(o), stdio };
   for (const name of [...IGNORED, 'timeout', 'killSignal', 'signal']) delete rest[name];
   const [spawnfile, shellArgs] = typeof file === 'string' ? withShell(file, args, o.shell) : [file, args];
   const argv0 = typeof o.argv0 === 'string' ? o.argv0 : spawnfile;

@@ -14,7 +14,7 @@ import {
   checkMaxBuffer,
   checkTimeout,
   checkWindowsFlags,
-  withoutNulls,
+  dropUnset,
   type SpawnOptions,
 } from './options';
 
@@ -93,7 +93,7 @@ export function spawnSync(
   const stdio = slots(o.stdio);
   const enc = o.encoding ?? 'buffer';
   const encoding = enc !== 'buffer' && Buffer.isEncoding(enc as string) ? (enc as BufferEncoding) : null;
-  const rest: Record<string, unknown> = withoutNulls(o);
+  const rest: Record<string, unknown> = dropUnset(o);
   for (const name of OWN) delete rest[name];
   const decode = (b: Buffer, fd: number): string | Buffer | null =>
     stdio[fd] !== 'pipe' && stdio[fd] !== undefined && stdio[fd] !== null ? null : encoding ? b.toString(encoding) : b;

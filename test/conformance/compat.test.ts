@@ -230,10 +230,14 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     );
   });
 
-  it('spawn() takes cwd, detached, uid, gid, shell, argv0 and env given as null as not given', async () => {
+  it('spawn() takes cwd, detached, uid, gid, shell, argv0 and env given as null, and an empty cwd, as not given', async () => {
     const none = { cwd: null, detached: null, uid: null, gid: null, shell: null, argv0: null, env: null };
     const child = spawn('true', { ...mode, ...none, killSignal: 'sigkill' } as never);
     expect((await events(child)).at(-1)).toBe('close 0 null');
+    const here = spawn('pwd', { ...mode, cwd: '' });
+    expect(typeof here.pid).toBe('number');
+    const [out] = await Promise.all([readAll(here.stdout!), events(here)]);
+    expect(String(out).trim()).toBe(process.cwd());
   });
 
   const sync = backend === 'portable' ? it.skip : it;
