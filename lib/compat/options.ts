@@ -63,11 +63,22 @@ export function checkMaxBuffer(value: unknown): number {
   return value;
 }
 
-/** checkWindowsFlags checks windowsHide and windowsVerbatimArguments, booleans that have no effect here. */
-export function checkWindowsFlags(o: Record<string, unknown>): void {
+/**
+ * checkNodeOptions checks what child_process checks otherwise than the main
+ * API: windowsHide and windowsVerbatimArguments (no effect here) must be
+ * booleans, and a uid or gid that is not an int32 is ERR_INVALID_ARG_TYPE
+ * (the main API then checks the range).
+ */
+export function checkNodeOptions(o: Record<string, unknown>): void {
   for (const name of ['windowsHide', 'windowsVerbatimArguments']) {
     if (o[name] !== undefined && o[name] !== null && typeof o[name] !== 'boolean') {
       throw invalidArgType(`options.${name}`, 'boolean', o[name]);
+    }
+  }
+  for (const name of ['uid', 'gid']) {
+    const id = o[name];
+    if (id !== undefined && id !== null && (typeof id !== 'number' || (id | 0) !== id)) {
+      throw invalidArgType(`options.${name}`, 'int32', id);
     }
   }
 }
@@ -141,7 +152,7 @@ export function spawnPrivateOptions(file: string, args: string[], options: unkno
   const o = checkOptions(options);
   const timeout = checkTimeout(o.timeout);
   const killSignal = checkKillSignal(o.killSignal);
-  checkWindowsFlags(o);
+  checkNodeOptions(o);
   checkSerialization(o.serialization);
   const signal = o.signal ?? undefined;
   if (signal !== undefined && !(signal instanceof AbortSignal))

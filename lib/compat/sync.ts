@@ -13,7 +13,7 @@ import {
   checkKillSignal,
   checkMaxBuffer,
   checkTimeout,
-  checkWindowsFlags,
+  checkNodeOptions,
   dropUnset,
   type SpawnOptions,
 } from './options';
@@ -101,7 +101,7 @@ export function spawnSync(
   const timeout = checkTimeout(o.timeout);
   // spawnSync stops a child once more than maxBuffer bytes came (so 3.5 is 3), and 0 is no limit.
   const maxBuffer = checkMaxBuffer(o.maxBuffer);
-  checkWindowsFlags(o);
+  checkNodeOptions(o);
   const runOptions = {
     ...rest,
     stdio: stdio.map((s) => (s === 'overlapped' ? 'pipe' : s)),

@@ -211,10 +211,16 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     await exited;
   });
 
-  it('checks windowsHide, windowsVerbatimArguments, killSignal and serialization as child_process does', () => {
+  it('checks windowsHide, windowsVerbatimArguments, uid, gid, killSignal and serialization as child_process does', () => {
     for (const name of ['windowsHide', 'windowsVerbatimArguments']) {
       expect(() => spawn('true', { ...mode, [name]: 0 })).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
+    // A uid or gid that is not an int32 is a type error to child_process, not a range error.
+    for (const name of ['uid', 'gid']) {
+      expect(() => spawn('true', { ...mode, [name]: 2 ** 63 })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' }),
       );
     }
     for (const killSignal of [0, 'constructor', 'SIGNOPE']) {
