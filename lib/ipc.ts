@@ -11,9 +11,8 @@
  * Handles (sockets, servers) are not sent: that needs SCM_RIGHTS and Node's
  * NODE_HANDLE exchange, which net.Socket cannot give (see sendHandle).
  */
-import { Socket as DgramSocket } from 'node:dgram';
 import type { EventEmitter } from 'node:events';
-import { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { invalidArgType, notSupported, systemError, withCode } from './errors';
 import { makeWire, type Serialization, type Wire } from './ipc-wire';
 
@@ -164,11 +163,11 @@ function systemErrorOf(err: Error): Error {
  * sendHandle is the error of send(message, handle): passing a socket or a
  * server needs the descriptor to cross the channel with SCM_RIGHTS and
  * Node's NODE_HANDLE / NODE_HANDLE_ACK exchange, which a net.Socket on the
- * socket pair cannot do. What child_process could not send either (not a
- * socket, a server or a dgram socket) is its ERR_INVALID_HANDLE_TYPE.
+ * socket pair cannot do. A value that is no object (a string, a number)
+ * is no handle at all: child_process's ERR_INVALID_HANDLE_TYPE.
  */
 function sendHandle(handle: unknown): Error & { code: string } {
-  if (!(handle instanceof Socket || handle instanceof Server || handle instanceof DgramSocket)) {
+  if (typeof handle !== 'object' && typeof handle !== 'function') {
     return withCode(new TypeError('This handle type cannot be sent'), 'ERR_INVALID_HANDLE_TYPE');
   }
   return notSupported(

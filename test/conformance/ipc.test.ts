@@ -131,7 +131,7 @@ describe.each(modesHere())('the IPC channel of a private child ($name)', ({ back
     await h.wait();
   });
 
-  it('refuses to send a handle (ERR_NOT_SUPPORTED), what is no handle (ERR_INVALID_HANDLE_TYPE) and bad messages (ERR_MISSING_ARGS, ERR_INVALID_ARG_TYPE)', async () => {
+  it('refuses to send a handle (ERR_NOT_SUPPORTED), a string (ERR_INVALID_HANDLE_TYPE) and bad messages (ERR_MISSING_ARGS, ERR_INVALID_ARG_TYPE)', async () => {
     const h = forkPrivate(echo, { backend, isolation, stdio: 'inherit' });
     expect(() => h.send('m', new Socket())).toThrow(expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }));
     expect(() => h.send('m', 'meow')).toThrow(
