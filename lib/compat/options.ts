@@ -155,7 +155,8 @@ export function spawnPrivateOptions(file: string, args: string[], options: unkno
   checkNodeOptions(o);
   checkSerialization(o.serialization);
   const signal = o.signal ?? undefined;
-  if (signal !== undefined && !(signal instanceof AbortSignal))
+  // As child_process checks it: any object with an `aborted` property (an EventTarget standing in for an AbortSignal).
+  if (signal !== undefined && (typeof signal !== 'object' || !('aborted' in signal)))
     throw invalidArgType('options.signal', 'AbortSignal', signal);
   const stdio = slots(o.stdio);
   const rest: Record<string, unknown> = { ...dropUnset(o), stdio };

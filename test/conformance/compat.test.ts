@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -234,6 +234,16 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
         message: "The property 'options.serialization' must be one of: undefined, 'json', 'advanced'. Received 42",
       }),
     );
+  });
+
+  it('takes as signal any object with an aborted property, as child_process does, and stops listening at exit', async () => {
+    const signal = Object.assign(new EventTarget(), { aborted: false });
+    const child = spawn('sleep', ['30'], { ...mode, signal: signal as never });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    const seen = events(child);
+    signal.dispatchEvent(new Event('abort'));
+    expect(await seen).toContain('error ABORT_ERR');
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('spawn() takes cwd, detached, uid, gid, shell, argv0 and env given as null, and an empty cwd, as not given', async () => {
