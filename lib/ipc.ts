@@ -111,7 +111,7 @@ export class IpcChannel {
       return false;
     }
     checkMessage(message);
-    if (handle !== undefined && handle !== null) throw sendHandle();
+    if (handle !== undefined && handle !== null) throw sendHandle(handle);
     const bytes = this.#wire.encode(message);
     this.#socket!.write(bytes, (err?: Error | null) => {
       if (err) this.#fail(systemErrorOf(err), done);
@@ -163,9 +163,13 @@ function systemErrorOf(err: Error): Error {
  * sendHandle is the error of send(message, handle): passing a socket or a
  * server needs the descriptor to cross the channel with SCM_RIGHTS and
  * Node's NODE_HANDLE / NODE_HANDLE_ACK exchange, which a net.Socket on the
- * socket pair cannot do.
+ * socket pair cannot do. A value that is no object (a string, a number)
+ * is no handle at all: child_process's ERR_INVALID_HANDLE_TYPE.
  */
-function sendHandle(): Error & { code: string } {
+function sendHandle(handle: unknown): Error & { code: string } {
+  if (typeof handle !== 'object' && typeof handle !== 'function') {
+    return withCode(new TypeError('This handle type cannot be sent'), 'ERR_INVALID_HANDLE_TYPE');
+  }
   return notSupported(
     'Sending a handle over the IPC channel',
     "passing a socket or server needs SCM_RIGHTS, which a private child's channel does not carry; send its address or data instead",

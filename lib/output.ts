@@ -45,15 +45,19 @@ function toLines(text: string, strip: boolean): string[] {
 /**
  * Output keeps the chunks of stdout and stderr in arrival order, at most
  * `limit` bytes of each; what comes after the limit is counted as an
- * overflow and dropped.
+ * overflow and dropped. With `wholeChunk` (child_process's spawnSync), the
+ * chunk that goes over the limit is kept whole, and only later ones are
+ * dropped.
  */
 export class Output {
   #chunks: Array<[OutputName, Buffer]> = [];
   #bytes = { stdout: 0, stderr: 0 };
   #limit: number;
+  #wholeChunk: boolean;
 
-  constructor(limit: number) {
+  constructor(limit: number, wholeChunk = false) {
     this.#limit = limit;
+    this.#wholeChunk = wholeChunk;
   }
 
   /** limit is the most bytes kept of each stream. */
@@ -63,16 +67,17 @@ export class Output {
 
   /**
    * push keeps a chunk of `name`, up to the limit; it returns false when the
-   * chunk went past it (what fits is kept), true otherwise.
+   * chunk went past it (what fits is kept, or all of it with `wholeChunk`),
+   * true otherwise.
    */
   push(name: OutputName, chunk: Buffer): boolean {
     const room = this.#limit - this.#bytes[name];
     if (chunk.length === 0) return true;
     if (room <= 0) return false;
-    const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    const kept = chunk.length <= room || this.#wholeChunk ? chunk : chunk.subarray(0, room);
     this.#chunks.push([name, kept]);
     this.#bytes[name] += kept.length;
-    return kept === chunk;
+    return chunk.length <= room;
   }
 
   /** bytes is the whole of one stream, as raw bytes. */

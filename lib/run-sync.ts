@@ -44,10 +44,10 @@ class SyncRun {
   #killAt: number;
   #escalateAt = Infinity;
 
-  constructor(h: PrivateHandle, o: Normalized, run: RunChecked, started: number) {
+  constructor(h: PrivateHandle, o: Normalized, run: RunChecked, started: number, wholeChunk: boolean) {
     this.#h = h;
     this.#o = o;
-    this.output = new Output(run.maxBuffer);
+    this.output = new Output(run.maxBuffer, wholeChunk);
     const { native: handle, fds } = raw(h);
     this.#native = handle;
     this.#fds = [fds[0] ?? -1, fds[1] ?? -1, fds[2] ?? -1];
@@ -172,7 +172,12 @@ function endSync(end: RunEnd): never {
   return outcome.result as never;
 }
 
-function runSync(file: string, args?: unknown, options?: unknown): never {
+/**
+ * runSyncKeeping is runPrivateSync, but the chunk that goes over maxBuffer is
+ * kept whole when `wholeChunk` is true, as child_process's spawnSync keeps
+ * it. For private-process/child_process; the package does not export it.
+ */
+export function runSyncKeeping(file: string, args: unknown, options: unknown, wholeChunk: boolean): never {
   const [o, run] = checkRunOptions(file, args, options, true);
   const started = performance.now();
   const base = { file: o.file, args: o.args, spawnargs: o.argv, started, run };
@@ -187,7 +192,7 @@ function runSync(file: string, args?: unknown, options?: unknown): never {
   } catch (err) {
     return endSync({ ...base, pid: null, status: null, failure: startFailure(err), output: null });
   }
-  const r = new SyncRun(h, o, run, started);
+  const r = new SyncRun(h, o, run, started, wholeChunk);
   try {
     while (r.step());
   } catch (error) {
@@ -208,4 +213,8 @@ function runSync(file: string, args?: unknown, options?: unknown): never {
  * comes, so a child that fills one while it waits on the other cannot
  * deadlock it.
  */
-export const runPrivateSync: RunSignatures<true, RunPrivateSyncOptions> = runSync;
+export const runPrivateSync: RunSignatures<true, RunPrivateSyncOptions> = (
+  file: string,
+  args?: unknown,
+  options?: unknown,
+): never => runSyncKeeping(file, args, options, false);

@@ -3,11 +3,11 @@
  * child_process's collection of output (encoding, maxBuffer, timeout,
  * killSignal), its callback and its errors, over spawn().
  */
-import { promisify } from 'node:util';
+import { getSystemErrorName, promisify } from 'node:util';
 import { checkOptions } from '../check';
-import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors';
+import { invalidArgType, invalidArgValue, withCode } from '../errors';
 import { ChildProcess, startChild } from './child-process';
-import { checkNullBytes, checkSignal, checkTimeout, type SpawnOptions } from './options';
+import { checkKillSignal, checkMaxBuffer, checkNullBytes, checkTimeout, type SpawnOptions } from './options';
 
 /** ExecCallback gets the error (null on exit 0) and what the child wrote to stdout and stderr. */
 export type ExecCallback = (error: ExecException | null, stdout: string | Buffer, stderr: string | Buffer) => void;
@@ -30,8 +30,6 @@ export interface ExecFileOptions extends Omit<SpawnOptions, 'encoding'> {
   maxBuffer?: number;
 }
 
-const MAX_BUFFER = 1024 * 1024;
-
 /** What execFile() takes for itself; the rest goes to spawn(). */
 const OWN = ['encoding', 'timeout', 'maxBuffer', 'killSignal'];
 
@@ -52,14 +50,6 @@ function sortArgs(args: unknown, options: unknown, callback: unknown): [string[]
 
 function maxBufferError(name: string): RangeError & { code: string } {
   return withCode(new RangeError(`${name} maxBuffer length exceeded`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER');
-}
-
-function checkMaxBuffer(value: unknown): number {
-  if (value === undefined || value === null) return MAX_BUFFER;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw outOfRange('options.maxBuffer', 'a positive number', value);
-  }
-  return value;
 }
 
 /** One output stream's collection, up to maxBuffer. */
@@ -103,7 +93,7 @@ export function execFile(
       : null;
   const timeout = checkTimeout(o.timeout);
   const maxBuffer = checkMaxBuffer(o.maxBuffer);
-  const killSignal = checkSignal(o.killSignal ?? 'SIGTERM', 'options.killSignal');
+  const killSignal = checkKillSignal(o.killSignal);
   const spawnOptions: Record<string, unknown> = { ...o };
   for (const name of OWN) delete spawnOptions[name];
   const child = new ChildProcess();
@@ -135,7 +125,8 @@ export function execFile(
     if (failure === null && code === 0 && signal === null) return done(null, stdout, stderr);
     const cmd = [file, ...argList].join(' ');
     failure ??= Object.assign(new Error(`Command failed: ${cmd}\n${stderr}`), {
-      code,
+      // A negative code (an errno given to 'close') is named, as child_process names it.
+      code: code !== null && code < 0 ? getSystemErrorName(code) : code,
       killed: child.killed || killed,
       signal,
     });

@@ -14,6 +14,7 @@ import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors
 import type { SpawnPrivateOptions, StdioOption } from '../options';
 import { withShell } from '../shell';
 import { constants } from 'node:os';
+import { inspect } from 'node:util';
 
 /** SpawnOptions are child_process's spawn options plus this package's (see SpawnPrivateOptions). */
 export interface SpawnOptions extends Omit<SpawnPrivateOptions, 'stdio'> {
@@ -32,23 +33,61 @@ export function unknownSignal(signal: unknown): TypeError & { code: string } {
   return withCode(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL');
 }
 
-/** checkSignal gives a signal's number, as child_process checks a kill() or killSignal. */
+/** checkSignal gives a signal's number, as child_process checks a kill(): 0, a signal's number, or its name in any case. */
 export function checkSignal(signal: unknown, name = 'signal'): number {
   if (typeof signal === 'number') {
     if (signal === 0 || Object.values(constants.signals).includes(signal)) return signal;
     throw unknownSignal(signal);
   }
   if (typeof signal === 'string') {
-    const n = (constants.signals as Record<string, number>)[signal];
-    if (n === undefined) throw unknownSignal(signal);
-    return n;
+    const upper = signal.toUpperCase();
+    if (!Object.hasOwn(constants.signals, upper)) throw unknownSignal(signal);
+    return (constants.signals as Record<string, number>)[upper];
   }
   throw invalidArgType(name, 'string or number', signal);
+}
+
+/** checkKillSignal is a killSignal option's number, checked as checkSignal; 0 is refused, nothing (or null) is SIGTERM. */
+export function checkKillSignal(signal: unknown): number {
+  if (signal === undefined || signal === null) return constants.signals.SIGTERM;
+  if (signal === 0) throw unknownSignal(signal);
+  return checkSignal(signal, 'options.killSignal');
+}
+
+/** checkMaxBuffer is child_process's: a number >= 0 (Infinity too, fractions too), or nothing for 1 MiB. */
+export function checkMaxBuffer(value: unknown): number {
+  if (value === undefined || value === null) return MAX_BUFFER;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw outOfRange('options.maxBuffer', 'a positive number', value);
+  }
+  return value;
+}
+
+/**
+ * checkNodeOptions checks what child_process checks otherwise than the main
+ * API: windowsHide and windowsVerbatimArguments (no effect here) must be
+ * booleans, and a uid or gid that is not an int32 is ERR_INVALID_ARG_TYPE
+ * (the main API then checks the range).
+ */
+export function checkNodeOptions(o: Record<string, unknown>): void {
+  for (const name of ['windowsHide', 'windowsVerbatimArguments']) {
+    if (o[name] !== undefined && o[name] !== null && typeof o[name] !== 'boolean') {
+      throw invalidArgType(`options.${name}`, 'boolean', o[name]);
+    }
+  }
+  for (const name of ['uid', 'gid']) {
+    const id = o[name];
+    if (id !== undefined && id !== null && (typeof id !== 'number' || (id | 0) !== id)) {
+      throw invalidArgType(`options.${name}`, 'int32', id);
+    }
+  }
 }
 
 /** What child_process takes and ignores in spawn() on this platform. */
 const IGNORED = ['encoding', 'maxBuffer', 'input', 'windowsHide', 'windowsVerbatimArguments'];
 const MAX_DELAY = 2 ** 32 - 1;
+/** MAX_BUFFER is child_process's default maxBuffer, 1 MiB. */
+const MAX_BUFFER = 1024 * 1024;
 
 /** Prepared is a spawn() call ready for spawnPrivate, and what ChildProcess keeps of it. */
 export interface Prepared {
@@ -87,16 +126,40 @@ export function checkNullBytes(name: string, value: unknown): void {
   }
 }
 
+/** The options child_process takes as not given when they are null, where the main API's checks refuse a null. */
+const NULL_IS_UNSET = ['cwd', 'detached', 'uid', 'gid', 'shell', 'argv0', 'env'];
+
+/**
+ * dropUnset drops the options that child_process takes as not given: those
+ * of NULL_IS_UNSET given as null (`detached: null`, ...), and an empty cwd
+ * (child_process does not chdir to ''), where the main API's checks refuse them.
+ */
+export function dropUnset(options: Record<string, unknown>): Record<string, unknown> {
+  const given = ([k, v]: [string, unknown]): boolean =>
+    !(v === null && NULL_IS_UNSET.includes(k)) && !(k === 'cwd' && v === '');
+  return Object.fromEntries(Object.entries(options).filter(given));
+}
+
+/** checkSerialization refuses what child_process refuses, worded as it words it: anything but 'json' or 'advanced'. */
+function checkSerialization(value: unknown): void {
+  if (value === undefined || value === 'json' || value === 'advanced') return;
+  const reason = `must be one of: undefined, 'json', 'advanced'. Received ${inspect(value)}`;
+  throw withCode(new TypeError(`The property 'options.serialization' ${reason}`), 'ERR_INVALID_ARG_VALUE');
+}
+
 /** spawnPrivateOptions checks spawn()'s own options and prepares the rest for spawnPrivate. */
 export function spawnPrivateOptions(file: string, args: string[], options: unknown): Prepared {
   const o = checkOptions(options);
   const timeout = checkTimeout(o.timeout);
-  const killSignal = checkSignal(o.killSignal ?? 'SIGTERM', 'options.killSignal');
+  const killSignal = checkKillSignal(o.killSignal);
+  checkNodeOptions(o);
+  checkSerialization(o.serialization);
   const signal = o.signal ?? undefined;
-  if (signal !== undefined && !(signal instanceof AbortSignal))
+  // As child_process checks it: any object with an `aborted` property (an EventTarget standing in for an AbortSignal).
+  if (signal !== undefined && (typeof signal !== 'object' || !('aborted' in signal)))
     throw invalidArgType('options.signal', 'AbortSignal', signal);
   const stdio = slots(o.stdio);
-  const rest: Record<string, unknown> = { ...o, stdio };
+  const rest: Record<string, unknown> = { ...dropUnset(o), stdio };
   for (const name of [...IGNORED, 'timeout', 'killSignal', 'signal']) delete rest[name];
   const [spawnfile, shellArgs] = typeof file === 'string' ? withShell(file, args, o.shell) : [file, args];
   const argv0 = typeof o.argv0 === 'string' ? o.argv0 : spawnfile;

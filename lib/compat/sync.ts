@@ -8,8 +8,15 @@ import { constants } from 'node:os';
 import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, systemError } from '../errors';
 import { isRunError } from '../run-end';
-import { runPrivateSync } from '../run-sync';
-import { checkSignal, type SpawnOptions } from './options';
+import { runSyncKeeping } from '../run-sync';
+import {
+  checkKillSignal,
+  checkMaxBuffer,
+  checkTimeout,
+  checkNodeOptions,
+  dropUnset,
+  type SpawnOptions,
+} from './options';
 
 /** SpawnSyncReturns is spawnSync()'s result, as child_process gives it. */
 export interface SpawnSyncReturns<T = string | Buffer> {
@@ -24,15 +31,14 @@ export interface SpawnSyncReturns<T = string | Buffer> {
 
 /** SpawnSyncOptions are spawn()'s options plus input, maxBuffer (default 1 MiB) and encoding (default 'buffer'). */
 export interface SpawnSyncOptions extends Omit<SpawnOptions, 'encoding'> {
-  /** input is written to the child's stdin. */
-  input?: string | Uint8Array;
+  /** input is written to the child's stdin: a string, or the bytes of any ArrayBufferView. */
+  input?: string | NodeJS.ArrayBufferView;
   /** maxBuffer is the most bytes kept of stdout and of stderr, each. */
   maxBuffer?: number;
   /** encoding decodes the output; 'buffer' (the default) gives Buffers. */
   encoding?: BufferEncoding | 'buffer' | null;
 }
 
-const MAX_BUFFER = 1024 * 1024;
 /** What spawnSync() takes for itself; the rest goes to runPrivateSync as spawn options. */
 const OWN = [
   'encoding',
@@ -54,6 +60,12 @@ function sortArgs(args: unknown, options: unknown): [string[], Record<string, un
 function slots(stdio: unknown): unknown[] {
   if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
   return Array.isArray(stdio) ? stdio : [stdio, stdio, stdio];
+}
+
+/** child_process takes any ArrayBufferView (Int8Array, DataView, ...) as input; runPrivateSync gets its bytes as a Buffer. */
+function toInput(input: unknown): unknown {
+  if (!ArrayBuffer.isView(input) || input instanceof Uint8Array) return input ?? undefined;
+  return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
 /** The error of a spawnSync that failed, as child_process words it: `spawnSync <file> ENOENT`. */
@@ -81,24 +93,29 @@ export function spawnSync(
   const stdio = slots(o.stdio);
   const enc = o.encoding ?? 'buffer';
   const encoding = enc !== 'buffer' && Buffer.isEncoding(enc as string) ? (enc as BufferEncoding) : null;
-  const rest: Record<string, unknown> = { ...o };
+  const rest: Record<string, unknown> = dropUnset(o);
   for (const name of OWN) delete rest[name];
   const decode = (b: Buffer, fd: number): string | Buffer | null =>
     stdio[fd] !== 'pipe' && stdio[fd] !== undefined && stdio[fd] !== null ? null : encoding ? b.toString(encoding) : b;
-  const killSignal = checkSignal(o.killSignal ?? 'SIGTERM', 'options.killSignal');
+  const killSignal = checkKillSignal(o.killSignal);
+  const timeout = checkTimeout(o.timeout);
+  // spawnSync stops a child once more than maxBuffer bytes came (so 3.5 is 3), and 0 is no limit.
+  const maxBuffer = checkMaxBuffer(o.maxBuffer);
+  checkNodeOptions(o);
   const runOptions = {
     ...rest,
     stdio: stdio.map((s) => (s === 'overlapped' ? 'pipe' : s)),
-    input: o.input ?? undefined,
-    timeout: o.timeout ?? undefined,
-    maxBuffer: o.maxBuffer ?? MAX_BUFFER,
+    input: toInput(o.input),
+    timeout,
+    maxBuffer: maxBuffer === 0 ? Infinity : Math.floor(maxBuffer),
     killSignal,
     encoding: 'buffer',
     reject: false,
     stripFinalNewline: false,
   };
   try {
-    const r = runPrivateSync(file, argList, runOptions as never) as unknown as {
+    // Past maxBuffer, child_process keeps the whole chunk that went over; runPrivateSync keeps exactly maxBuffer.
+    const r = runSyncKeeping(file, argList, runOptions, true) as unknown as {
       pid: number;
       stdout: Buffer;
       stderr: Buffer;

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -199,6 +199,63 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     );
   });
 
+  it("execFile() names a negative exit code as child_process does (-1 is 'EPERM')", async () => {
+    let exited: Promise<unknown[]> | undefined;
+    const failed = new Promise<unknown>((resolve) => {
+      const child = execFile('sleep', ['30'], mode, resolve);
+      exited = once(child, 'exit');
+      child.kill();
+      child.emit('close', -1, null);
+    });
+    expect(await failed).toMatchObject({ code: 'EPERM', killed: true, signal: null });
+    await exited;
+  });
+
+  it('checks windowsHide, windowsVerbatimArguments, uid, gid, killSignal and serialization as child_process does', () => {
+    for (const name of ['windowsHide', 'windowsVerbatimArguments']) {
+      expect(() => spawn('true', { ...mode, [name]: 0 })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
+    // A uid or gid that is not an int32 is a type error to child_process, not a range error.
+    for (const name of ['uid', 'gid']) {
+      expect(() => spawn('true', { ...mode, [name]: 2 ** 63 })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' }),
+      );
+    }
+    for (const killSignal of [0, 'constructor', 'SIGNOPE']) {
+      expect(() => spawn('true', { ...mode, killSignal: killSignal as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }),
+      );
+    }
+    expect(() => spawn('true', { ...mode, serialization: 42 as never })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: "The property 'options.serialization' must be one of: undefined, 'json', 'advanced'. Received 42",
+      }),
+    );
+  });
+
+  it('takes as signal any object with an aborted property, as child_process does, and stops listening at exit', async () => {
+    const signal = Object.assign(new EventTarget(), { aborted: false });
+    const child = spawn('sleep', ['30'], { ...mode, signal: signal as never });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    const seen = events(child);
+    signal.dispatchEvent(new Event('abort'));
+    expect(await seen).toContain('error ABORT_ERR');
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('spawn() takes cwd, detached, uid, gid, shell, argv0 and env given as null, and an empty cwd, as not given', async () => {
+    const none = { cwd: null, detached: null, uid: null, gid: null, shell: null, argv0: null, env: null };
+    const child = spawn('true', { ...mode, ...none, killSignal: 'sigkill' } as never);
+    expect((await events(child)).at(-1)).toBe('close 0 null');
+    const here = spawn('pwd', { ...mode, cwd: '' });
+    expect(typeof here.pid).toBe('number');
+    const [out] = await Promise.all([readAll(here.stdout!), events(here)]);
+    expect(String(out).trim()).toBe(process.cwd());
+  });
+
   const sync = backend === 'portable' ? it.skip : it;
   sync(
     'spawnSync(), execFileSync(), execSync() give child_process results and errors (the portable backend has no sync runs)',
@@ -220,6 +277,41 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
       expect(() => execSync('exit 4', { ...mode, stdio: 'pipe' })).toThrow(expect.objectContaining({ status: 4 }));
     },
   );
+
+  sync(
+    'spawnSync() keeps the whole chunk that went over maxBuffer, and takes 0 as no limit, as child_process does',
+    () => {
+      const over = spawnSync('sh', ['-c', 'printf hello'], { ...mode, maxBuffer: 1 });
+      expect(over).toMatchObject({ error: { code: 'ENOBUFS' }, stdout: Buffer.from('hello') });
+      expect(() => execFileSync('sh', ['-c', 'printf hello'], { ...mode, maxBuffer: 2.5 })).toThrow(
+        expect.objectContaining({ code: 'ENOBUFS', stdout: Buffer.from('hello') }),
+      );
+      const unlimited = spawnSync('sh', ['-c', 'printf hello'], { ...mode, maxBuffer: 0 });
+      expect([unlimited.error, unlimited.stdout]).toEqual([undefined, Buffer.from('hello')]);
+    },
+  );
+
+  sync('spawnSync() takes any ArrayBufferView as input, and null options as not given', () => {
+    const bytes = Buffer.from('12345678');
+    for (const input of [
+      new Int16Array(bytes.buffer, bytes.byteOffset, 4),
+      new DataView(bytes.buffer, bytes.byteOffset, 8),
+    ]) {
+      expect(spawnSync('cat', { ...mode, input }).stdout).toEqual(bytes);
+    }
+    const none = { cwd: null, detached: null, uid: null, gid: null, timeout: null, maxBuffer: null, killSignal: null };
+    const r = spawnSync('true', { ...mode, ...none } as never);
+    expect([r.error, r.status]).toEqual([undefined, 0]);
+    expect(() => spawnSync('true', { ...mode, timeout: 'bad' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => spawnSync('true', { ...mode, windowsHide: 1 as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => spawnSync('true', { ...mode, killSignal: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }),
+    );
+  });
 });
 
 describe('the children of private-process/child_process are private by default', () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { Socket } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -130,9 +131,12 @@ describe.each(modesHere())('the IPC channel of a private child ($name)', ({ back
     await h.wait();
   });
 
-  it('refuses to send a handle (ERR_NOT_SUPPORTED) and bad messages (ERR_MISSING_ARGS, ERR_INVALID_ARG_TYPE)', async () => {
+  it('refuses to send a handle (ERR_NOT_SUPPORTED), a string (ERR_INVALID_HANDLE_TYPE) and bad messages (ERR_MISSING_ARGS, ERR_INVALID_ARG_TYPE)', async () => {
     const h = forkPrivate(echo, { backend, isolation, stdio: 'inherit' });
-    expect(() => h.send('m', process.stdout)).toThrow(expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }));
+    expect(() => h.send('m', new Socket())).toThrow(expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }));
+    expect(() => h.send('m', 'meow')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_HANDLE_TYPE', name: 'TypeError' }),
+    );
     expect(() => h.send(undefined)).toThrow(expect.objectContaining({ code: 'ERR_MISSING_ARGS' }));
     expect(() => h.send(Symbol('s'))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     h.disconnect();
