@@ -12,7 +12,8 @@
 #
 # How, each step cached under $PP_ARM64_CACHE where it can be:
 #   1. installs what the host lacks (as root, apt-get: qemu-system-arm, gcc-aarch64-linux-gnu, cpio,
-#      kmod);
+#      kmod), never removing a package for them (Debian's gcc-aarch64-linux-gnu conflicts with
+#      gcc-multilib);
 #   2. downloads, with a private arm64 apt configuration (the host's sources and keys, lists and state
 #      of its own; the host's dpkg is never touched), Debian's linux-image-6.1.0-*-arm64-unsigned and a
 #      minimal arm64 userland (Debian 12's required packages, as debootstrap --variant=minbase, plus
@@ -25,7 +26,8 @@
 #      compiler, arm64/build-helpers.cjs). No addon is built: node-gyp-build loads the prebuilt one.
 #      When the checkout has no prebuilds/linux-arm64, scripts/prebuild.sh makes them in the copy
 #      (zig, from PyPI) and they are copied into the checkout's prebuilds/, the only place of the
-#      checkout this script writes;
+#      checkout this script writes. Prebuilds already there are used as they are: after a change to
+#      native/, run bash scripts/prebuild.sh (or remove prebuilds/) first;
 #   4. boots the kernel; the userland becomes the guest's /, the copy appears at the checkout's own
 #      path, and vitest runs there; the run folder is removed at the end, also when interrupted.
 # The exit status is vitest's in the guest, 125 when the guest never reported one (it crashed or ran
@@ -74,9 +76,10 @@ done
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing: ${need[*]} (apt-get install ${need[*]}, as root)"
   say "installing ${need[*]}"
-  apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
-    { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; } ||
-    die "apt-get install ${need[*]} failed"
+  # --no-remove: gcc-aarch64-linux-gnu conflicts with gcc-multilib, which the host may need more.
+  install=(apt-get install -y -q --no-install-recommends --no-remove "${need[@]}")
+  "${install[@]}" >&2 || { apt-get update -q >&2 && "${install[@]}" >&2; } ||
+    die "apt-get install ${need[*]} failed (would it remove a package, such as gcc-multilib?)"
 fi
 command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed on the host"
 
@@ -208,6 +211,8 @@ for f in prebuilds/linux-arm64/node.napi.glibc.node prebuilds/linux-arm64/privat
   build/test-helpers/thief.node; do
   aarch64-linux-gnu-readelf -h "$f" 2>/dev/null | grep -q AArch64 || die "$f is not an arm64 object"
 done
+aarch64-linux-gnu-readelf -p .comment prebuilds/linux-arm64/node.napi.glibc.node | grep -q ziglang ||
+  die "prebuilds/linux-arm64/node.napi.glibc.node is not zig's build: run bash scripts/prebuild.sh"
 
 if [ "${1:-}" = -x ]; then
   shift
