@@ -58,15 +58,16 @@ interface Fence {
   info: string;
 }
 
-/** fences lists the blocks of a document, by their opening lines. */
+/** fences lists the blocks of a document, by their opening lines, indented ones (in a list) too. */
 function fences(doc: string): Fence[] {
   const found: Fence[] = [];
   let open = false;
   read(doc)
     .split('\n')
     .forEach((text, i) => {
-      if (!text.startsWith('```')) return;
-      if (!open) found.push({ doc, line: i + 1, info: text.slice(3).trim() });
+      const fence = /^\s*```(.*)$/.exec(text);
+      if (fence === null) return;
+      if (!open) found.push({ doc, line: i + 1, info: fence[1]!.trim() });
       open = !open;
     });
   return found;
