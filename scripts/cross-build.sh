@@ -26,16 +26,8 @@ cd "$(dirname "$0")/.."
 # 2.28, the floor of Node 20's own Linux binaries), Linux musl, macOS, FreeBSD.
 ALL_TARGETS=(x86_64-linux-gnu.2.28 aarch64-linux-gnu.2.28 x86_64-linux-musl aarch64-linux-musl
   x86_64-macos.10.15 aarch64-macos.11.0 x86_64-freebsd.14.0 aarch64-freebsd.14.0)
-ZIG_VERSION=0.15.2
 OUT=build/cross
-ZIG_DIR=$OUT/zig-$ZIG_VERSION
-ZIG=$ZIG_DIR/ziglang/zig
-
-if [ ! -x "$ZIG" ]; then
-  echo "cross-build: installing ziglang==$ZIG_VERSION from PyPI into $ZIG_DIR"
-  python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-    --target "$ZIG_DIR" "ziglang==$ZIG_VERSION"
-fi
+ZIG=$(bash scripts/zig.sh "$OUT")
 echo "cross-build: zig $("$ZIG" version)"
 
 NAPI_INCLUDE=node_modules/node-api-headers/include

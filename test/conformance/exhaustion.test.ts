@@ -18,6 +18,7 @@ import { processState, untilGone } from '../helpers/process.js';
 import { scaled } from '../helpers/time.mjs';
 
 const repo = path.join(__dirname, '..', '..');
+const gypBuild = createRequire(__filename)('node-gyp-build') as { path(dir: string): string };
 const fixtures = path.join(__dirname, '..', 'fixtures');
 
 v8.setFlagsFromString('--expose-gc');
@@ -215,7 +216,10 @@ async function nproc(mode: string[] = []): Promise<any> {
     const copy = (from: string, to: string) => cpSync(from, path.join(root, to), { recursive: true });
     copy(path.join(repo, 'dist', 'cjs'), 'dist/cjs');
     copy(path.join(repo, 'node_modules', 'node-gyp-build'), 'node_modules/node-gyp-build');
-    copy(path.join(repo, 'build', 'Release'), 'build/Release');
+    // The addon's folder as node-gyp-build finds it, at the same place: build/Release, or the
+    // prebuild's folder on a prebuild-only install (the arm64 guest's).
+    const addonDir = path.dirname(gypBuild.path(repo));
+    copy(addonDir, path.relative(repo, addonDir));
     copy(inject('helpers').limits, 'limits.node');
     copy(path.join(fixtures, 'nproc.cjs'), 'nproc.cjs');
     const env: NodeJS.ProcessEnv = { ...process.env };

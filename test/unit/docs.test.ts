@@ -4,6 +4,11 @@
  * whose info string is `js run` (an ES module) or `js run commonjs` (a CommonJS script); it is run
  * as a file of its own inside the package, where 'private-process' resolves to the package itself,
  * as it does for its users, and must exit 0 within a bounded wait, leaving nothing running.
+ *
+ * Every JavaScript block is one of those, so that no fragment that nothing runs creeps in: the only
+ * other kind is `js config` (or `js config commonjs`), a configuration file that is not a program (a
+ * bundler's, say), which Node only checks for syntax. Blocks in other languages (`ts`, `sh`,
+ * `text`) are left alone.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +50,36 @@ function programs(doc: string): Program[] {
 }
 
 const all = documents.flatMap(programs);
+
+/** A fenced block's opening line: where it is, and its info string (`js run`, `sh`, ...). */
+interface Fence {
+  doc: string;
+  line: number;
+  info: string;
+}
+
+/** fences lists the blocks of a document, by their opening lines, indented ones (in a list) too. */
+function fences(doc: string): Fence[] {
+  const found: Fence[] = [];
+  let open = false;
+  read(doc)
+    .split('\n')
+    .forEach((text, i) => {
+      const fence = /^\s*```(.*)$/.exec(text);
+      if (fence === null) return;
+      if (!open) found.push({ doc, line: i + 1, info: fence[1]!.trim() });
+      open = !open;
+    });
+  return found;
+}
+
+const javascript = /^(js|javascript|mjs|cjs)\b/;
+/** The documents whose JavaScript blocks may still be fragments, until the branch named converts them. */
+const fragmentsAllowed = [
+  'docs/child_process.md', // (converted in the compat branch)
+];
+/** The configuration files among the blocks: checked for syntax only. */
+const configs = documents.flatMap(fences).filter((f) => /^js config( commonjs)?$/.test(f.info));
 const dir = path.join(root, 'build', 'docs-programs');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -104,7 +139,32 @@ async function runProgram(
 describe('the programs in the documents', () => {
   it('are found: the README has some, and every one is marked js run or js run commonjs', () => {
     expect(programs('README.md').length).toBeGreaterThan(0);
+    const runs = documents.flatMap(fences).filter((f) => /^js run/.test(f.info));
+    expect(runs.map((f) => `${f.doc}:${f.line}`)).toEqual(all.map((p) => `${p.doc}:${p.line}`));
   });
+
+  it('are every JavaScript block there is, but for configuration files marked js config', () => {
+    const fragments = documents
+      .filter((doc) => !fragmentsAllowed.includes(doc))
+      .flatMap(fences)
+      .filter((f) => javascript.test(f.info) && !/^js (run|config)( commonjs)?$/.test(f.info))
+      .map((f) => `${f.doc}:${f.line} \`\`\`${f.info}`);
+    expect(fragments).toEqual([]);
+  });
+
+  it.each(configs.map((f) => [`${f.doc}:${f.line}`, f] as const))(
+    '%s, a configuration file, is JavaScript that Node can parse',
+    async (name, f) => {
+      const code = read(f.doc)
+        .split('\n')
+        .slice(f.line)
+        .join('\n')
+        .replace(/^```$[\s\S]*/m, '');
+      const file = path.join(dir, `${name.replace(/[^\w]+/g, '-')}.${f.info.endsWith('commonjs') ? 'cjs' : 'mjs'}`);
+      writeFileSync(file, code);
+      await promisify(execFile)(process.execPath, ['--check', file], { timeout: scaled(20_000) });
+    },
+  );
 
   it.each(all.map((p) => [`${p.doc}:${p.line}`, p] as const))(
     '%s runs to exit 0, leaving nothing running',

@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,11 +22,46 @@ const { shimBeside } = createRequire(import.meta.url)('../../dist/cjs/native.js'
   shimBeside(addon: string): string;
 };
 
+const gypBuild = createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string };
 const release = path.join(__dirname, '..', '..', 'build', 'Release');
+// A prebuild-only install (the arm64 guest's) has no build/Release: its prebuild is checked instead.
+const compiled = existsSync(release);
+const prebuilds = path.join(__dirname, '..', '..', 'prebuilds');
+const prebuilt = existsSync(path.join(prebuilds, `${process.platform}-${process.arch}`));
 
-it('builds exactly one .node file, the addon, so that node-gyp-build cannot load the shim instead', () => {
-  expect(readdirSync(release).filter((f) => f.endsWith('.node'))).toEqual(['private_process.node']);
-});
+it.skipIf(!compiled)(
+  `builds exactly one .node file, the addon, so that node-gyp-build cannot load the shim instead${compiled ? '' : ' (skipped: no build/Release, a prebuild-only install: its prebuild is checked below)'}`,
+  () => {
+    expect(readdirSync(release).filter((f) => f.endsWith('.node'))).toEqual(['private_process.node']);
+  },
+);
+
+it.skipIf(!prebuilt)(
+  `takes from prebuilds/ the addon tagged for this platform and C library, with its shim beside it${prebuilt ? '' : ` (skipped: no prebuilds/${process.platform}-${process.arch}: bash scripts/prebuild.sh makes them)`}`,
+  () => {
+    // The prebuilds alone, as an install from the published package has them.
+    const dir = mkdtempSync(path.join(tmpdir(), 'pp-prebuilt-'));
+    try {
+      symlinkSync(prebuilds, path.join(dir, 'prebuilds'));
+      const addon = path.relative(dir, gypBuild.path(dir));
+      expect(addon).toMatch(
+        new RegExp(`^prebuilds/${process.platform}-${process.arch}/node\\.napi\\.(glibc|musl)\\.node$`),
+      );
+      if (process.platform === 'linux') expect(existsSync(shimBeside(path.join(prebuilds, '..', addon)))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+it.skipIf(preloadPath === null)(
+  `loads the addon node-gyp-build finds for the package, build/Release's or else the prebuild, and the shim beside it${preloadPath === null ? ' (skipped: no shim on this platform)' : ''}`,
+  () => {
+    // Or the build a test run names instead (the sanitized one, in npm run test:sanitize).
+    const addon = process.env.PRIVATE_PROCESS_TEST_ADDON || gypBuild.path(path.join(__dirname, '..', '..'));
+    expect(path.dirname(preloadPath!)).toBe(path.dirname(addon));
+  },
+);
 
 it.skipIf(process.platform !== 'linux')(
   `exports the preload shim's path beside the addon${process.platform === 'linux' ? '' : ' (skipped: the shim is built on Linux only)'}`,
