@@ -121,11 +121,15 @@ static int host_each_in(const char *path, int (*fn)(long pid, void *arg), void *
   return found;
 }
 
-/* Every thread's children, from /proc/self/task/TID/children: -1 when one cannot be read. */
-static int host_each_by_task(int (*fn)(long pid, void *arg), void *arg) {
-  char buf[2048], path[64];
+/*
+ * Calls visit for each numeric entry of a /proc directory, with its name and
+ * length, until visit returns non-zero: that result, 0, or -1 unreadable.
+ */
+static int host_each_numeric(const char *dirpath,
+                             int (*visit)(const char *name, size_t len, void *ctx), void *ctx) {
+  char buf[2048];
   int result = 0;
-  int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return -1;
   while (result == 0) {
     long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
@@ -136,40 +140,38 @@ static int host_each_by_task(int (*fn)(long pid, void *arg), void *arg) {
       off += d->reclen;
       size_t len = strlen(d->name);
       if (d->name[0] < '0' || d->name[0] > '9' || len > 20) continue;
-      memcpy(path, "/proc/self/task/", 16);
-      memcpy(path + 16, d->name, len);
-      memcpy(path + 16 + len, "/children", 10);
-      result = host_each_in(path, fn, arg);
+      result = visit(d->name, len, ctx);
     }
   }
   close(dir);
   return result;
 }
 
-/* Every process of /proc whose parent is this process: -1 when /proc cannot be read. */
-static int host_each_by_parent(long me, int (*fn)(long pid, void *arg), void *arg) {
-  char buf[2048];
-  int result = 0;
-  int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return -1;
-  while (result == 0) {
-    long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
-    if (n < 0) result = -1;
-    if (n <= 0) break;
-    for (long off = 0; off < n && result == 0;) {
-      struct host_dirent64 *d = (struct host_dirent64 *)(buf + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9') continue;
-      size_t len = strlen(d->name);
-      /* A process that is gone since the directory was read is no child any more. */
-      if (host_stat_field(d->name, len, 1) != me) continue;
-      long pid = 0;
-      for (size_t i = 0; i < len; i++) pid = pid * 10 + (d->name[i] - '0');
-      result = fn(pid, arg);
-    }
-  }
-  close(dir);
-  return result;
+/* What a walk of /proc passes to each entry: the caller's function, and this process's pid. */
+struct host_walk {
+  int (*fn)(long pid, void *arg);
+  void *arg;
+  long me;
+};
+
+/* One thread's children, from /proc/self/task/TID/children. */
+static int host_visit_task(const char *name, size_t len, void *ctx) {
+  const struct host_walk *w = ctx;
+  char path[64];
+  memcpy(path, "/proc/self/task/", 16);
+  memcpy(path + 16, name, len);
+  memcpy(path + 16 + len, "/children", 10);
+  return host_each_in(path, w->fn, w->arg);
+}
+
+/* One process of /proc, passed on when its parent is this process. */
+static int host_visit_process(const char *name, size_t len, void *ctx) {
+  const struct host_walk *w = ctx;
+  /* A process that is gone since the directory was read is no child any more. */
+  if (host_stat_field(name, len, 1) != w->me) return 0;
+  long pid = 0;
+  for (size_t i = 0; i < len; i++) pid = pid * 10 + (name[i] - '0');
+  return w->fn(pid, w->arg);
 }
 
 /*
@@ -190,8 +192,9 @@ int pp_sys_each_child(int (*fn)(long pid, void *arg), void *arg) {
   long me = (long)getpid();
   int result = -1;
   if (host_proc_is_ours(me)) {
-    result = host_each_by_task(fn, arg);
-    if (result < 0) result = host_each_by_parent(me, fn, arg);
+    struct host_walk walk = {fn, arg, me};
+    result = host_each_numeric("/proc/self/task", host_visit_task, &walk);
+    if (result < 0) result = host_each_numeric("/proc", host_visit_process, &walk);
   }
   errno = saved;
   return result;
