@@ -305,6 +305,7 @@ export interface Normalized {
 const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
 const STDIO_NONE = -3;
+const STDIO_SOCKET = -4;
 const MAX_SLOTS = 1024;
 const MAX_DELAY = 2 ** 31 - 1; // setTimeout's limit
 const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback', 'portable'];
@@ -393,7 +394,8 @@ function checkSlot(slot: unknown, fd: number): number {
   throw invalidArgValue(`options.stdio[${fd}]`, slot, "must be 'pipe', 'inherit', 'ignore', an fd number or a stream");
 }
 
-function checkStdio(stdio: unknown): number[] {
+/** checkStdio gives the addon's stdio spec; the IPC channel's slot (`ipcFd`, -1: none) is a socket pair, 0–2 too. */
+function checkStdio(stdio: unknown, ipcFd: number): number[] {
   if (stdio === undefined || stdio === null) stdio = 'pipe';
   if (!Array.isArray(stdio)) {
     const isStream = typeof stdio === 'object' && typeof (stdio as Stream).pipe === 'function';
@@ -406,6 +408,7 @@ function checkStdio(stdio: unknown): number[] {
   if (slots.length > MAX_SLOTS) throw outOfRange('options.stdio.length', `<= ${MAX_SLOTS}`, slots.length);
   const out = mapOwn(slots, checkSlot);
   while (out.length < 3) out.push(checkSlot(undefined, out.length));
+  if (ipcFd >= 0) out[ipcFd] = STDIO_SOCKET;
   return out;
 }
 
@@ -515,7 +518,7 @@ export function normalizeOptions(
     ),
     env: inherit ? null : ipcEnv(envBlock(login ?? env), ipc),
     cwd: checkCwd(o.cwd),
-    stdio: checkStdio(stdio),
+    stdio: checkStdio(stdio, ipc.fd),
     handed: handedStreams(o.stdio),
     detached: checkBoolean('options.detached', o.detached),
     signal: checkAbortSignal(o.signal),

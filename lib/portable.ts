@@ -32,6 +32,7 @@ import type { BackendReport, Native, NativeHandle, StatusTuple } from './native'
 const SPAWN_SETSID = 0x1;
 const SPAWN_INHERIT_ENV = 0x100;
 const STDIO_PIPE = -1;
+const STDIO_SOCKET = -4;
 const STEP_NONE = stepNumber('none');
 const STEP_DUP2 = stepNumber('dup2');
 const STEP_SETUID = stepNumber('setuid');
@@ -72,7 +73,8 @@ export function isPortableHandle(handle: NativeHandle): boolean {
 type Slot = 'pipe' | 'ignore' | number;
 
 function slotOf(spec: number): Slot {
-  if (spec === STDIO_PIPE) return 'pipe';
+  // libuv's 'pipe' is a socket pair on every fd (on Unix), which the IPC channel needs.
+  if (spec === STDIO_PIPE || spec === STDIO_SOCKET) return 'pipe';
   if (spec >= 0) return spec;
   // A slot left closed becomes 'ignore' too: child_process cannot close a child's fd.
   return 'ignore';
