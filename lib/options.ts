@@ -32,6 +32,7 @@ import { handedStreams } from './handover';
 import { ipcEnv, takeIpcSlot, type IpcSetting } from './ipc-options';
 import type { Serialization } from './ipc-wire';
 import { toSignal } from './signals';
+import { native } from './native';
 import { withShell } from './shell';
 import { refuseUnsupported, unsupportedNames, type Api } from './unsupported';
 
@@ -90,7 +91,8 @@ export interface SpawnPrivateOptions {
   /**
    * shell runs the command line through a shell: true for `/bin/sh`, or the
    * path of one, started as `shell -c "file args..."`, `file` and `args`
-   * joined with spaces, nothing quoted (default false: no shell). Never
+   * joined with spaces, nothing quoted (default false: no shell); on Windows
+   * `cmd.exe /d /s /c "file args..."`, as child_process runs it there. Never
    * build that line from input you do not control: the shell expands `$`,
    * backquotes, `;` and `|` in it.
    */
@@ -273,6 +275,8 @@ export interface Normalized {
   file: string;
   args: string[];
   argv: string[];
+  /** verbatim: the args reach Windows unquoted (cmd.exe's form of `shell` on the portable backend). */
+  verbatim: boolean;
   candidates: string[];
   /** env is the child's environment block, or null for this process's own environ, unchanged. */
   env: string[] | null;
@@ -496,8 +500,9 @@ export function normalizeOptions(
   const o = checkOptions(options);
   refuseUnsupported(o, api);
   refuseUnknown(o, known, unsupportedNames);
-  const [shellFile, checkedArgs] = withShell(file as string, checkArgs(args), o.shell);
-  file = shellFile;
+  const shell = withShell(file as string, checkArgs(args), o.shell, native.shellForm);
+  file = shell.file;
+  const checkedArgs = shell.args;
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
   const { stdio, ipc } = takeIpcSlot(o.stdio, o.serialization);
@@ -511,6 +516,7 @@ export function normalizeOptions(
     file: file as string,
     args: checkedArgs,
     argv: [argv0, ...checkedArgs],
+    verbatim: shell.verbatim,
     candidates: pathCandidates(
       file as string,
       env,
