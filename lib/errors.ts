@@ -242,7 +242,13 @@ function describe(value: unknown): string {
  */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
   const what = name.includes('.') ? 'property' : 'argument';
-  const types = expected.includes(' or ') ? `one of type ${expected}` : `of type ${expected}`;
+  // As Node words it: a class (Array, AbortSignal) is "an instance of", Object and Function are types.
+  const instance = /^[A-Z]\w*$/.test(expected) && expected !== 'Object' && expected !== 'Function';
+  const types = instance
+    ? `an instance of ${expected}`
+    : expected.includes(' or ')
+      ? `one of type ${expected}`
+      : `of type ${expected}`;
   return withCode(
     new TypeError(`The "${name}" ${what} must be ${types}. Received ${describe(actual)}`),
     'ERR_INVALID_ARG_TYPE',

@@ -15,32 +15,38 @@ export type StdioStreams = Array<Readable | Writable | null>;
 /**
  * makeStreams wraps the parent's ends of the stdio slots in Node streams:
  * -1 where a slot is not a pipe gives null; the portable backend hands over
- * child_process's own streams, kept as they are.
+ * child_process's own streams, kept as they are. `ipcFd` is the IPC
+ * channel's slot (-1: none), a socket pair read and written wherever it is.
  */
-export function makeStreams(fds: Array<number | Readable | Writable | null>): StdioStreams {
+export function makeStreams(fds: Array<number | Readable | Writable | null>, ipcFd: number): StdioStreams {
   return fds.map((fd, i) => {
     if (typeof fd !== 'number') return fd;
     if (fd < 0) return null;
     // fd 0 is the child's input: we write. 1 and 2 are its output: we read.
-    // Higher slots are socket pairs, both ways.
-    return new net.Socket({ fd, readable: i !== 0, writable: i !== 1 && i !== 2 });
+    // Higher slots and the channel are socket pairs, both ways.
+    const both = i > 2 || i === ipcFd;
+    return new net.Socket({ fd, readable: both || i !== 0, writable: both || i === 0 });
   });
 }
 
 /**
- * HandleStdio follows the output streams of one handle (fd 1, 2 and the
- * socket pairs above) to their close, and ends stdin.
+ * HandleStdio follows the output streams of one handle (fd 1, 2, the
+ * socket pairs above and the IPC channel wherever it is) to their close,
+ * and ends stdin.
  */
 export class HandleStdio {
   /** streams are the streams of every fd, null where it is not a pipe. */
   readonly streams: StdioStreams;
+  // The slot of stdin, the one stream this process only writes: none when fd 0 is the IPC channel.
+  #input: number;
   #open = 0;
 
-  /** onOutputClosed is called each time an output stream closes. */
-  constructor(streams: StdioStreams, onOutputClosed: () => void) {
+  /** onOutputClosed is called each time an output stream closes; `ipcFd` is the channel's slot (-1: none). */
+  constructor(streams: StdioStreams, ipcFd: number, onOutputClosed: () => void) {
     this.streams = streams;
+    this.#input = ipcFd === 0 ? -1 : 0;
     streams.forEach((s, i) => {
-      if (s === null || i === 0) return;
+      if (s === null || i === this.#input) return;
       this.#open++;
       s.once('close', () => {
         this.#open--;
@@ -63,13 +69,13 @@ export class HandleStdio {
   drainUnread(): void {
     this.streams.forEach((s, i) => {
       const output = s as Readable | null;
-      if (i !== 0 && output !== null && output.readableFlowing === null && !output.destroyed) output.resume();
+      if (i !== this.#input && output !== null && output.readableFlowing === null && !output.destroyed) output.resume();
     });
   }
 
   /** endInput destroys the parent's end of stdin: writes fail with ERR_STREAM_DESTROYED after it. */
   endInput(): void {
-    this.streams[0]?.destroy();
+    if (this.#input === 0) this.streams[0]?.destroy();
   }
 
   /** destroy destroys every stream now. */

@@ -129,10 +129,10 @@ export class PrivateHandle<
     this.#killSignal = init.killSignal;
     this.#killGraceMs = init.killGraceMs;
     this.#rawFds = init.streams ? [] : init.fds.map((fd) => (typeof fd === 'number' ? fd : -1));
-    const stdio = init.streams ? makeStreams(init.fds) : init.fds.map(() => null);
+    const stdio = init.streams ? makeStreams(init.fds, init.ipc.fd) : init.fds.map(() => null);
     while (stdio.length < 3) stdio.push(null);
     const channel = init.ipc.fd >= 0 ? (stdio[init.ipc.fd] as Socket) : null;
-    this.#stdio = new HandleStdio([...stdio], () => this.#maybeClose());
+    this.#stdio = new HandleStdio([...stdio], init.ipc.fd, () => this.#maybeClose());
     this.#ipc = new IpcChannel(channel, init.ipc.serialization, this);
     if (channel) stdio[init.ipc.fd] = null;
     this.stdio = Object.freeze(stdio) as never;

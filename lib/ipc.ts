@@ -2,8 +2,8 @@
  * ipc - the parent's end of Node's IPC channel: send(), disconnect(),
  * connected, and the 'message' and 'disconnect' events of a handle.
  *
- * The channel is the socket pair of a stdio slot above 2, which the child
- * finds through NODE_CHANNEL_FD; this end speaks Node's wire format on it
+ * The channel is the socket pair of a stdio slot (any fd, 0-2 too), which
+ * the child finds through NODE_CHANNEL_FD; this end speaks Node's wire format on it
  * (see ipc-wire), so the child is a plain Node program. Like child_process,
  * the channel keeps the event loop alive while it is connected; the child's
  * exit closes its end, and this end then disconnects.

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { isPortableHandle, portable, portableReport } from './portable';
+import { posixShellForm, type ShellForm } from './shell';
 
 /** StatusTuple is a reaped child: pid, si_code, status, hasRusage, user µs, system µs, max RSS KiB. */
 export type StatusTuple = [number, number, number, number, number, number, number];
@@ -102,6 +103,12 @@ export interface Native {
   passwd(uid: number): [string, string, string] | null;
   /** tableCount is the number of unreaped private children (test-only; see lib/testing.ts). */
   tableCount(): number;
+  /**
+   * shellForm is how this platform's backends run a command line for the
+   * `shell` option: `/bin/sh -c` beside the addon, cmd.exe's form on Windows
+   * (see portableShellForm). Not the addon's: this module supplies it.
+   */
+  shellForm: ShellForm;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -151,6 +158,8 @@ function withPortable(addon: Native): Native {
     adopt: (backend, ...rest) => (backend === 'portable' ? portable : addon).adopt(backend, ...rest),
     release: (h) => pick(h).release(h),
     pumpSync: (h, ...rest) => pick(h).pumpSync(h, ...rest),
+    // Every platform with an addon is POSIX, and the portable backend's form there is the same.
+    shellForm: posixShellForm,
   };
 }
 

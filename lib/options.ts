@@ -32,6 +32,7 @@ import { handedStreams } from './handover';
 import { ipcEnv, takeIpcSlot, type IpcSetting } from './ipc-options';
 import type { Serialization } from './ipc-wire';
 import { toSignal } from './signals';
+import { native } from './native';
 import { withShell } from './shell';
 import { refuseUnsupported, unsupportedNames, type Api } from './unsupported';
 
@@ -90,7 +91,8 @@ export interface SpawnPrivateOptions {
   /**
    * shell runs the command line through a shell: true for `/bin/sh`, or the
    * path of one, started as `shell -c "file args..."`, `file` and `args`
-   * joined with spaces, nothing quoted (default false: no shell). Never
+   * joined with spaces, nothing quoted (default false: no shell); on Windows
+   * `cmd.exe /d /s /c "file args..."`, as child_process runs it there. Never
    * build that line from input you do not control: the shell expands `$`,
    * backquotes, `;` and `|` in it.
    */
@@ -273,6 +275,8 @@ export interface Normalized {
   file: string;
   args: string[];
   argv: string[];
+  /** verbatim: the args reach Windows unquoted (cmd.exe's form of `shell` on the portable backend). */
+  verbatim: boolean;
   candidates: string[];
   /** env is the child's environment block, or null for this process's own environ, unchanged. */
   env: string[] | null;
@@ -305,6 +309,7 @@ export interface Normalized {
 const STDIO_PIPE = -1;
 const STDIO_IGNORE = -2;
 const STDIO_NONE = -3;
+const STDIO_SOCKET = -4;
 const MAX_SLOTS = 1024;
 const MAX_DELAY = 2 ** 31 - 1; // setTimeout's limit
 const backends: readonly BackendName[] = ['auto', 'linux', 'freebsd', 'fallback', 'portable'];
@@ -393,7 +398,8 @@ function checkSlot(slot: unknown, fd: number): number {
   throw invalidArgValue(`options.stdio[${fd}]`, slot, "must be 'pipe', 'inherit', 'ignore', an fd number or a stream");
 }
 
-function checkStdio(stdio: unknown): number[] {
+/** checkStdio gives the addon's stdio spec; the IPC channel's slot (`ipcFd`, -1: none) is a socket pair, 0–2 too. */
+function checkStdio(stdio: unknown, ipcFd: number): number[] {
   if (stdio === undefined || stdio === null) stdio = 'pipe';
   if (!Array.isArray(stdio)) {
     const isStream = typeof stdio === 'object' && typeof (stdio as Stream).pipe === 'function';
@@ -406,6 +412,7 @@ function checkStdio(stdio: unknown): number[] {
   if (slots.length > MAX_SLOTS) throw outOfRange('options.stdio.length', `<= ${MAX_SLOTS}`, slots.length);
   const out = mapOwn(slots, checkSlot);
   while (out.length < 3) out.push(checkSlot(undefined, out.length));
+  if (ipcFd >= 0) out[ipcFd] = STDIO_SOCKET;
   return out;
 }
 
@@ -493,8 +500,9 @@ export function normalizeOptions(
   const o = checkOptions(options);
   refuseUnsupported(o, api);
   refuseUnknown(o, known, unsupportedNames);
-  const [shellFile, checkedArgs] = withShell(file as string, checkArgs(args), o.shell);
-  file = shellFile;
+  const shell = withShell(file as string, checkArgs(args), o.shell, native.shellForm);
+  file = shell.file;
+  const checkedArgs = shell.args;
   const argv0 = o.argv0 === undefined ? (file as string) : checkString('options.argv0', o.argv0);
   const env = checkEnv(o.env);
   const { stdio, ipc } = takeIpcSlot(o.stdio, o.serialization);
@@ -508,6 +516,7 @@ export function normalizeOptions(
     file: file as string,
     args: checkedArgs,
     argv: [argv0, ...checkedArgs],
+    verbatim: shell.verbatim,
     candidates: pathCandidates(
       file as string,
       env,
@@ -515,7 +524,7 @@ export function normalizeOptions(
     ),
     env: inherit ? null : ipcEnv(envBlock(login ?? env), ipc),
     cwd: checkCwd(o.cwd),
-    stdio: checkStdio(stdio),
+    stdio: checkStdio(stdio, ipc.fd),
     handed: handedStreams(o.stdio),
     detached: checkBoolean('options.detached', o.detached),
     signal: checkAbortSignal(o.signal),

@@ -27,11 +27,14 @@ import type { Readable, Writable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 import { notSupported, stepNumber } from './errors';
 import type { BackendReport, Native, NativeHandle, StatusTuple } from './native';
+import { posixShellForm, type ShellCommand } from './shell';
 
 // As in native/common/slots.h and lib/spawn.ts.
 const SPAWN_SETSID = 0x1;
 const SPAWN_INHERIT_ENV = 0x100;
+const SPAWN_VERBATIM = 0x200;
 const STDIO_PIPE = -1;
+const STDIO_SOCKET = -4;
 const STEP_NONE = stepNumber('none');
 const STEP_DUP2 = stepNumber('dup2');
 const STEP_SETUID = stepNumber('setuid');
@@ -72,7 +75,8 @@ export function isPortableHandle(handle: NativeHandle): boolean {
 type Slot = 'pipe' | 'ignore' | number;
 
 function slotOf(spec: number): Slot {
-  if (spec === STDIO_PIPE) return 'pipe';
+  // libuv's 'pipe' is a socket pair on every fd (on Unix), which the IPC channel needs.
+  if (spec === STDIO_PIPE || spec === STDIO_SOCKET) return 'pipe';
   if (spec >= 0) return spec;
   // A slot left closed becomes 'ignore' too: child_process cannot close a child's fd.
   return 'ignore';
@@ -211,6 +215,20 @@ export function searchFile(
   return { errno: err, step: STEP_EXECVE };
 }
 
+/**
+ * @internal portableShellForm is the portable backend's form of the `shell`
+ * option, as child_process has it: on Windows, cmd.exe (ComSpec, for true)
+ * with `/d /s /c "<command>"` and the args passed verbatim, or `-c` for a
+ * shell that is not cmd; elsewhere `/bin/sh -c`.
+ */
+export function portableShellForm(shell: string | true, command: string, host = portableHost): ShellCommand {
+  if (!host.windows) return posixShellForm(shell, command);
+  const file = shell === true ? process.env.ComSpec || 'cmd.exe' : shell;
+  const isCmd = ['cmd', 'cmd.exe'].includes(path.win32.basename(file).toLowerCase());
+  if (!isCmd) return { file, args: ['-c', command], verbatim: false };
+  return { file, args: ['/d', '/s', '/c', `"${command}"`], verbatim: true };
+}
+
 /** ChildProcess#spawn as child_process.spawn calls it, after its own option checks. */
 interface RawSpawnOptions {
   file: string;
@@ -220,6 +238,7 @@ interface RawSpawnOptions {
   stdio: Slot[];
   detached: boolean;
   windowsHide: boolean;
+  windowsVerbatimArguments: boolean;
 }
 type RawSpawn = (options: RawSpawnOptions) => number;
 
@@ -238,8 +257,7 @@ const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExi
   if ('batch' in found) {
     throw notSupported(
       `running ${path.win32.basename(found.batch)} (a .bat or .cmd file) without a shell`,
-      'Windows runs batch files only through cmd.exe, and the package has no `shell` option yet: ' +
-        "spawn 'cmd.exe' with ['/d', '/s', '/c', <the command line, quoted for cmd.exe>]",
+      'Windows runs batch files only through cmd.exe: give the `shell` option (true runs cmd.exe)',
     );
   }
   if ('errno' in found) return found;
@@ -257,6 +275,7 @@ const spawn: Native['spawn'] = (backend, block, counts, cwd, stdio, flags, onExi
       stdio: stdio.map((spec) => slotOf(spec)),
       detached: (flags & SPAWN_SETSID) !== 0,
       windowsHide: true,
+      windowsVerbatimArguments: (flags & SPAWN_VERBATIM) !== 0,
     });
     r = (cp as unknown as { spawn: RawSpawn }).spawn(options);
   } catch (e) {
@@ -292,6 +311,7 @@ export function portableReport(): BackendReport {
 /** portable is the backend as the loader sees it: the addon's interface. */
 export const portable: Native = {
   spawn,
+  shellForm: (shell, command) => portableShellForm(shell, command),
   tryReap: (handle) => childOf(handle).status,
   reap(handle) {
     const status = childOf(handle).status;

@@ -19,6 +19,8 @@ import { withIpc } from './ipc-options';
 const SPAWN_SETSID = 0x1;
 const SPAWN_HIDDEN = 0x2;
 const SPAWN_INHERIT_ENV = 0x100;
+// The portable backend's only: the args go to Windows unquoted. The addon never gets it.
+const SPAWN_VERBATIM = 0x200;
 
 /**
  * spawnPrivate starts `file` with `args` as a private child and returns its
@@ -70,7 +72,8 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
   const flags =
     (o.detached ? SPAWN_SETSID : 0) |
     (chosen.isolation === 'hidden' ? SPAWN_HIDDEN : 0) |
-    (o.env === null ? SPAWN_INHERIT_ENV : 0);
+    (o.env === null ? SPAWN_INHERIT_ENV : 0) |
+    (o.verbatim ? SPAWN_VERBATIM : 0);
   const counts: [number, number, number] = [o.candidates.length, o.argv.length, env.length];
   const r = native.spawn(chosen.backend, block, counts, o.cwd, o.stdio, flags, onExit, o.creds, o.privs, o.cgroup);
   if (!Array.isArray(r)) {

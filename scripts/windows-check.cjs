@@ -73,6 +73,25 @@ async function main() {
     const e = thrown(() => spawnPrivate('hello', [], { env, stdio: 'ignore' }));
     return { ok: e?.code === 'ERR_NOT_SUPPORTED' && /shell/.test(e.message), seen: e };
   });
+  /** What a child given a file as stdout wrote there, in lines without their ends. */
+  async function linesOf(file, args, options) {
+    const out = path.join(scratch, 'out.txt');
+    const fd = fs.openSync(out, 'w');
+    try {
+      const s = await spawnPrivate(file, args, { env, ...options, stdio: ['ignore', fd, 'ignore'] }).wait();
+      return { status: String(s), lines: fs.readFileSync(out, 'utf8').split(/\r?\n/).filter(Boolean) };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  await check("shell: true runs cmd.exe /d /s /c: 'echo hi & echo there' gives both lines", async () => {
+    const r = await linesOf('echo hi & echo there', [], { shell: true });
+    return { ok: r.lines.map((l) => l.trim()).join(',') === 'hi,there', seen: r };
+  });
+  await check('shell: true runs a batch file, found through Path and PATHEXT', async () => {
+    const r = await linesOf('hello', [], { shell: true });
+    return { ok: r.lines.join(',') === 'hello', seen: r };
+  });
   await check('a detached child is stopped by kill(signal, { group: true })', async () => {
     const h = spawnPrivate('node', ['-e', 'setTimeout(() => {}, 60000)'], { env, detached: true, stdio: 'ignore' });
     const sent = h.kill('SIGTERM', { group: true });

@@ -61,17 +61,23 @@ export class ChildProcess extends EventEmitter {
 
   /**
    * spawn starts the child of a ChildProcess made with `new`: `options.file`
-   * and `options.args` (its full argv, argv[0] first), with spawn()'s other
-   * options. A failure to start is an 'error' event, as from spawn().
+   * and `options.args` (its full argv, argv[0] first) in the environment of
+   * `options.envPairs` (`NAME=value` strings; none: an empty environment, as
+   * in child_process), with spawn()'s other options. A failure to start is
+   * an 'error' event, as from spawn().
    */
   spawn(options: unknown): void {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
     const o = options as Record<string, unknown>;
+    // In child_process's order: envPairs, then file, then args.
+    if (o.envPairs !== undefined && !Array.isArray(o.envPairs)) {
+      throw invalidArgType('options.envPairs', 'Array', o.envPairs);
+    }
     if (typeof o.file !== 'string') throw invalidArgType('options.file', 'string', o.file);
     if (o.args !== undefined && !Array.isArray(o.args)) throw invalidArgType('options.args', 'Array', o.args);
     const argv = (o.args ?? [o.file]) as string[];
-    const { file: _file, args: _args, ...rest } = o;
-    startChild(this, o.file, argv.slice(1), { argv0: argv[0], ...rest });
+    const { file: _file, args: _args, envPairs, ...rest } = o;
+    startChild(this, o.file, argv.slice(1), { argv0: argv[0], ...rest, env: envOf((envPairs ?? []) as unknown[]) });
   }
 
   /**
@@ -165,6 +171,17 @@ function failLater(
     for (const s of streams) s?.destroy();
     process.nextTick(() => child.emit('close', child.exitCode, null));
   });
+}
+
+/** envOf is the env object of child_process's envPairs (`NAME=value` strings): the child's whole environment. */
+function envOf(pairs: unknown[]): Record<string, string> {
+  const env: Record<string, string> = Object.create(null);
+  for (const pair of pairs) {
+    const text = String(pair);
+    const at = text.indexOf('=');
+    if (at > 0) env[text.slice(0, at)] = text.slice(at + 1);
+  }
+  return env;
 }
 
 /**

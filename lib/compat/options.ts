@@ -12,6 +12,7 @@
 import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, outOfRange, withCode } from '../errors';
 import type { SpawnPrivateOptions, StdioOption } from '../options';
+import { native } from '../native';
 import { withShell } from '../shell';
 import { constants } from 'node:os';
 import { inspect } from 'node:util';
@@ -161,7 +162,8 @@ export function spawnPrivateOptions(file: string, args: string[], options: unkno
   const stdio = slots(o.stdio);
   const rest: Record<string, unknown> = { ...dropUnset(o), stdio };
   for (const name of [...IGNORED, 'timeout', 'killSignal', 'signal']) delete rest[name];
-  const [spawnfile, shellArgs] = typeof file === 'string' ? withShell(file, args, o.shell) : [file, args];
+  const shell = typeof file === 'string' ? withShell(file, args, o.shell, native.shellForm) : { file, args };
+  const [spawnfile, shellArgs] = [shell.file, shell.args];
   const argv0 = typeof o.argv0 === 'string' ? o.argv0 : spawnfile;
   return {
     options: rest as SpawnPrivateOptions,

@@ -35,7 +35,7 @@ int pp_stdio_open(const int *spec, int n, int *child_fds, int *parent_fds) {
       if ((err = pp_sys_pipe(pair)) < 0) goto fail;
       child_fds[i] = i == 0 ? pair[0] : pair[1];
       parent_fds[i] = i == 0 ? pair[1] : pair[0];
-    } else if (spec[i] == PP_STDIO_PIPE) {
+    } else if (spec[i] == PP_STDIO_PIPE || spec[i] == PP_STDIO_SOCKET) {
       if ((err = pp_sys_socketpair(pair)) < 0) goto fail;
       child_fds[i] = pair[1];
       parent_fds[i] = pair[0];

@@ -8,11 +8,15 @@
 #define PP_STDIO_PIPE (-1)
 #define PP_STDIO_IGNORE (-2)
 #define PP_STDIO_NONE (-3)
+/* A socket pair at any fd, 0-2 too: the IPC channel, which is read and written both ways. */
+#define PP_STDIO_SOCKET (-4)
 
 /*
  * pp_stdio_open makes the descriptors for n slots: child_fds[i] for the
- * child, parent_fds[i] for the parent's end of a pipe (else -1). Returns 0
- * or -errno with everything it opened closed again.
+ * child, parent_fds[i] for the parent's end of a pipe (else -1). A
+ * PP_STDIO_PIPE is a one-way pipe on fds 0-2 and a socket pair above; a
+ * PP_STDIO_SOCKET is a socket pair wherever it is. Returns 0 or -errno with
+ * everything it opened closed again.
  */
 int pp_stdio_open(const int *spec, int n, int *child_fds, int *parent_fds);
 

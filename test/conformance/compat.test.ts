@@ -82,6 +82,27 @@ describe.each(modesHere())('private-process/child_process ($name)', ({ backend, 
     );
   });
 
+  it('new ChildProcess().spawn() checks envPairs first, as child_process does, and gives the child exactly envPairs', async () => {
+    const bad = new ChildProcess();
+    for (const envPairs of [null, 'A=1', {}]) {
+      // No file either: envPairs is what child_process reports first.
+      expect(() => bad.spawn({ envPairs } as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARG_TYPE',
+          message: expect.stringContaining('"options.envPairs"'),
+        }),
+      );
+    }
+    expect(() => bad.spawn({ file: 'true', args: 'x' } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.args"') }),
+    );
+    const child = new ChildProcess();
+    const script = 'echo "$A|$HOME"';
+    child.spawn({ file: '/bin/sh', args: ['sh', '-c', script], envPairs: ['A=1=2'], ...mode } as never);
+    expect(await readAll(child.stdout)).toBe('1=2|\n');
+    expect((await once(child, 'close'))[0]).toBe(0);
+  });
+
   it('timeout sends killSignal and abort emits an AbortError, as in child_process', async () => {
     const timed = spawn('sleep', ['30'], { ...mode, stdio: 'ignore', timeout: 50, killSignal: 'SIGINT' });
     expect(await events(timed)).toEqual(['spawn', 'exit null SIGINT', 'close null SIGINT']);

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { Socket } from 'node:net';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { forkPrivate, spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
-import { modesHere } from '../helpers/backends.js';
+import { modesHere, unlessPortable } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { scaled } from '../helpers/time.mjs';
 
@@ -83,6 +84,33 @@ describe.each(modesHere())('the IPC channel of a private child ($name)', ({ back
     h.disconnect();
     await h.wait();
   });
+
+  /** A child whose 'ipc' slot is `fd`, every other fd /dev/null, answers on that channel. */
+  async function channelAt(fd: number): Promise<void> {
+    const stdio: Array<'ipc' | 'ignore'> = ['ignore', 'ignore', 'ignore'];
+    stdio[fd] = 'ipc';
+    const h = spawnPrivate(process.execPath, [echo], { backend, isolation, stdio });
+    expect(h.connected).toBe(true);
+    expect(h.stdio[fd]).toBeNull();
+    // The child's Node finds the channel through NODE_CHANNEL_FD only.
+    const got = messages(h, 2);
+    h.send('first');
+    h.send({ at: fd });
+    // A one-way pipe in place of the socket pair never answers: that fails here, with the child killed.
+    const answers = await Promise.race([got, delay(scaled(15_000), 'no answer', { ref: false })]);
+    if (answers === 'no answer') h.kill('SIGKILL');
+    expect(answers).toEqual([{ echo: 'first' }, { echo: { at: fd } }]);
+    h.disconnect();
+    await once(h, 'disconnect');
+    expect((await h.wait()).exitCode).toBe(0);
+  }
+
+  const onStdin = unlessPortable(backend, "its stream of a child's fd 0 is write-only, so is a channel there");
+  it.skipIf(onStdin !== '')(
+    `an 'ipc' slot on fd 0 is a channel both ways, at that fd (NODE_CHANNEL_FD)${onStdin}`,
+    () => channelAt(0),
+  );
+  it.each([1, 2])("an 'ipc' slot on fd %i is a channel both ways, at that fd (NODE_CHANNEL_FD)", channelAt);
 
   it('send() returns false once more than 128 KiB wait to be written (back-pressure)', async () => {
     // sleep never reads its end of the channel.

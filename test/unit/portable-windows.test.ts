@@ -19,6 +19,7 @@ interface Host {
 const portable = createRequire(import.meta.url)('../../dist/cjs/portable.js') as {
   portableHost: Host;
   portableErrno(code: number, host?: Host): number;
+  portableShellForm(shell: string | true, command: string, host?: Host): unknown;
 };
 const host = portable.portableHost;
 const saved = { ...host };
@@ -79,6 +80,37 @@ describe('the portable backend on Windows (its host given Windows answers)', () 
     expect(() => spawnPrivate('missing-tool', [], { backend: 'portable', env, stdio: 'ignore' })).toThrow(
       expect.objectContaining({ code: 'ENOENT', errno: -constants.errno.ENOENT, step: 'execve', path: 'missing-tool' }),
     );
+  });
+
+  it('runs `shell` as child_process does on Windows: cmd.exe /d /s /c "<line>" verbatim, -c for another shell', () => {
+    const line = 'echo hi & echo "there"';
+    const cmd = { args: ['/d', '/s', '/c', `"${line}"`], verbatim: true };
+    const saved = process.env.ComSpec;
+    try {
+      delete process.env.ComSpec;
+      expect(portable.portableShellForm(true, line, windowsHost)).toEqual({ file: 'cmd.exe', ...cmd });
+      process.env.ComSpec = 'C:\\Windows\\system32\\cmd.exe';
+      expect(portable.portableShellForm(true, line, windowsHost)).toEqual({ file: process.env.ComSpec, ...cmd });
+    } finally {
+      if (saved === undefined) delete process.env.ComSpec;
+      else process.env.ComSpec = saved;
+    }
+    expect(portable.portableShellForm('D:\\tools\\CMD.EXE', line, windowsHost)).toEqual({
+      file: 'D:\\tools\\CMD.EXE',
+      ...cmd,
+    });
+    expect(portable.portableShellForm('bash', line, windowsHost)).toEqual({
+      file: 'bash',
+      args: ['-c', line],
+      verbatim: false,
+    });
+    // Elsewhere the portable backend's form is the native backends': /bin/sh -c.
+    const posix = { ...windowsHost, windows: false };
+    expect(portable.portableShellForm(true, line, posix)).toEqual({
+      file: '/bin/sh',
+      args: ['-c', line],
+      verbatim: false,
+    });
   });
 
   it("refuses a batch file, naming 'shell': Windows runs them only through cmd.exe", () => {
