@@ -74,10 +74,6 @@ function fences(doc: string): Fence[] {
 }
 
 const javascript = /^(js|javascript|mjs|cjs)\b/;
-/** The documents whose JavaScript blocks may still be fragments, until the branch named converts them. */
-const fragmentsAllowed = [
-  'docs/child_process.md', // (converted in the compat branch)
-];
 /** The configuration files among the blocks: checked for syntax only. */
 const configs = documents.flatMap(fences).filter((f) => /^js config( commonjs)?$/.test(f.info));
 const dir = path.join(root, 'build', 'docs-programs');
@@ -145,7 +141,6 @@ describe('the programs in the documents', () => {
 
   it('are every JavaScript block there is, but for configuration files marked js config', () => {
     const fragments = documents
-      .filter((doc) => !fragmentsAllowed.includes(doc))
       .flatMap(fences)
       .filter((f) => javascript.test(f.info) && !/^js (run|config)( commonjs)?$/.test(f.info))
       .map((f) => `${f.doc}:${f.line} \`\`\`${f.info}`);
