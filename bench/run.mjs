@@ -411,7 +411,7 @@ async function main() {
   };
   const load = otherLoad(cpuBefore, cpuSnapshot());
   console.log(
-    `\n${rows.length > 0 ? "spawn + wait of /bin/true, stdio 'ignore'; " : ''}node ${machine.node}, linux ${machine.kernel}, ` +
+    `\n${rows.some((r) => r.mode !== 'captured') ? "spawn + wait of /bin/true, stdio 'ignore'; " : ''}node ${machine.node}, linux ${machine.kernel}, ` +
       `${machine.cpus} cpus; spawnPrivate backend: ${backend ?? 'n/a'}; C baseline: ${clone ?? 'n/a'}\n`,
   );
   if (rows.length > 0) {
