@@ -9,8 +9,6 @@
  */
 #include "addon.h"
 
-#include <fcntl.h>
-
 /* The most a reader reads at once, as much as a Linux pipe holds by default. */
 #define PP_READ_CHUNK 65536
 
@@ -116,12 +114,9 @@ napi_value pp_addon_read_start(napi_env env, napi_callback_info info) {
   PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   PP_NAPI_CALL(env, napi_get_value_int32(env, argv[0], &fd));
   PP_NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
-  int flags = fcntl(fd, F_GETFL);
-  pp_reader *r = flags < 0 ? NULL : calloc(1, sizeof(*r));
-  int err = flags < 0 ? -errno : r == NULL ? -ENOMEM : 0;
-  if (err == 0 && (flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-    err = -errno;
-  if (err == 0) err = uv_poll_init(loop, &r->poll, fd);
+  pp_reader *r = calloc(1, sizeof(*r));
+  /* uv_poll_init makes the descriptor non-blocking itself (FIONBIO). */
+  int err = r == NULL ? -ENOMEM : uv_poll_init(loop, &r->poll, fd);
   if (err < 0) {
     free(r);
     return pp_addon_int(env, err);
