@@ -37,7 +37,8 @@ function fifo(): [number, number] {
 const isOpen = (fd: number): boolean => existsSync(`/proc/self/fd/${fd}`);
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe.skipIf(process.platform !== 'linux')('the addon reads a pipe for runPrivate (PipeReader)', () => {
+const procFd = process.platform === 'linux' ? '' : ' (skipped: Linux only, where /proc/self/fd tells which are open)';
+describe.skipIf(procFd !== '')(`the addon reads a pipe for runPrivate (PipeReader)${procFd}`, () => {
   it("hands over each chunk, then 'close' at the end of the pipe, and closes the descriptor", async () => {
     const [r, w] = fifo();
     const source = readPipe(r, () => expect.unreachable('the addon polls a pipe'));
