@@ -13,6 +13,7 @@
         "native/common/addon_spawn.c",
         "native/common/addon_privs.c",
         "native/common/addon_sync.c",
+        "native/common/addon_read.c",
         "native/common/registry.c",
         "native/common/table.c",
         "native/common/host_wait.c",

@@ -1,23 +1,27 @@
-// contender.mjs: one measurement of one way to spawn and wait for /bin/true, printed as JSON.
+// contender.mjs: one measurement of one way to spawn and wait for /bin/true, or to run
+// `/bin/echo hello` and get its output as a string, printed as JSON.
 //
 // bench/run.mjs starts this script once per (mode, ballast, contender), in a fresh Node process,
 // so the ballast of one measurement never weighs on another.
 //
 //   node bench/contender.mjs --contender=private|private-direct|child_process|execa
-//        [--mode=sequential|inflight|latency] [--inflight=32] [--ballast-gib=0]
+//        [--mode=sequential|inflight|latency|captured] [--inflight=32] [--ballast-gib=0]
 //        [--seconds=2.5] [--warmup-seconds=0.3] [--stamp=build/bench/stamp] [--count=1000]
 //
 // The output is one line of JSON whose `rate` is spawns plus waits per second, or, in latency
 // mode, the p50 and p99 of the time from a child's exit to its wait settling, in microseconds.
 // 'private' is spawnPrivate as users get it (hidden isolation on Linux), 'private-direct' the
-// same with isolation 'direct'. A contender that cannot be loaded prints `{ "error": ... }` and
+// same with isolation 'direct'. In captured mode, one at a time, each runs `/bin/echo hello` and
+// gets its stdout as a string, by its own way of doing so: runPrivate (its defaults),
+// child_process.execFile, execa (its defaults); the rate is runs per second. A contender that cannot be loaded prints `{ "error": ... }` and
 // exits with code 3.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const FILE = '/bin/true';
+const ECHO = ['/bin/echo', ['hello']];
 const BALLAST_CHUNK = 128 * 1024 * 1024;
 
 const { values: opts } = parseArgs({
@@ -43,6 +47,31 @@ function makeBallast(gib) {
     const size = Math.min(left, BALLAST_CHUNK);
     ballast.push(Buffer.alloc(size, 0x5a));
     left -= size;
+  }
+}
+
+/**
+ * captureOnce returns `once()` of the captured mode for a contender: it runs ECHO and resolves
+ * with whether it printed `hello`.
+ */
+async function captureOnce(name) {
+  const [file, args] = ECHO;
+  switch (name) {
+    case 'child_process':
+      return () =>
+        new Promise((resolve) => execFile(file, args, (err, stdout) => resolve(!err && stdout === 'hello\n')));
+    case 'execa': {
+      const { execa } = await import('execa');
+      return () => execa(file, args).then((r) => r.stdout === 'hello');
+    }
+    case 'private':
+    case 'private-direct': {
+      const { runPrivate } = await import('../esm/index.mjs');
+      const options = name === 'private-direct' ? { isolation: 'direct' } : {};
+      return () => runPrivate(file, args, options).then((r) => r.stdout === 'hello');
+    }
+    default:
+      throw new Error(`unknown contender ${JSON.stringify(name)}`);
   }
 }
 
@@ -123,6 +152,7 @@ async function latency(once, stamp, count) {
  */
 async function measure(once, lanes, seconds) {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const deadline = start + seconds * 1000;
   let count = 0;
   let failures = 0;
@@ -134,17 +164,21 @@ async function measure(once, lanes, seconds) {
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   const elapsed = (performance.now() - start) / 1000;
-  return { count, failures, seconds: elapsed, rate: count / elapsed };
+  const used = process.cpuUsage(cpu);
+  // The CPU time this process (not its children) spent per spawn, user and system, in µs.
+  const cpuUs = Math.round((used.user + used.system) / count);
+  return { count, failures, seconds: elapsed, rate: count / elapsed, cpuUs };
 }
 
 async function main() {
   const lanes = opts.mode === 'inflight' ? Number(opts.inflight) : 1;
-  if (opts.mode !== 'sequential' && opts.mode !== 'inflight' && opts.mode !== 'latency') {
-    throw new Error(`--mode must be sequential, inflight or latency, got ${JSON.stringify(opts.mode)}`);
+  if (!['sequential', 'inflight', 'latency', 'captured'].includes(opts.mode)) {
+    throw new Error(`--mode must be sequential, inflight, latency or captured, got ${JSON.stringify(opts.mode)}`);
   }
   let contender;
   try {
     contender = await loadContender(opts.contender);
+    if (opts.mode === 'captured') contender.once = await captureOnce(opts.contender);
   } catch (err) {
     process.stdout.write(`${JSON.stringify({ error: `${err.code ?? err.name}: ${err.message}` })}\n`);
     process.exitCode = 3;

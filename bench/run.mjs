@@ -1,9 +1,10 @@
 // run.mjs: spawn + wait throughput of spawnPrivate (hidden, its default on Linux, and direct)
 // against child_process.spawn, execa and a C baseline, with and without 2 GiB of touched heap in
-// the spawning process; then the latency from a child's exit to its wait settling (p50, p99); then
-// what a live child costs with 100, 1,000 and 10,000 alive at once (bench/scale.mjs).
+// the spawning process; then runPrivate with captured output against execFile, execa and a C
+// baseline (bench/captured.c); then the latency from a child's exit to its wait settling (p50,
+// p99); then what a live child costs with 100, 1,000 and 10,000 alive at once (bench/scale.mjs).
 //
-//   npm run bench [-- --quick] [-- --only=sequential|inflight|latency|scale] [-- --no-ballast]
+//   npm run bench [-- --quick] [-- --only=sequential|inflight|captured|latency|scale] [-- --no-ballast]
 //                 [-- --repeat=2] [-- --alive=100,1000,10000]
 //
 // Every Node measurement runs in a fresh process (bench/contender.mjs), so one contender's ballast
@@ -26,6 +27,8 @@ const baselineSource = join(here, 'baseline.c');
 const baselineBinary = join(outDir, 'baseline');
 const stampSource = join(here, 'stamp.c');
 const stampBinary = join(outDir, 'stamp');
+const capturedSource = join(here, 'captured.c');
+const capturedBinary = join(outDir, 'captured');
 const INFLIGHT = 32;
 const BALLAST_GIB = 2;
 
@@ -38,8 +41,9 @@ const { values: flags } = parseArgs({
     alive: { type: 'string' },
   },
 });
-if (flags.only !== undefined && !['sequential', 'inflight', 'latency', 'scale'].includes(flags.only)) {
-  console.error(`--only must be sequential, inflight, latency or scale, got ${JSON.stringify(flags.only)}`);
+const MODES = ['sequential', 'inflight', 'captured'];
+if (flags.only !== undefined && ![...MODES, 'latency', 'scale'].includes(flags.only)) {
+  console.error(`--only must be sequential, inflight, captured, latency or scale, got ${JSON.stringify(flags.only)}`);
   process.exit(2);
 }
 // Children alive at once in the scale row; --quick leaves out 10,000.
@@ -129,14 +133,17 @@ async function measureNode(contender, mode, ballastGiB) {
   }
 }
 
-/** measureBaseline runs the C baseline once with its own ballast. */
+/**
+ * measureBaseline runs the C baseline once with its own ballast: bench/baseline.c, or for the
+ * captured row bench/captured.c.
+ */
 async function measureBaseline(mode, ballastGiB, compileError) {
   if (compileError) return { error: compileError };
-  const args =
-    mode === 'inflight' ? ['inflight', `${baselineCount}`, `${INFLIGHT}`] : ['sequential', `${baselineCount}`];
+  const args = mode === 'inflight' ? ['inflight', `${baselineCount}`, `${INFLIGHT}`] : [mode, `${baselineCount}`];
   if (ballastGiB > 0) args.push('--ballast-gib', `${ballastGiB}`);
   try {
-    const { stdout } = await run(baselineBinary, args, { timeout: 120_000 });
+    const [binary, argv] = mode === 'captured' ? [capturedBinary, [`${baselineCount}`]] : [baselineBinary, args];
+    const { stdout } = await run(binary, argv, { timeout: 120_000 });
     return lastJsonLine(stdout);
   } catch (err) {
     return { error: (err.stderr || err.message).trim().split('\n')[0] };
@@ -214,6 +221,21 @@ function printTable(rows) {
       formatRatio(row.ratios.execa),
       formatRatio(row.ratios.baseline),
       formatRatio(row.ratios.hiddenDirect),
+    ]),
+  );
+}
+
+/**
+ * printCpu prints, per scenario, the CPU time each Node contender's own process (user and system,
+ * its children not included) spent per spawn: on a busy machine it moves less than the rates do.
+ */
+function printCpu(rows) {
+  console.log('\nCPU time of the spawning Node process per spawn (user + system, children not counted):\n');
+  printColumns(
+    ['scenario', ...NODE_CONTENDERS.map((key) => LABELS[key])],
+    rows.map((row) => [
+      row.scenario,
+      ...NODE_CONTENDERS.map((key) => (row.results[key]?.cpuUs > 0 ? `${row.results[key].cpuUs} µs` : 'n/a')),
     ]),
   );
 }
@@ -328,13 +350,18 @@ function printLatency(latencies) {
 async function main() {
   const compileError = await compile(baselineSource, baselineBinary);
   const stampError = await compile(stampSource, stampBinary);
+  const capturedError = await compile(capturedSource, capturedBinary);
   const cpuBefore = cpuSnapshot();
-  const modes = flags.only ? [flags.only].filter((m) => m !== 'latency' && m !== 'scale') : ['sequential', 'inflight'];
-  const ballasts = flags['no-ballast'] ? [0] : [0, BALLAST_GIB];
+  const modes = flags.only ? [flags.only].filter((m) => MODES.includes(m)) : MODES;
   const rows = [];
   for (const mode of modes) {
+    // The captured row runs without ballast only.
+    const ballasts = flags['no-ballast'] || mode === 'captured' ? [0] : [0, BALLAST_GIB];
     for (const ballastGiB of ballasts) {
-      const scenario = `${mode === 'inflight' ? `${INFLIGHT} in flight` : 'sequential'}${ballastGiB ? ` + ${ballastGiB} GiB heap` : ''}`;
+      const scenario =
+        mode === 'captured'
+          ? 'captured output'
+          : `${mode === 'inflight' ? `${INFLIGHT} in flight` : 'sequential'}${ballastGiB ? ` + ${ballastGiB} GiB heap` : ''}`;
       process.stderr.write(`measuring ${scenario}: `);
       const results = {};
       const runs = Object.fromEntries([...NODE_CONTENDERS, 'baseline'].map((key) => [key, []]));
@@ -344,7 +371,7 @@ async function main() {
           runs[contender].push(await measureNode(contender, mode, ballastGiB));
         }
         process.stderr.write('C-baseline ');
-        runs.baseline.push(await measureBaseline(mode, ballastGiB, compileError));
+        runs.baseline.push(await measureBaseline(mode, ballastGiB, mode === 'captured' ? capturedError : compileError));
       }
       process.stderr.write('\n');
       for (const [key, list] of Object.entries(runs)) results[key] = best(list);
@@ -371,7 +398,10 @@ async function main() {
   const scale = !flags.only || flags.only === 'scale' ? await measureScale() : [];
 
   const backend =
-    [...rows.map((r) => r.results.private?.backend), ...scale.map((r) => r.backend)].find(Boolean) ?? null;
+    [
+      ...rows.map((r) => r.results.private?.backend ?? r.results.private?.available),
+      ...scale.map((r) => r.backend),
+    ].find(Boolean) ?? null;
   const clone = rows.map((r) => r.results.baseline?.clone).find(Boolean) ?? null;
   const machine = {
     node: process.version,
@@ -381,15 +411,18 @@ async function main() {
   };
   const load = otherLoad(cpuBefore, cpuSnapshot());
   console.log(
-    `\n${rows.length > 0 ? "spawn + wait of /bin/true, stdio 'ignore'; " : ''}node ${machine.node}, linux ${machine.kernel}, ` +
+    `\n${rows.some((r) => r.mode !== 'captured') ? "spawn + wait of /bin/true, stdio 'ignore'; " : ''}node ${machine.node}, linux ${machine.kernel}, ` +
       `${machine.cpus} cpus; spawnPrivate backend: ${backend ?? 'n/a'}; C baseline: ${clone ?? 'n/a'}\n`,
   );
   if (rows.length > 0) {
     printTable(rows);
     console.log(
       '\npp = spawnPrivate, hidden (its default) or direct isolation; cp = child_process.spawn; the pp/* ratios\n' +
-        "are hidden's; a ratio above 1 means spawnPrivate is faster.",
+        "are hidden's; a ratio above 1 means spawnPrivate is faster. The captured output row runs `/bin/echo hello`\n" +
+        'one at a time and gets its stdout as a string: pp = runPrivate (its defaults), cp = execFile, execa its\n' +
+        'defaults, C = posix_spawn, two pipes read to their end, waitpid (bench/captured.c).',
     );
+    printCpu(rows);
   }
   if (Object.keys(latencies).length > 0) {
     console.log(
@@ -399,10 +432,9 @@ async function main() {
   }
   if (scale.length > 0) printScale(scale);
   if (rows.length > 0) console.log(`Each rate is the best of ${repeat} run${repeat > 1 ? 's' : ''}.`);
-  if (load !== null && load > 0.15) {
-    console.log(
-      `Other processes kept ${Math.round(load * 100)}% of the CPUs busy meanwhile: these numbers are skewed.`,
-    );
+  if (load !== null) {
+    const skewed = load > 0.15 ? ': these numbers are skewed' : '';
+    console.log(`Other processes kept ${Math.round(load * 100)}% of the CPUs busy meanwhile${skewed}.`);
   }
   for (const row of rows) {
     for (const [key, result] of Object.entries(row.results)) {

@@ -4,6 +4,7 @@
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Output, OutputName } from './output';
+import type { CaptureSource } from './reader';
 
 /** CaptureEvents are what a Capture reports to the run that owns it. */
 export interface CaptureEvents {
@@ -21,7 +22,7 @@ export interface CaptureEvents {
  * killed would make it die of SIGPIPE, not of the signal it was sent.
  */
 export class Capture {
-  #stream: Readable | null;
+  #stream: CaptureSource | null;
   #name: OutputName;
   #output: Output;
   #overflowed = false;
@@ -31,8 +32,11 @@ export class Capture {
   #waiting = new Set<Writable>();
   #tee: Readable | null = null;
 
-  /** A null stream (a slot that is not 'pipe') captures nothing and is closed from the start. */
-  constructor(stream: Readable | null, name: OutputName, output: Output, events: CaptureEvents) {
+  /**
+   * A null stream (a slot that is not 'pipe') captures nothing and is closed
+   * from the start; else it is a Readable or the addon's PipeReader.
+   */
+  constructor(stream: CaptureSource | null, name: OutputName, output: Output, events: CaptureEvents) {
     this.#stream = stream;
     this.#name = name;
     this.#output = output;

@@ -24,6 +24,10 @@ export function takeIpcSlot(stdio: unknown, serialization: unknown): { stdio: un
   // Only undefined means the default: null is refused, as child_process refuses it.
   const mode = serialization === undefined ? 'json' : checkOneOf('options.serialization', serialization, modes);
   if (!Array.isArray(stdio)) return { stdio, ipc: { fd: -1, serialization: mode } };
+  // Most spawns have no channel: their stdio is taken as it is, without a copy.
+  if (!stdio.some((slot, i) => slot === 'ipc' && Object.hasOwn(stdio, i))) {
+    return { stdio, ipc: { fd: -1, serialization: mode } };
+  }
   let fd = -1;
   const slots = Array.from({ length: stdio.length }, (_, i) => {
     const slot = ownValue(stdio, String(i));

@@ -30,6 +30,9 @@ export type NativeHandle = { readonly __brand: 'NativeHandle' };
  */
 export type SpawnResult = [NativeHandle, number, ...Array<number | Readable | Writable | null>];
 
+/** NativeReader is the addon's opaque reader of one output pipe (readStart). */
+export type NativeReader = { readonly __brand: 'NativeReader' };
+
 /** SpawnFailure is what the addon's spawn returns when it did not. */
 export interface SpawnFailure {
   errno: number;
@@ -98,6 +101,15 @@ export interface Native {
     timeoutMs: number,
     watchChild: boolean,
   ): [number, Buffer | null | number, Buffer | null | number, number];
+  /**
+   * readStart reads a pipe descriptor on the event loop, which it owns from
+   * then on: onRead gets each chunk, then null at its end or -errno, and
+   * the descriptor is closed. It returns -errno, the descriptor left open,
+   * when the loop cannot poll it.
+   */
+  readStart(fd: number, onRead: (chunk: Buffer | null | number) => void): NativeReader | number;
+  /** readControl pauses (0), resumes (1) or closes (2, no callback follows) a reader. */
+  readControl(reader: NativeReader, op: number): void;
   shimActive(): boolean;
   /** passwd is [name, home, shell] of a uid's passwd entry, or null when it has none. */
   passwd(uid: number): [string, string, string] | null;

@@ -82,8 +82,21 @@ export class Output {
 
   /** bytes is the whole of one stream, as raw bytes. */
   bytes(name: OutputName): Buffer {
-    const mine = this.#chunks.filter(([n]) => n === name).map(([, c]) => c);
-    return Buffer.concat(mine, this.#bytes[name]);
+    return Buffer.concat(this.#of(name), this.#bytes[name]);
+  }
+
+  /** The chunks of one stream. */
+  #of(name: OutputName): Buffer[] {
+    const mine: Buffer[] = [];
+    for (const [n, c] of this.#chunks) if (n === name) mine.push(c);
+    return mine;
+  }
+
+  /** One stream decoded: a single chunk (a short output) without the copy that joining makes. */
+  #text(name: OutputName, encoding: BufferEncoding): string {
+    const mine = this.#of(name);
+    if (mine.length <= 1) return mine[0]?.toString(encoding) ?? '';
+    return Buffer.concat(mine).toString(encoding);
   }
 
   /** The two streams interleaved, each decoded on its own so that no character is cut by the other. */
@@ -104,15 +117,15 @@ export class Output {
     const text = (raw: string): RunOutput =>
       how.lines ? toLines(raw, how.strip) : how.strip ? stripFinalNewline(raw) : raw;
     return {
-      stdout: text(this.bytes('stdout').toString(encoding)),
-      stderr: text(this.bytes('stderr').toString(encoding)),
+      stdout: text(this.#text('stdout', encoding)),
+      stderr: text(this.#text('stderr', encoding)),
       all: how.all ? text(this.#allText(encoding)) : undefined,
     };
   }
 
   /** tail is the end of stderr as text for an error message: its last lines, at most `max` characters. */
   tail(maxLines = 10, max = 2000): string {
-    const lines = stripFinalNewline(this.bytes('stderr').toString('utf8')).split('\n');
+    const lines = stripFinalNewline(this.#text('stderr', 'utf8')).split('\n');
     const text = lines.slice(-maxLines).join('\n');
     return text.length > max ? `…${text.slice(-max)}` : text;
   }

@@ -348,6 +348,9 @@ export const portable: Native = {
     // runPrivateSync refuses this backend before it spawns: no child is ever left here.
     throw notSupported('runPrivateSync()', 'the portable backend has no pipes to poll while the thread is blocked');
   },
+  // Its children's pipes are child_process's streams, never descriptors: nothing to read here.
+  readStart: () => -errno.ENOSYS,
+  readControl: () => undefined,
   shimActive: () => false,
   passwd: () => null,
   tableCount: () => 0,

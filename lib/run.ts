@@ -12,6 +12,7 @@
  * ends only once it has been reaped, with every byte the child wrote before
  * it died (up to maxBuffer).
  */
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { finished, type Readable, type Writable } from 'node:stream';
 import { armCancellation, type Cancellation } from './cancel';
@@ -32,6 +33,7 @@ import { spawnNormalized } from './spawn';
 import type { ProcessStatus } from './status';
 import { makeSubprocess, type PipeFrom, type RunLive } from './subprocess';
 import { pipeFrom } from './pipe';
+import { readPipe, type CaptureSource } from './reader';
 
 /** Fed is how a run's stdin is handled: the clean-up for the end of the run, and the take of a stdin it does not feed. */
 interface Fed {
@@ -97,8 +99,23 @@ function settleRun(end: RunEnd, resolve: (r: never) => void, reject: (e: unknown
   }
 }
 
+/**
+ * What a run reads one output from: the pipe the addon reads (fd), the
+ * portable backend's stream, or nothing when the slot is not a pipe.
+ */
+function source(fd: number, stream: Readable | null): CaptureSource | null {
+  if (fd < 0) return stream;
+  return readPipe(fd, () => new net.Socket({ fd, readable: true, writable: false }));
+}
+
 /** Follows one started child to the end of its run. */
-function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: number): PrivateSubprocess {
+function supervise(
+  h: PrivateHandle,
+  o: Normalized,
+  run: RunChecked,
+  started: number,
+  outputs: readonly number[],
+): PrivateSubprocess {
   let live: RunLive | null = null;
   const promise = new Promise<never>((resolve, reject) => {
     const output = new Output(run.maxBuffer);
@@ -158,8 +175,8 @@ function supervise(h: PrivateHandle, o: Normalized, run: RunChecked, started: nu
       closed: finish,
     });
     const captures = [
-      new Capture(h.stdout as Readable | null, 'stdout', output, events('stdout')),
-      new Capture(h.stderr as Readable | null, 'stderr', output, events('stderr')),
+      new Capture(source(outputs[0]!, h.stdout), 'stdout', output, events('stdout')),
+      new Capture(source(outputs[1]!, h.stderr), 'stderr', output, events('stderr')),
     ];
     const { unfeed, take } = feed(h.stdin as Writable | null, run.input, io);
     live = { handle: h, stdout: captures[0]!, stderr: captures[1]!, takeStdin: take };
@@ -194,8 +211,9 @@ function runAsync(file: string, args?: unknown, options?: unknown): PrivateSubpr
     return makeSubprocess(aborted, null, pipeTo);
   }
   let h: PrivateHandle;
+  const outputs: number[] = [];
   try {
-    h = spawnNormalized(o);
+    h = spawnNormalized(o, true, outputs);
   } catch (err) {
     // A child that could not start is the run's failure; startFailure throws anything else, which rejects.
     const failed = new Promise<never>((resolve, reject) =>
@@ -203,7 +221,7 @@ function runAsync(file: string, args?: unknown, options?: unknown): PrivateSubpr
     );
     return makeSubprocess(failed, null, pipeTo);
   }
-  return supervise(h, o, run, started);
+  return supervise(h, o, run, started, outputs);
 }
 
 /** pipeTo is pipe() of every run's subprocess, which starts a destination given as a file with runAsync. */

@@ -61,8 +61,11 @@ export function chooseFor(o: Normalized): Chosen {
 /**
  * @internal spawnNormalized starts a child from checked options, without
  * cancellation; with `streams` false its pipes stay raw fds (see rawFds).
+ * `outputs`, when given, gets the parent's ends of fds 1 and 2 (-1 where a
+ * slot is not a pipe, or is the portable backend's stream), which the
+ * handle then leaves alone: the caller reads them (runPrivate's capture).
  */
-export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
+export function spawnNormalized(o: Normalized, streams = true, outputs?: number[]): PrivateHandle {
   const chosen = chooseFor(o);
   // The addon calls onExit from the event loop only, so never before spawn returns.
   let handle: PrivateHandle | undefined;
@@ -90,6 +93,13 @@ export function spawnNormalized(o: Normalized, streams = true): PrivateHandle {
   }
   stopReading(o.handed);
   const [nativeHandle, pid, ...fds] = r;
+  if (outputs !== undefined) {
+    for (const i of [1, 2]) {
+      const fd = fds[i];
+      outputs.push(typeof fd === 'number' ? fd : -1);
+      if (typeof fd === 'number') fds[i] = -1;
+    }
+  }
   handle = createHandle({
     native: nativeHandle,
     pid,

@@ -195,6 +195,8 @@ static napi_value addon_init(napi_env env, napi_value exports) {
       {"shimActive", NULL, addon_shim_active, NULL, NULL, NULL, napi_enumerable, NULL},
       {"release", NULL, pp_addon_release, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pumpSync", NULL, pp_addon_pump_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readStart", NULL, pp_addon_read_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readControl", NULL, pp_addon_read_control, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tableCount", NULL, addon_table_count, NULL, NULL, NULL, napi_enumerable, NULL},
       {"passwd", NULL, addon_passwd, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -68,6 +68,18 @@ typedef struct pp_handle {
   struct pp_handle *prev, *next, *ready;
 } pp_handle;
 
+/* A reader of one output pipe (addon_read.c), freed once the loop and JS have both let go. */
+typedef struct pp_reader {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;   /* the read callback, until the reader closes */
+  int fd;        /* the pipe, closed with the poll */
+  int closing;   /* closed: no callback follows */
+  int poll_open; /* the poll handle's close callback has not run */
+  int js_alive;  /* the external has not been collected */
+  struct pp_reader *prev, *next;
+} pp_reader;
+
 /*
  * Per-environment state: the handles still watched, for SIGCHLD and the
  * cleanup hook; the one SIGCHLD watcher (libuv lets several share the
@@ -78,6 +90,7 @@ typedef struct pp_handle {
 typedef struct addon_env {
   napi_env env;
   pp_handle *live;
+  pp_reader *readers; /* the open readers, closed by the cleanup hook */
   napi_async_context async;
   uv_signal_t sigchld;
   int sigchld_open;
@@ -142,6 +155,15 @@ napi_value pp_addon_spawn(napi_env env, napi_callback_info info);
 
 /* pp_addon_adopt is the binding adopt(...). */
 napi_value pp_addon_adopt(napi_env env, napi_callback_info info);
+
+/* pp_addon_read_start is the binding readStart(fd, onRead) (addon_read.c). */
+napi_value pp_addon_read_start(napi_env env, napi_callback_info info);
+
+/* pp_addon_read_control is the binding readControl(reader, op). */
+napi_value pp_addon_read_control(napi_env env, napi_callback_info info);
+
+/* pp_addon_readers_cleanup closes an ending environment's open readers. */
+void pp_addon_readers_cleanup(addon_env *ae);
 
 /* pp_addon_pump_sync is the binding pumpSync(...) of runPrivateSync (addon_sync.c). */
 napi_value pp_addon_pump_sync(napi_env env, napi_callback_info info);

@@ -241,6 +241,7 @@ void pp_addon_env_cleanup(void *arg) {
     if (h->kind == PP_WATCH_FD) uv_close((uv_handle_t *)&h->poll, pp_addon_poll_closed);
   }
   ae->live = NULL;
+  pp_addon_readers_cleanup(ae);
   napi_async_destroy(ae->env, ae->async);
   ae->closing = ae->sigchld_open + ae->recheck_open;
   if (ae->sigchld_open) uv_close((uv_handle_t *)&ae->sigchld, addon_env_handle_closed);

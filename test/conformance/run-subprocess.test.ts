@@ -35,6 +35,28 @@ describe.each(modesHere())('runPrivate returns the live subprocess ($name)', ({ 
     expect(sub.wait()).toBe(sub.wait());
   });
 
+  const ownStreams =
+    backend === 'portable' ? " (skipped: the portable backend's pipes are child_process's streams)" : '';
+  it.skipIf(ownStreams !== '')(
+    `captures its output without a stream of its own: no pipe handle while nobody streams it${ownStreams}`,
+    async () => {
+      const pipes = (): number => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;
+      const before = pipes();
+      const sub = runPrivate(...sh('echo out; echo err >&2; exec sleep 30'), { backend, isolation });
+      const during = pipes();
+      // Asking for stdout makes a stream of the capture, from its first byte: still no pipe handle.
+      const streamed = collect(sub.stdout!);
+      const wrote = [sub.stdout!, sub.stderr!].map((s) => new Promise((resolve) => s.once('data', resolve)));
+      expect(pipes()).toBe(before);
+      await within(Promise.all(wrote), 'the output');
+      expect(sub.kill()).toBe(true);
+      const err = await rejection(sub);
+      expect(during).toBe(before);
+      expect(err).toMatchObject({ stdout: 'out', stderr: 'err', signal: 'SIGTERM' });
+      expect((await streamed).toString()).toBe('out\n');
+    },
+  );
+
   it('wait() and await give the same result object', async () => {
     const sub = runPrivate(...sh('echo out'), { backend, isolation });
     const r = await sub;

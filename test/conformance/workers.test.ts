@@ -65,6 +65,21 @@ describe.each(modesHere())('private children and worker threads ($name)', ({ bac
     },
   );
 
+  it.skipIf(orphan !== '')(
+    `ends a worker in the middle of a run whose output it reads, closing the pipes; the process lives on${orphan}`,
+    async () => {
+      const worker = new Worker(path.join(fixtures, 'worker-run.cjs'), {
+        workerData: { options: { backend, isolation } },
+      });
+      const [pid] = (await once(worker, 'message')) as [number];
+      await worker.terminate();
+      // The worker's pipes are closed with it: a child writing on would get EPIPE; this one is killed here.
+      process.kill(pid, 'SIGKILL');
+      expect(await untilGone(pid)).toBe(true);
+      await untilAllReaped();
+    },
+  );
+
   // FreeBSD's parent-death signal (PROC_PDEATHSIG_CTL) follows the process, not the thread.
   const perThread =
     backend === 'fallback' || backend === 'portable'
