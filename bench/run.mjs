@@ -28,6 +28,8 @@ const baselineBinary = join(outDir, 'baseline');
 const stampSource = join(here, 'stamp.c');
 const stampBinary = join(outDir, 'stamp');
 const capturedSource = join(here, 'captured.c');
+const latencySource = join(here, 'latency.c');
+const latencyBinary = join(outDir, 'latency');
 const capturedBinary = join(outDir, 'captured');
 const INFLIGHT = 32;
 const BALLAST_GIB = 2;
@@ -71,6 +73,7 @@ const LABELS = {
   child_process: 'child_process',
   execa: 'execa',
   baseline: 'C baseline',
+  floor: 'C floor (epoll)',
 };
 const latencyCount = flags.quick ? 300 : 2000;
 
@@ -145,6 +148,21 @@ async function measureBaseline(mode, ballastGiB, compileError) {
     const [binary, argv] = mode === 'captured' ? [capturedBinary, [`${baselineCount}`]] : [baselineBinary, args];
     const { stdout } = await run(binary, argv, { timeout: 120_000 });
     return lastJsonLine(stdout);
+  } catch (err) {
+    return { error: (err.stderr || err.message).trim().split('\n')[0] };
+  }
+}
+
+/**
+ * measureLatencyFloor runs bench/latency.c: the same children, waited for by a C program asleep in
+ * epoll_wait on each one's pidfd, the part of the latency no library can remove.
+ */
+async function measureLatencyFloor(compileError) {
+  if (compileError) return { error: compileError };
+  try {
+    const { stdout } = await run(latencyBinary, [`${latencyCount}`, stampBinary], { timeout: 120_000 });
+    const { p50, p99 } = lastJsonLine(stdout);
+    return { p50us: Math.round(p50), p99us: Math.round(p99) };
   } catch (err) {
     return { error: (err.stderr || err.message).trim().split('\n')[0] };
   }
@@ -351,6 +369,7 @@ async function main() {
   const compileError = await compile(baselineSource, baselineBinary);
   const stampError = await compile(stampSource, stampBinary);
   const capturedError = await compile(capturedSource, capturedBinary);
+  const latencyError = await compile(latencySource, latencyBinary);
   const cpuBefore = cpuSnapshot();
   const modes = flags.only ? [flags.only].filter((m) => MODES.includes(m)) : MODES;
   const rows = [];
@@ -392,6 +411,8 @@ async function main() {
       process.stderr.write(`${LABELS[contender]} `);
       latencies[contender] = stampError ? { error: stampError } : await measureNode(contender, 'latency', 0);
     }
+    process.stderr.write('C-floor ');
+    latencies.floor = await measureLatencyFloor(stampError ?? latencyError);
     process.stderr.write('\n');
   }
 
@@ -429,6 +450,10 @@ async function main() {
       `\nOne at a time, ${latencyCount} children, from the child's exit to the wait settling in JavaScript:\n`,
     );
     printLatency(latencies);
+    console.log(
+      'C floor: the same children waited for by a C program asleep in epoll_wait on their pidfds\n' +
+        '(bench/latency.c), what the kernel and the scheduler alone take between the exit and the reap.',
+    );
   }
   if (scale.length > 0) printScale(scale);
   if (rows.length > 0) console.log(`Each rate is the best of ${repeat} run${repeat > 1 ? 's' : ''}.`);
