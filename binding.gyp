@@ -9,7 +9,9 @@
       "target_name": "private_process",
       "sources": [
         "native/common/addon.c",
+        "native/common/addon_util.c",
         "native/common/addon_handle.c",
+        "native/common/addon_calls.c",
         "native/common/addon_spawn.c",
         "native/common/addon_privs.c",
         "native/common/addon_sync.c",

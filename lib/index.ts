@@ -4,7 +4,7 @@
 export { spawnPrivate, forkPrivate } from './spawn';
 export { runPrivate } from './run';
 export { runPrivateSync } from './run-sync';
-export { isRunError, RunError } from './run-end';
+export { isRunError, RunError } from './run-result';
 export type {
   RunPrivateOptions,
   RunPrivateSyncOptions,

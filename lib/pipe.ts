@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import { checkOptions } from './check';
 import { invalidArgType, invalidArgValue } from './errors';
 import { splitArgs } from './options';
-import type { RunError } from './run-end';
+import type { RunError } from './run-result';
 import type { PrivateSubprocess, RunResult } from './run-options';
 import { liveOf, makeSubprocess, type PipeFrom, type RunLive } from './subprocess';
 

@@ -26,7 +26,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 import { notSupported, stepNumber } from './errors';
-import type { BackendReport, Native, NativeHandle, StatusTuple } from './native';
+import type { BackendReport, Native, NativeHandle, StatusTuple } from './backend';
 import { posixShellForm, type ShellCommand } from './shell';
 
 // As in native/common/slots.h and lib/spawn.ts.

@@ -4,17 +4,9 @@
  * runPrivateSync both end here.
  */
 import { performance } from 'node:perf_hooks';
-import {
-  abortError,
-  formatCommand,
-  illegalConstructor,
-  isSpawnError,
-  markSpawnError,
-  type SpawnError,
-  type SpawnStep,
-} from './errors';
-import { Output, type RunOutput } from './output';
-import type { RunChecked, RunResult } from './run-options';
+import { abortError, formatCommand, isSpawnError, markSpawnError, type SpawnError } from './errors';
+import { Output } from './output';
+import { markRunError, type RunChecked, type RunError, type RunResult } from './run-result';
 import type { ProcessStatus } from './status';
 
 /** Failure is why a run failed, known before its message can be written. */
@@ -42,74 +34,6 @@ export interface RunEnd {
   output: Output | null;
 }
 
-const brand = new WeakSet<Error>();
-
-/**
- * RunError is how a run fails. `code` says why:
- * 'ERR_PRIVATE_PROCESS_FAILED' (did not exit 0), an errno code such as
- * 'ENOENT' (could not start: also `errno`, `syscall`, `path`, `step`, and
- * it is a SpawnError too), the backend's code when it cannot start the
- * child here ('ERR_PRIVATE_BACKEND_UNAVAILABLE', 'ERR_NOT_SUPPORTED':
- * `cause` its error), 'ABORT_ERR' (name 'AbortError', `cause` the signal's
- * reason, which the message says after the command), 'ETIMEDOUT',
- * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' (a RangeError too),
- * 'ERR_PRIVATE_PROCESS_IO' (reading output or writing input failed:
- * `cause`) or 'ERR_PRIVATE_STATUS_LOST'. It carries what was captured
- * ('' or empty Buffers when nothing was), and null status fields when the
- * child never ran or its status was lost. The message is the
- * shortMessage, then the last lines of stderr. `instanceof RunError` is
- * true for exactly the errors runPrivate rejects with and runPrivateSync
- * throws, made by either entry point, as isRunError says. Only the package
- * makes them.
- */
-export class RunError<T extends RunOutput = RunOutput> extends Error {
-  /** code says why the run failed (see RunError). */
-  declare code: string;
-  /** pid is the child's pid, or null when it never started. */
-  declare pid: number | null;
-  /** stdout is what the child wrote to fd 1 before the run failed. */
-  declare stdout: T;
-  /** stderr is what the child wrote to fd 2 before the run failed. */
-  declare stderr: T;
-  /** all is stdout and stderr interleaved when the `all` option was set, else undefined. */
-  declare all: T | undefined;
-  /** status is the child's ProcessStatus, or null when it never ran or its status was lost. */
-  declare status: ProcessStatus | null;
-  /** exitCode is status.exitCode, or null. */
-  declare exitCode: number | null;
-  /** signal is status.signal, or null. */
-  declare signal: NodeJS.Signals | null;
-  /** spawnargs are the child's argv, argv[0] first. */
-  declare spawnargs: readonly string[];
-  /** command is the command line, quoted for a POSIX shell so that it can be pasted. */
-  declare command: string;
-  /** shortMessage is the message without the stderr lines: what failed, and the command. */
-  declare shortMessage: string;
-  /** durationMs is how long the run took, in milliseconds. */
-  declare durationMs: number;
-  /** pipedFrom is RunResult's: the run piped into this one, for the error of a pipe(). */
-  declare pipedFrom: Array<RunResult | RunError>;
-  /** errno is the negative error number of a child that could not start. */
-  declare errno?: number;
-  /** syscall is 'spawn <file>' for a child that could not start. */
-  declare syscall?: string;
-  /** path is the file that could not start. */
-  declare path?: string;
-  /** step is the part of the child's set-up that failed, for a child that could not start. */
-  declare step?: SpawnStep;
-
-  /** RunErrors are made by the package only: the constructor throws ERR_ILLEGAL_CONSTRUCTOR. */
-  private constructor() {
-    super();
-    throw illegalConstructor('RunError');
-  }
-
-  /** Symbol.hasInstance makes `instanceof RunError` what isRunError says. */
-  static override [Symbol.hasInstance](value: unknown): value is RunError {
-    return isRunError(value);
-  }
-}
-
 /**
  * startFailure is why a child could not be started, from what the spawn
  * threw: a spawn error (ENOENT at execve...), or the backend's refusal to
@@ -123,15 +47,6 @@ export function startFailure(err: unknown): Failure {
     return { kind: 'start', error: err as Error & { code: string } };
   }
   throw err;
-}
-
-/**
- * isRunError is true for an error that runPrivate rejected with or
- * runPrivateSync threw once the child was (or could not be) started:
- * every one of them, and nothing else, carries the fields of RunError.
- */
-export function isRunError(value: unknown): value is RunError {
-  return typeof value === 'object' && value !== null && brand.has(value as Error);
 }
 
 /** How the child ended, for a message: 'exit code 3' or 'SIGKILL'. */
@@ -235,6 +150,5 @@ export function endRun(end: RunEnd): { result: RunResult } | { error: RunError }
   const tail = output.tail();
   const error = d.make(tail === '' ? shortMessage : `${shortMessage}\n\n${tail}`);
   Object.assign(error, fields, { spawnargs: end.spawnargs, shortMessage });
-  brand.add(error);
-  return { error: error as Error as RunError };
+  return { error: markRunError(error) };
 }

@@ -1,20 +1,18 @@
 /**
- * run-options - the options, results and errors of runPrivate and
- * runPrivateSync, and the one check of their options.
+ * run-options - the options of runPrivate and runPrivateSync, the types of
+ * what they return, and the one check of their options. Their result and
+ * error are run-result.ts's.
  */
 import type { Readable, Writable } from 'node:stream';
 import { checkBoolean, checkOptions, mapOwn, optionNames, type Keys } from './check';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import type { KillOptions } from './kill-options';
 import { normalizeOptions, spawnKeys, splitArgs, type Normalized, type SpawnPrivateOptions } from './options';
-import type { RunError } from './run-end';
-import type { RunOutput, Shaping } from './output';
-import type { ProcessStatus } from './status';
+import type { RunOutput } from './output';
+import type { RunChecked, RunInput, RunResult } from './run-result';
 
 export type { RunOutput } from './output';
-
-/** RunInput is what runPrivate can write to the child's stdin. */
-export type RunInput = string | Uint8Array | Readable;
+export type { RunChecked, RunInput, RunResult } from './run-result';
 
 /** RunPrivateOptions are spawnPrivate's options plus those of the capture. */
 export interface RunPrivateOptions extends SpawnPrivateOptions {
@@ -71,37 +69,6 @@ export interface RunPrivateOptions extends SpawnPrivateOptions {
 export interface RunPrivateSyncOptions extends Omit<RunPrivateOptions, 'input' | 'signal'> {
   /** input is written to the child's stdin, which is then closed: a string (as UTF-8), a Buffer or a Uint8Array. */
   input?: string | Uint8Array;
-}
-
-/**
- * RunResult is a finished run: the captured output and how the child ended.
- * `All` is true when the run's options said `all: true`, which types `all`
- * as T rather than T | undefined.
- */
-export interface RunResult<T extends RunOutput = RunOutput, All extends boolean = boolean> {
-  /** pid is the child's pid, free for reuse by now. */
-  pid: number;
-  /** stdout is everything the child wrote to fd 1 ('' or empty when fd 1 was not 'pipe'). */
-  stdout: T;
-  /** stderr is everything the child wrote to fd 2 ('' or empty when fd 2 was not 'pipe'). */
-  stderr: T;
-  /** all is stdout and stderr interleaved when the `all` option was set, else undefined. */
-  all: All extends true ? T : T | undefined;
-  /** status is the child's ProcessStatus. */
-  status: ProcessStatus;
-  /** exitCode is status.exitCode. */
-  exitCode: number | null;
-  /** signal is status.signal. */
-  signal: NodeJS.Signals | null;
-  /** command is the command line, quoted for a POSIX shell so that it can be pasted. */
-  command: string;
-  /** durationMs is how long the run took, from before the spawn to the end, in milliseconds. */
-  durationMs: number;
-  /**
-   * pipedFrom holds, for the result of a pipe(), the result (or the error)
-   * of the run piped into this one; empty otherwise.
-   */
-  pipedFrom: Array<RunResult | RunError>;
 }
 
 /**
@@ -192,13 +159,6 @@ export interface RunSignatures<Sync extends boolean, O> {
   (file: string, options: Lines<O>): Wrap<Sync, string[]>;
   (file: string, args?: readonly string[], options?: O): Wrap<Sync, RunOutput>;
   (file: string, options?: O): Wrap<Sync, RunOutput>;
-}
-
-/** RunChecked are the run options after their checks. */
-export interface RunChecked extends Shaping {
-  input: RunInput | undefined;
-  maxBuffer: number;
-  reject: boolean;
 }
 
 // The names of RunPrivateOptions and RunPrivateSyncOptions; a new option is added here too.

@@ -7,7 +7,7 @@
 import { constants } from 'node:os';
 import { checkOptions } from '../check';
 import { invalidArgType, invalidArgValue, systemError } from '../errors';
-import { isRunError } from '../run-end';
+import { isRunError } from '../run-result';
 import { runSyncKeeping } from '../run-sync';
 import {
   checkKillSignal,

@@ -1,8 +1,9 @@
 /*
  * addon.h - what the files of the Node-API glue share: addon.c (the module
- * and its small bindings), addon_handle.c (a child's life on the event
- * loop) and addon_spawn.c (spawn and adopt). Only these files call
- * Node-API; the backends never do.
+ * and its small bindings), addon_util.c (the helpers all of them use),
+ * addon_handle.c (a child's life on the event loop), addon_calls.c (the
+ * bindings on one handle) and addon_spawn.c (spawn and adopt). Only these
+ * files call Node-API; the backends never do.
  *
  * A spawned child becomes a pp_handle: the backend's pp_child, the event
  * loop's watch on it, and the JavaScript callback to run when it has been
@@ -101,6 +102,8 @@ typedef struct addon_env {
   int closing; /* loop handles still closing when the environment ends */
 } addon_env;
 
+/* addon_util.c */
+
 /* pp_addon_throw_status throws the error of a failed Node-API call, unless one is pending. */
 void pp_addon_throw_status(napi_env env, napi_status status, const char *call);
 
@@ -113,6 +116,11 @@ napi_value pp_addon_reap_result(napi_env env, int r, const pp_status *st);
 /* pp_addon_env_of returns the environment's state. */
 addon_env *pp_addon_env_of(napi_env env);
 
+/* pp_addon_get_handle reads a handle from its JS external, or throws. */
+pp_handle *pp_addon_get_handle(napi_env env, napi_value v);
+
+/* addon_handle.c */
+
 /* pp_addon_poll_closed runs once the loop has closed a handle's poll: the pidfd goes then. */
 void pp_addon_poll_closed(uv_handle_t *poll);
 
@@ -122,14 +130,19 @@ void pp_addon_handle_collected(napi_env env, void *data, void *hint);
 /* pp_addon_env_cleanup hands an ending environment's children to the orphan reaper. */
 void pp_addon_env_cleanup(void *arg);
 
-/* pp_addon_get_handle reads a handle from its JS external, or throws. */
-pp_handle *pp_addon_get_handle(napi_env env, napi_value v);
-
 /* pp_addon_watch starts the loop's watch on a new child; -errno when the loop refuses. */
 int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit);
 
 /* pp_addon_prepare_watch starts the SIGCHLD watcher before a backend that needs it spawns. */
 int pp_addon_prepare_watch(napi_env env, const pp_backend *backend);
+
+/* pp_addon_finish stops watching a child that was reaped (or lost): the loop lets go of it. */
+void pp_addon_finish(pp_handle *h);
+
+/* pp_addon_sigchld_ref has the SIGCHLD watcher keep the loop alive for a ref'd child, or not. */
+void pp_addon_sigchld_ref(addon_env *ae, pp_handle *h, int on);
+
+/* addon_calls.c */
 
 /* pp_addon_release is the binding release(handle). */
 napi_value pp_addon_release(napi_env env, napi_callback_info info);
@@ -145,6 +158,8 @@ napi_value pp_addon_signal(napi_env env, napi_callback_info info);
 
 /* pp_addon_ref is the binding ref(handle, on). */
 napi_value pp_addon_ref(napi_env env, napi_callback_info info);
+
+/* addon_privs.c and addon_spawn.c */
 
 /* pp_addon_privs reads the privs array of spawn(...) into *p: 0, 1 when there is none, or -EINVAL.
  */

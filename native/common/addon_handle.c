@@ -1,56 +1,14 @@
 /*
  * addon_handle.c - a child's life on the event loop: the watch (a poll on
  * its pidfd, or the environment's one SIGCHLD watcher), delivering its
- * exit to JavaScript, the synchronous reaps, signals and refs, and what
- * happens to it when its environment goes away.
+ * exit to JavaScript, and what happens to it when its environment goes
+ * away. The bindings on a handle (addon_calls.c) stop its watch here.
  */
 #include "addon.h"
 
 #include <stdlib.h>
 
-void pp_addon_throw_status(napi_env env, napi_status status, const char *call) {
-  const napi_extended_error_info *info = NULL;
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;
-  napi_get_last_error_info(env, &info);
-  (void)status;
-  napi_throw_error(env, "ERR_PRIVATE_PROCESS_NAPI",
-                   info != NULL && info->error_message != NULL ? info->error_message : call);
-}
-
-napi_value pp_addon_int(napi_env env, int64_t v) {
-  napi_value out = NULL;
-  napi_create_int64(env, v, &out);
-  return out;
-}
-
-static napi_value addon_status_array(napi_env env, const pp_status *st) {
-  int64_t v[7] = {st->pid,      st->code,     st->status,   st->has_rusage,
-                  st->utime_us, st->stime_us, st->maxrss_kb};
-  napi_value arr = NULL;
-  napi_create_array_with_length(env, 7, &arr);
-  for (uint32_t i = 0; i < 7; i++) napi_set_element(env, arr, i, pp_addon_int(env, v[i]));
-  return arr;
-}
-
-/* The result of a reap as JS sees it: a status array, null, or a -errno number. */
-napi_value pp_addon_reap_result(napi_env env, int r, const pp_status *st) {
-  napi_value out = NULL;
-  if (r == 0) return addon_status_array(env, st);
-  if (r == -EAGAIN) {
-    napi_get_null(env, &out);
-    return out;
-  }
-  return pp_addon_int(env, r);
-}
-
-addon_env *pp_addon_env_of(napi_env env) {
-  addon_env *ae = NULL;
-  napi_get_instance_data(env, (void **)&ae);
-  return ae;
-}
-
+/* pp_addon_poll_closed runs once the loop has closed a handle's poll: the pidfd goes then. */
 void pp_addon_poll_closed(uv_handle_t *poll) {
   pp_handle *h = poll->data;
   h->poll_open = 0;
@@ -58,8 +16,8 @@ void pp_addon_poll_closed(uv_handle_t *poll) {
   if (!h->js_alive) free(h);
 }
 
-/* The SIGCHLD watcher keeps the loop alive while a ref'd child waits on it. */
-static void addon_sigchld_ref(addon_env *ae, pp_handle *h, int on) {
+/* pp_addon_sigchld_ref has the SIGCHLD watcher keep the loop alive for a ref'd child, or not. */
+void pp_addon_sigchld_ref(addon_env *ae, pp_handle *h, int on) {
   if (h->kind != PP_WATCH_SIGCHLD || h->refd == on) return;
   h->refd = on;
   ae->sigchld_refs += on ? 1 : -1;
@@ -69,8 +27,8 @@ static void addon_sigchld_ref(addon_env *ae, pp_handle *h, int on) {
     uv_unref((uv_handle_t *)&ae->sigchld);
 }
 
-/* Stops watching a child that was reaped (or lost): the loop lets go of it. */
-static void addon_finish(pp_handle *h) {
+/* pp_addon_finish stops watching a child that was reaped (or lost): the loop lets go of it. */
+void pp_addon_finish(pp_handle *h) {
   addon_env *ae = pp_addon_env_of(h->env);
   h->done = 1;
   if (!h->watching) return;
@@ -88,7 +46,7 @@ static void addon_finish(pp_handle *h) {
     uv_poll_stop(&h->poll);
     uv_close((uv_handle_t *)&h->poll, pp_addon_poll_closed);
   } else {
-    addon_sigchld_ref(ae, h, 0);
+    pp_addon_sigchld_ref(ae, h, 0);
     h->child.backend->release(&h->child);
   }
 }
@@ -102,7 +60,7 @@ static void addon_collect(pp_handle *h, int r, const pp_status *st, pp_handle **
   h->result = r;
   h->st = *st;
   napi_get_reference_value(h->env, h->on_exit, &h->cb);
-  addon_finish(h);
+  pp_addon_finish(h);
   h->ready = *chain;
   *chain = h;
 }
@@ -209,6 +167,7 @@ static int addon_sigchld_start(addon_env *ae) {
   return r;
 }
 
+/* pp_addon_handle_collected is the finalizer of the JS external of a handle. */
 void pp_addon_handle_collected(napi_env env, void *data, void *hint) {
   pp_handle *h = data;
   (void)env;
@@ -249,15 +208,6 @@ void pp_addon_env_cleanup(void *arg) {
   if (ae->closing == 0) free(ae);
 }
 
-pp_handle *pp_addon_get_handle(napi_env env, napi_value v) {
-  void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not a private-process handle");
-    return NULL;
-  }
-  return data;
-}
-
 /* Starts the loop's watch on a new child; -errno when the loop refuses. */
 int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
   uv_loop_t *loop = NULL;
@@ -277,7 +227,7 @@ int pp_addon_watch(napi_env env, pp_handle *h, napi_value on_exit) {
   } else {
     int r = addon_sigchld_start(ae);
     if (r < 0) return r;
-    addon_sigchld_ref(ae, h, 1);
+    pp_addon_sigchld_ref(ae, h, 1);
   }
   if (recheck) {
     int r = addon_recheck_start(ae);
@@ -298,85 +248,4 @@ int pp_addon_prepare_watch(napi_env env, const pp_backend *backend) {
   int fd;
   if (backend->watch(&none, &fd) != PP_WATCH_SIGCHLD) return 0;
   return addon_sigchld_start(pp_addon_env_of(env));
-}
-
-/* release(handle) ends an unwatched handle: its descriptor is closed. */
-napi_value pp_addon_release(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  pp_handle *h = pp_addon_get_handle(env, argv[0]);
-  if (h == NULL) return NULL;
-  if (!h->poll_open && !h->done) {
-    h->done = 1;
-    h->child.backend->release(&h->child);
-  }
-  return NULL;
-}
-
-/* Shared by tryReap and reap: one argument, the handle. */
-static napi_value addon_reap_common(napi_env env, napi_callback_info info, int block) {
-  size_t argc = 1;
-  napi_value argv[1];
-  pp_status st;
-  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  pp_handle *h = pp_addon_get_handle(env, argv[0]);
-  if (h == NULL) return NULL;
-  /*
-   * Reaped by the loop with others and not yet delivered (the code resumed
-   * by an earlier delivery of the same pass may ask): the status it holds.
-   */
-  if (h->done)
-    return h->collected ? pp_addon_reap_result(env, h->result, &h->st) : pp_addon_int(env, -ECHILD);
-  int r =
-      block ? h->child.backend->reap(&h->child, &st) : h->child.backend->try_reap(&h->child, &st);
-  if (r != -EAGAIN) addon_finish(h);
-  return pp_addon_reap_result(env, r, &st);
-}
-
-napi_value pp_addon_try_reap(napi_env env, napi_callback_info info) {
-  return addon_reap_common(env, info, 0);
-}
-
-napi_value pp_addon_reap(napi_env env, napi_callback_info info) {
-  return addon_reap_common(env, info, 1);
-}
-
-/*
- * signal(handle, signo, group) returns 0 or -errno; -ESRCH once reaped,
- * without a system call. With group true it signals the child's process
- * group (a detached child leads its own).
- */
-napi_value pp_addon_signal(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  int32_t sig = 0;
-  bool group = false;
-  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  pp_handle *h = pp_addon_get_handle(env, argv[0]);
-  if (h == NULL) return NULL;
-  PP_NAPI_CALL(env, napi_get_value_int32(env, argv[1], &sig));
-  if (argc > 2) PP_NAPI_CALL(env, napi_get_value_bool(env, argv[2], &group));
-  if (h->done) return pp_addon_int(env, -ESRCH);
-  return pp_addon_int(env, h->child.backend->signal(&h->child, sig, group ? PP_SIGNAL_GROUP : 0));
-}
-
-/* ref(handle, on) keeps the loop alive for a running child, or not. */
-napi_value pp_addon_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  bool on = true;
-  PP_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  pp_handle *h = pp_addon_get_handle(env, argv[0]);
-  if (h == NULL) return NULL;
-  PP_NAPI_CALL(env, napi_get_value_bool(env, argv[1], &on));
-  if (h->watching && h->kind == PP_WATCH_FD) {
-    if (on)
-      uv_ref((uv_handle_t *)&h->poll);
-    else
-      uv_unref((uv_handle_t *)&h->poll);
-  } else if (h->watching) {
-    addon_sigchld_ref(pp_addon_env_of(env), h, on);
-  }
-  return NULL;
 }
