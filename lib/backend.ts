@@ -6,6 +6,12 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ShellForm } from './shell';
 
+/** BackendKey names one backend, the same everywhere: the option, capabilities(), the handle. */
+export type BackendKey = 'linux' | 'freebsd' | 'fallback' | 'portable';
+
+/** BackendName is a backend the `backend` option can ask for: one of them, or 'auto'. */
+export type BackendName = 'auto' | BackendKey;
+
 /** StatusTuple is a reaped child: pid, si_code, status, hasRusage, user µs, system µs, max RSS KiB. */
 export type StatusTuple = [number, number, number, number, number, number, number];
 

@@ -18,7 +18,7 @@
 import { checkBoolean, envSetting } from './check';
 import { degradedError } from './errors';
 import { addonError } from './native';
-import type { BackendKey } from './options';
+import type { BackendKey } from './backend';
 import { portableHost } from './portable';
 
 /** The warning's code (the error's under `strict` is ERR_PRIVATE_PROCESS_DEGRADED). */

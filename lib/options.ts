@@ -48,11 +48,9 @@ export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | 'ipc' | number | Stream 
 /** StdioOption is one StdioSlot for fds 0–2, or an array of them, one per fd. */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream | readonly StdioSlot[];
 
-/** BackendKey names one backend, the same everywhere: the option, capabilities(), the handle. */
-export type BackendKey = 'linux' | 'freebsd' | 'fallback' | 'portable';
+import type { BackendKey, BackendName } from './backend';
 
-/** BackendName is a backend the `backend` option can ask for: one of them, or 'auto'. */
-export type BackendName = 'auto' | BackendKey;
+export type { BackendKey, BackendName };
 
 /**
  * Isolation is how far a child is kept from this process's own waits:
