@@ -314,7 +314,7 @@ function printScale(results) {
     `\nChildren alive at once (sleep 600, stdio 'ignore'), then all killed (SIGKILL) and waited; per child:\n`,
   );
   printColumns(
-    ['alive', 'contender', 'spawn', 'kill+wait', 'RSS KiB', 'mappings', 'descriptors'],
+    ['alive', 'contender', 'spawn', 'kill+wait', 'RSS KiB', 'mappings', 'descriptors', 'tasks'],
     results.map((r) => [
       String(r.alive),
       LABELS[r.contender],
@@ -323,8 +323,17 @@ function printScale(results) {
       num(r.rssKiBPerChild),
       num(r.mapsPerChild),
       num(r.fdsPerChild),
+      num(r.tasksPerChild),
     ]),
   );
+  console.log("tasks: this process's threads and the processes it is the parent of, the children themselves apart.");
+  for (const r of results) {
+    if (r.error || typeof r.tasksAdded !== 'number') continue;
+    console.log(
+      `${r.alive} ${LABELS[r.contender]} children alive: this process ${Math.round(r.rssKiBAdded / 1024)} MiB ` +
+        `of RSS and ${r.tasksAdded} tasks more than with none`,
+    );
+  }
   const find = (contender, alive) => results.find((r) => r.contender === contender && r.alive === alive && !r.error);
   const first = find('private', aliveCounts[0]);
   const div = (a, b) => (a > 0 && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
