@@ -109,6 +109,8 @@ export class PrivateHandle<
   // otherwise, or close() did and no wait() is pending.
   #refd = true;
   #closed = false;
+  // What the backend was last told: a new child keeps the loop alive; only a change is passed on.
+  #nativeRefd = true;
   #stdio: HandleStdio;
   // 'exit' (or 'error') has been emitted: 'close' may follow, once the output has closed.
   #announced = false;
@@ -186,12 +188,13 @@ export class PrivateHandle<
    * Emits 'exit' (or 'error'), after queuing what follows it so that a
    * throwing listener cannot stop it: 'close', and, a turn of the event loop
    * later (what an 'exit' listener or the code after `await wait()` starts
-   * to read is kept), the draining of the output nobody reads.
+   * to read is kept), the draining of the output nobody reads, when there
+   * is any.
    */
   #announce(): void {
     this.#announced = true;
     process.nextTick(() => this.#maybeClose());
-    setImmediate(() => this.#stdio.drainUnread());
+    if (!this.#stdio.outputClosed) setImmediate(() => this.#stdio.drainUnread());
     if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
     else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
   }
@@ -216,10 +219,12 @@ export class PrivateHandle<
     return this.#status;
   }
 
-  /** Keeps the event loop alive for a running child, as ref(), unref(), close() and wait() want. */
+  /** Tells the backend whether the running child keeps the event loop alive, when that changes. */
   #applyRef(): void {
-    if (this.#settled) return;
-    native.ref(this.#native, this.#refd && (!this.#closed || this.#promise !== null));
+    const on = this.#refd && (!this.#closed || this.#promise !== null);
+    if (this.#settled || on === this.#nativeRefd) return;
+    this.#nativeRefd = on;
+    native.ref(this.#native, on);
   }
 
   /**
