@@ -25,14 +25,18 @@ export interface KillSettings {
 export class HandleKill {
   #native: NativeHandle;
   #pid: number;
-  #settings: KillSettings;
+  #detached: boolean;
+  #killSignal: number;
+  #killGraceMs: number | null;
   #wait: HandleWait;
 
   /** The child of `nativeHandle` (pid `pid`), as `settings` say, whose status `wait` holds. */
   constructor(nativeHandle: NativeHandle, pid: number, settings: KillSettings, wait: HandleWait) {
     this.#native = nativeHandle;
     this.#pid = pid;
-    this.#settings = settings;
+    this.#detached = settings.detached;
+    this.#killSignal = settings.killSignal;
+    this.#killGraceMs = settings.killGraceMs;
     this.#wait = wait;
   }
 
@@ -40,7 +44,7 @@ export class HandleKill {
   kill(signal: NodeJS.Signals | number, options?: KillOptions): boolean {
     const signo = toSignal(signal);
     const group = checkKillOptions(options);
-    if (group && !this.#settings.detached) throw notDetached(this.#pid);
+    if (group && !this.#detached) throw notDetached(this.#pid);
     if (this.#wait.settled) return false;
     const r = native.signal(this.#native, signo, group);
     if (r === 0) return true;
@@ -80,12 +84,11 @@ export class HandleKill {
    * returns the timer's clean-up. It never throws (see stop).
    */
   terminate(): () => void {
-    const { detached, killSignal, killGraceMs } = this.#settings;
     if (this.#wait.settled) return () => undefined;
-    this.stop(killSignal, detached);
-    if (killSignal === SIGKILL) return () => undefined;
-    const escalate = (): void => void this.stop(SIGKILL, detached);
-    const timer = setTimeout(escalate, killGraceMs ?? DISPOSE_GRACE_MS);
+    this.stop(this.#killSignal, this.#detached);
+    if (this.#killSignal === SIGKILL) return () => undefined;
+    const escalate = (): void => void this.stop(SIGKILL, this.#detached);
+    const timer = setTimeout(escalate, this.#killGraceMs ?? DISPOSE_GRACE_MS);
     timer.unref();
     const clear = (): void => clearTimeout(timer);
     this.#wait.onSettle(clear);

@@ -136,7 +136,7 @@ export class HandleWait {
   #applyRef(): void {
     const on = this.#refd && (!this.#closed || this.#promise !== null);
     if (this.settled || on === this.#nativeRefd) return;
-    this.#nativeRefd = on;
     native.ref(this.#native, on);
+    this.#nativeRefd = on;
   }
 }
