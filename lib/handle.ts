@@ -7,47 +7,21 @@
  * member of the object lets its user forge a status.
  */
 import { EventEmitter } from 'node:events';
-import { constants } from 'node:os';
-import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { illegalConstructor, notDetached, reapedElsewhere, statusLost, systemError } from './errors';
-import { HandleStdio, makeStreams } from './handle-stdio';
-import { hooks, onSettle } from './handle-hooks';
-import { IpcChannel } from './ipc';
-import type { IpcSetting } from './ipc-options';
-import { checkKillOptions, type KillOptions } from './kill-options';
-import { native, type NativeHandle, type StatusTuple } from './native';
-import { ProcessStatus } from './status';
-import { toSignal } from './signals';
+import { illegalConstructor } from './errors';
+import { hooks } from './handle-hooks';
+import type { HandleInit } from './handle-init';
+import { HandleKill } from './handle-kill';
+import { type HandleStdio, wireStdio } from './handle-stdio';
+import { HandleWait } from './handle-wait';
+import type { IpcChannel } from './ipc';
+import type { KillOptions } from './kill-options';
+import { native, type NativeHandle } from './native';
+import type { ProcessStatus } from './status';
 import type { BackendKey, Isolation } from './options';
 
 /** BackendKind names the implementation that spawned a child, as the backend option does. */
 export type BackendKind = BackendKey;
-
-/** A grace before SIGKILL for disposal when the spawn set no killGraceMs. */
-const DISPOSE_GRACE_MS = 5000;
-const SIGKILL = toSignal('SIGKILL');
-
-/** HandleInit is what the package knows of a child when it makes its handle. */
-interface HandleInit {
-  native: NativeHandle;
-  pid: number;
-  /**
-   * fds are the parent's ends of the stdio slots, -1 where a slot is not a
-   * pipe; the portable backend gives child_process's streams instead.
-   */
-  fds: Array<number | Readable | Writable | null>;
-  /** streams wraps the fds in Node streams; false leaves them raw, for a synchronous run. */
-  streams: boolean;
-  file: string;
-  argv: readonly string[];
-  detached: boolean;
-  killSignal: number;
-  killGraceMs: number | null;
-  isolation: Isolation;
-  /** ipc is the IPC channel's slot (-1 for none) and wire format. */
-  ipc: IpcSetting;
-}
 
 let constructing = false;
 
@@ -95,24 +69,9 @@ export class PrivateHandle<
   #native: NativeHandle;
   #backend: BackendKind | null = null;
   #rawFds: number[];
-  #detached: boolean;
-  #killSignal: number;
-  #killGraceMs: number | null;
-  #status: ProcessStatus | null = null;
-  #lost: Error | null = null;
-  #waiters: Array<{ resolve: (s: ProcessStatus) => void; reject: (e: Error) => void }> = [];
-  #promise: Promise<ProcessStatus> | null = null;
-  #onSettle: Array<() => void> = [];
-  // True for an adopted ChildProcess: child_process reaps it, we only signal it.
-  #reapedElsewhere = false;
-  // The event loop is kept alive while the child runs, unless unref() said
-  // otherwise, or close() did and no wait() is pending.
-  #refd = true;
-  #closed = false;
+  #wait: HandleWait;
+  #kill: HandleKill;
   #stdio: HandleStdio;
-  // 'exit' (or 'error') has been emitted: 'close' may follow, once the output has closed.
-  #announced = false;
-  #closeEmitted = false;
   // Never connected for a child without an 'ipc' slot: send() and disconnect() then say so.
   #ipc: IpcChannel;
 
@@ -125,16 +84,14 @@ export class PrivateHandle<
     this.isolation = init.isolation;
     this.spawnfile = init.file;
     this.spawnargs = Object.freeze([...init.argv]);
-    this.#detached = init.detached;
-    this.#killSignal = init.killSignal;
-    this.#killGraceMs = init.killGraceMs;
+    // Its events come on a later tick: the call that learnt of the exit (kill(), waitSync(),
+    // waitNonblock()) emits nothing itself, and what a listener throws reaches 'uncaughtException'.
+    this.#wait = new HandleWait(init.native, init.pid, init.isolation, () => process.nextTick(() => this.#announce()));
+    this.#kill = new HandleKill(init.native, init.pid, init, this.#wait);
     this.#rawFds = init.streams ? [] : init.fds.map((fd) => (typeof fd === 'number' ? fd : -1));
-    const stdio = init.streams ? makeStreams(init.fds, init.ipc.fd) : init.fds.map(() => null);
-    while (stdio.length < 3) stdio.push(null);
-    const channel = init.ipc.fd >= 0 ? (stdio[init.ipc.fd] as Socket) : null;
-    this.#stdio = new HandleStdio([...stdio], init.ipc.fd, () => this.#maybeClose());
-    this.#ipc = new IpcChannel(channel, init.ipc.serialization, this);
-    if (channel) stdio[init.ipc.fd] = null;
+    const { stdio, holder, channel } = wireStdio(init.fds, init.streams, init.ipc, this, () => this.#emitClose());
+    this.#stdio = holder;
+    this.#ipc = channel;
     this.stdio = Object.freeze(stdio) as never;
     this.stdin = stdio[0] as Stdin;
     this.stdout = stdio[1] as Stdout;
@@ -144,82 +101,31 @@ export class PrivateHandle<
   }
 
   static {
-    hooks.settle = (h, result) => h.#settle(result);
+    hooks.settle = (h, result) => h.#wait.settle(result);
     hooks.markReapedElsewhere = (h) => {
-      h.#reapedElsewhere = true;
+      h.#wait.reapedElsewhere = true;
     };
-    hooks.addSettleHook = (h, fn) => {
-      if (h.#settled) fn();
-      else h.#onSettle.push(fn);
-    };
+    hooks.addSettleHook = (h, fn) => h.#wait.onSettle(fn);
     hooks.takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
-    hooks.stop = (h, signo, group) => h.#stop(signo, group);
-  }
-
-  get #settled(): boolean {
-    return this.#status !== null || this.#lost !== null;
-  }
-
-  /**
-   * Records the result of a reap once and tells every waiter. The events
-   * come on a later tick: the call that learnt of the exit (kill(),
-   * waitSync(), waitNonblock()) emits nothing itself, and what a listener
-   * throws reaches 'uncaughtException'.
-   */
-  #settle(result: StatusTuple | number): void {
-    if (this.#settled) return;
-    if (typeof result === 'number') {
-      this.#lost =
-        result === -constants.errno.ECHILD ? statusLost(this.pid, this.isolation) : systemError('waitid', result);
-    } else {
-      this.#status = new ProcessStatus(result);
-    }
-    for (const fn of this.#onSettle.splice(0)) fn();
-    for (const w of this.#waiters.splice(0)) {
-      if (this.#status) w.resolve(this.#status);
-      else w.reject(this.#lost as Error);
-    }
-    process.nextTick(() => this.#announce());
+    hooks.stop = (h, signo, group) => h.#kill.stop(signo, group);
   }
 
   /**
    * Emits 'exit' (or 'error'), after queuing what follows it so that a
-   * throwing listener cannot stop it: 'close', and, a turn of the event loop
-   * later (what an 'exit' listener or the code after `await wait()` starts
-   * to read is kept), the draining of the output nobody reads.
+   * throwing listener cannot stop it: 'close' and the draining of the
+   * output nobody reads (see HandleStdio.exited).
    */
   #announce(): void {
-    this.#announced = true;
-    process.nextTick(() => this.#maybeClose());
-    setImmediate(() => this.#stdio.drainUnread());
-    if (this.#status !== null) this.emit('exit', this.#status.exitCode, this.#status.signal);
-    else if (this.listenerCount('error') > 0) this.emit('error', this.#lost);
+    this.#stdio.exited();
+    const { status, lost } = this.#wait;
+    if (status !== null) this.emit('exit', status.exitCode, status.signal);
+    else if (this.listenerCount('error') > 0) this.emit('error', lost);
   }
 
-  /**
-   * Emits 'close' once 'exit' has been emitted and every output stream has
-   * closed, destroying the parent's end of stdin first, as ChildProcess does
-   * at the exit: else it would hold a descriptor for as long as the handle
-   * lives.
-   */
-  #maybeClose(): void {
-    if (!this.#announced || !this.#stdio.outputClosed || this.#closeEmitted) return;
-    this.#closeEmitted = true;
-    this.#stdio.endInput();
-    this.emit('close', this.#status?.exitCode ?? null, this.#status?.signal ?? null);
-  }
-
-  /** The outcome for the synchronous waits: the status, null, or a throw. */
-  #outcome(result: StatusTuple | number | null): ProcessStatus | null {
-    if (result !== null) this.#settle(result);
-    if (this.#lost !== null) throw this.#lost;
-    return this.#status;
-  }
-
-  /** Keeps the event loop alive for a running child, as ref(), unref(), close() and wait() want. */
-  #applyRef(): void {
-    if (this.#settled) return;
-    native.ref(this.#native, this.#refd && (!this.#closed || this.#promise !== null));
+  /** Emits 'close', once 'exit' has been emitted and every output stream has closed. */
+  #emitClose(): void {
+    const status = this.#wait.status;
+    this.emit('close', status?.exitCode ?? null, status?.signal ?? null);
   }
 
   /**
@@ -230,21 +136,12 @@ export class PrivateHandle<
    * the status from another reaper (see capabilities()).
    */
   wait(): Promise<ProcessStatus> {
-    if (this.#promise === null) {
-      if (this.#status !== null) this.#promise = Promise.resolve(this.#status);
-      else if (this.#lost !== null) this.#promise = Promise.reject(this.#lost);
-      else this.#promise = new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
-      this.#applyRef();
-    }
-    return this.#promise;
+    return this.#wait.wait();
   }
 
   /** waitSync blocks the thread until the child has exited; the same object as wait(). */
   waitSync(): ProcessStatus {
-    const known = this.#outcome(null);
-    if (known !== null) return known;
-    if (this.#reapedElsewhere) throw reapedElsewhere(this.pid);
-    return this.#outcome(native.reap(this.#native)) as ProcessStatus;
+    return this.#wait.waitSync();
   }
 
   /**
@@ -252,9 +149,7 @@ export class PrivateHandle<
    * it; the same object as wait()), else null. It never blocks.
    */
   waitNonblock(): ProcessStatus | null {
-    const known = this.#outcome(null);
-    if (known !== null || this.#reapedElsewhere) return known;
-    return this.#outcome(native.tryReap(this.#native));
+    return this.#wait.waitNonblock();
   }
 
   /** backend names the implementation that spawned the child: 'linux', 'freebsd' or 'fallback'. */
@@ -265,7 +160,7 @@ export class PrivateHandle<
 
   /** status is the ProcessStatus once known, else null. */
   get status(): ProcessStatus | null {
-    return this.#status;
+    return this.#wait.status;
   }
 
   /**
@@ -276,20 +171,7 @@ export class PrivateHandle<
    * `detached: true`; see KillOptions.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM', options?: KillOptions): boolean {
-    const signo = toSignal(signal);
-    const group = checkKillOptions(options);
-    if (group && !this.#detached) throw notDetached(this.pid);
-    if (this.#settled) return false;
-    const r = native.signal(this.#native, signo, group);
-    if (r === 0) return true;
-    if (r !== -constants.errno.ESRCH) throw systemError('kill', r);
-    // Gone: take the status the addon may already hold, so that false comes with a known status
-    // (a lost one included: wait() says so). 'exit' still comes on a later tick.
-    if (!this.#reapedElsewhere) {
-      const known = native.tryReap(this.#native);
-      if (known !== null) this.#settle(known);
-    }
-    return false;
+    return this.#kill.kill(signal, options);
   }
 
   /**
@@ -328,15 +210,13 @@ export class PrivateHandle<
 
   /** ref makes a running child keep the event loop alive (the default). */
   ref(): this {
-    this.#refd = true;
-    this.#applyRef();
+    this.#wait.ref(true);
     return this;
   }
 
   /** unref lets the event loop end while the child still runs, even with a wait() pending. */
   unref(): this {
-    this.#refd = false;
-    this.#applyRef();
+    this.#wait.ref(false);
     return this;
   }
 
@@ -348,47 +228,7 @@ export class PrivateHandle<
    */
   close(): void {
     this.#stdio.destroy();
-    this.#closed = true;
-    this.#applyRef();
-  }
-
-  /**
-   * Sends signo on the caller's behalf, from a timer, an abort listener or
-   * disposal, where an exception would crash the host while the child runs
-   * on: it never throws. A group kill that fails (the kernel refuses it)
-   * falls back to the child alone; a kill that fails altogether is left for
-   * the status to tell. Returns false once the child is known to be gone.
-   */
-  #stop(signo: number, group: boolean): boolean {
-    if (group) {
-      try {
-        return this.kill(signo, { group: true });
-      } catch {
-        // Refused: the child alone, below.
-      }
-    }
-    try {
-      return this.kill(signo);
-    } catch {
-      return true;
-    }
-  }
-
-  /**
-   * Sends killSignal (the whole group when detached) to a running child and
-   * arms SIGKILL for when it is still running `grace` ms later; returns the
-   * timer's clean-up. It never throws (see #stop).
-   */
-  #terminate(): () => void {
-    if (this.#settled) return () => undefined;
-    this.#stop(this.#killSignal, this.#detached);
-    if (this.#killSignal === SIGKILL) return () => undefined;
-    const escalate = (): void => void this.#stop(SIGKILL, this.#detached);
-    const timer = setTimeout(escalate, this.#killGraceMs ?? DISPOSE_GRACE_MS);
-    timer.unref();
-    const clear = (): void => clearTimeout(timer);
-    onSettle(this, clear);
-    return clear;
+    this.#wait.close();
   }
 
   /**
@@ -399,7 +239,7 @@ export class PrivateHandle<
    * SIGKILL, if this process still runs then.
    */
   [Symbol.dispose](): void {
-    this.#terminate();
+    this.#kill.terminate();
     this.close();
   }
 
@@ -410,19 +250,17 @@ export class PrivateHandle<
    * the time SIGKILL takes.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    const clear = this.#terminate();
+    const clear = this.#kill.terminate();
     this.close();
     // The reap must keep this process alive, whatever unref() and an earlier wait() did.
-    this.#refd = true;
-    const reaped = this.wait();
-    this.#applyRef();
-    await reaped.catch(() => undefined);
+    await this.#wait.keepAlive().catch(() => undefined);
     clear();
   }
 
   /** toString describes the handle: `PrivateHandle pid 1234 (running)`. */
   override toString(): string {
-    const state = this.#status ? this.#status.toString() : this.#lost ? 'status lost' : 'running';
+    const { status, lost } = this.#wait;
+    const state = status ? status.toString() : lost ? 'status lost' : 'running';
     return `PrivateHandle pid ${this.pid} (${state})`;
   }
 }

@@ -53,17 +53,18 @@ function checkMessage(message: unknown): void {
  */
 export class IpcChannel {
   #socket: Socket | null;
-  #wire: Wire;
+  // Made only for a connected channel: most children have none.
+  #wire: Wire | null = null;
   #host: EventEmitter;
   #connected: boolean;
 
   /** A null socket makes a channel that was never connected, for a child without one. */
   constructor(socket: Socket | null, mode: Serialization, host: EventEmitter) {
     this.#socket = socket;
-    this.#wire = makeWire(mode);
     this.#host = host;
     this.#connected = socket !== null;
     if (socket === null) return;
+    this.#wire = makeWire(mode);
     socket.on('data', (chunk: Buffer) => this.#read(chunk));
     // The child's exit (or its disconnect()) ends its side: so does this one.
     socket.on('end', () => this.disconnect());
@@ -80,7 +81,7 @@ export class IpcChannel {
     if (!this.#connected) return;
     let messages: unknown[];
     try {
-      messages = this.#wire.decode(chunk);
+      messages = this.#wire!.decode(chunk);
     } catch (err) {
       process.nextTick(() => this.#host.emit('error', err));
       this.disconnect();
@@ -112,7 +113,7 @@ export class IpcChannel {
     }
     checkMessage(message);
     if (handle !== undefined && handle !== null) throw sendHandle(handle);
-    const bytes = this.#wire.encode(message);
+    const bytes = this.#wire!.encode(message);
     this.#socket!.write(bytes, (err?: Error | null) => {
       if (err) this.#fail(systemErrorOf(err), done);
       else done?.(null);
