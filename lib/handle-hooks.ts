@@ -4,18 +4,22 @@
  * clean-ups when it settles, stop it from a timer, take its raw fds.
  *
  * PrivateHandle fills `hooks` in its static block with functions that reach
- * its #private members; the package does not export this module.
+ * its #private members; the package does not export this module. It names
+ * the handle's type without importing handle.ts, which imports it: the
+ * hooks are methods, so the static block's functions may take the class.
  */
-import type { PrivateHandle } from './handle';
-import type { NativeHandle, StatusTuple } from './native';
+import type { NativeHandle, StatusTuple } from './backend';
+
+/** @internal PrivateHandle is a PrivateHandle (handle.ts), seen here as an object. */
+type PrivateHandle = object;
 
 /** @internal hooks are filled in by PrivateHandle's static block. */
 export const hooks = {} as {
-  settle: (h: PrivateHandle, result: StatusTuple | number) => void;
-  markReapedElsewhere: (h: PrivateHandle) => void;
-  addSettleHook: (h: PrivateHandle, fn: () => void) => void;
-  takeRaw: (h: PrivateHandle) => { native: NativeHandle; fds: number[] };
-  stop: (h: PrivateHandle, signo: number, group: boolean) => boolean;
+  settle(h: PrivateHandle, result: StatusTuple | number): void;
+  markReapedElsewhere(h: PrivateHandle): void;
+  addSettleHook(h: PrivateHandle, fn: () => void): void;
+  takeRaw(h: PrivateHandle): { native: NativeHandle; fds: number[] };
+  stop(h: PrivateHandle, signo: number, group: boolean): boolean;
 };
 
 /** @internal settle delivers the result of the reap: a status tuple, or -errno when it was lost. */

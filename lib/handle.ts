@@ -101,13 +101,13 @@ export class PrivateHandle<
   }
 
   static {
-    hooks.settle = (h, result) => h.#wait.settle(result);
-    hooks.markReapedElsewhere = (h) => {
+    hooks.settle = (h: PrivateHandle, result) => h.#wait.settle(result);
+    hooks.markReapedElsewhere = (h: PrivateHandle) => {
       h.#wait.reapedElsewhere = true;
     };
-    hooks.addSettleHook = (h, fn) => h.#wait.onSettle(fn);
-    hooks.takeRaw = (h) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
-    hooks.stop = (h, signo, group) => h.#kill.stop(signo, group);
+    hooks.addSettleHook = (h: PrivateHandle, fn) => h.#wait.onSettle(fn);
+    hooks.takeRaw = (h: PrivateHandle) => ({ native: h.#native, fds: h.#rawFds.splice(0) });
+    hooks.stop = (h: PrivateHandle, signo, group) => h.#kill.stop(signo, group);
   }
 
   /**
