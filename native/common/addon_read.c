@@ -46,7 +46,7 @@ static void reader_close(pp_reader *r) {
   reader_unlink(pp_addon_env_of(r->env), r);
   if (r->cb != NULL) napi_delete_reference(r->env, r->cb);
   r->cb = NULL;
-  uv_poll_stop(&r->poll);
+  /* uv_close stops the poll itself: a uv_poll_stop first would only repeat its epoll_ctl DEL. */
   uv_close((uv_handle_t *)&r->poll, reader_poll_closed);
 }
 
