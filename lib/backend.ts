@@ -99,10 +99,11 @@ export interface Native {
   /**
    * readStart reads a pipe descriptor on the event loop, which it owns from
    * then on: onRead gets each chunk, then null at its end or -errno, and
-   * the descriptor is closed. It returns -errno, the descriptor left open,
-   * when the loop cannot poll it.
+   * the descriptor is closed; `ended` true says the chunk was the last, and
+   * no call follows. It returns -errno, the descriptor left open, when the
+   * loop cannot poll it.
    */
-  readStart(fd: number, onRead: (chunk: Buffer | null | number) => void): NativeReader | number;
+  readStart(fd: number, onRead: (chunk: Buffer | null | number, ended: boolean) => void): NativeReader | number;
   /** readControl pauses (0), resumes (1) or closes (2, no callback follows) a reader. */
   readControl(reader: NativeReader, op: number): void;
   shimActive(): boolean;

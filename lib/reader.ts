@@ -40,15 +40,15 @@ export class PipeReader extends EventEmitter implements CaptureSource {
     this.#reader = reader;
   }
 
-  /** Called by the addon: a chunk, null at the end of the pipe, or -errno. */
-  onRead(chunk: Buffer | null | number): void {
-    if (chunk === null || typeof chunk === 'number') {
-      this.#reader = null; // the addon has closed it
-      if (typeof chunk === 'number') this.emit('error', systemError('read', chunk));
-      this.emit('close');
-    } else {
+  /** Called by the addon: a chunk, null at the end of the pipe, or -errno; `ended` for a chunk that was the last. */
+  onRead(chunk: Buffer | null | number, ended: boolean): void {
+    if (chunk !== null && typeof chunk !== 'number') {
       this.emit('data', chunk);
+      if (!ended || this.#reader === null) return; // destroy() from a 'data' listener has its own 'close'
     }
+    this.#reader = null; // the addon has closed it
+    if (typeof chunk === 'number') this.emit('error', systemError('read', chunk));
+    this.emit('close');
   }
 
   /** pause stops reading until resume(); the child blocks once the pipe is full. */
@@ -79,7 +79,7 @@ export class PipeReader extends EventEmitter implements CaptureSource {
  */
 export function readPipe(fd: number, fallback: () => CaptureSource): CaptureSource {
   let reader: PipeReader | null = null;
-  const r = native.readStart(fd, (chunk) => reader!.onRead(chunk));
+  const r = native.readStart(fd, (chunk, ended) => reader!.onRead(chunk, ended));
   if (typeof r === 'number') return fallback();
   reader = new PipeReader(r);
   return reader;

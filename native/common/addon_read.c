@@ -4,8 +4,9 @@
  *
  * A reader polls one pipe and hands each chunk it reads to a JavaScript
  * callback (a Buffer), then null at the end of the pipe, or -errno when a
- * read fails; it can be paused, resumed and closed. The descriptor is its
- * own from readStart on, and is closed once the loop has stopped polling it.
+ * read fails; its second argument is true for a chunk that is also the
+ * end. It can be paused, resumed and closed. The descriptor is its own
+ * from readStart on, and is closed once the loop has stopped polling it.
  */
 #include "addon.h"
 
@@ -45,45 +46,62 @@ static void reader_close(pp_reader *r) {
   reader_unlink(pp_addon_env_of(r->env), r);
   if (r->cb != NULL) napi_delete_reference(r->env, r->cb);
   r->cb = NULL;
-  uv_poll_stop(&r->poll);
+  /* uv_close stops the poll itself: a uv_poll_stop first would only repeat its epoll_ctl DEL. */
   uv_close((uv_handle_t *)&r->poll, reader_poll_closed);
 }
 
-/* Runs the reader's callback with one value, in the environment's async context. */
-static void reader_deliver(pp_reader *r, napi_value cb, napi_value arg) {
+/* Runs the reader's callback with a value and whether the pipe ended, in the environment's async
+ * context. */
+static void reader_deliver(pp_reader *r, napi_value cb, napi_value *argv) {
   addon_env *ae = pp_addon_env_of(r->env);
   napi_value recv;
   napi_get_global(r->env, &recv);
-  if (napi_make_callback(r->env, ae->async, recv, cb, 1, &arg, NULL) == napi_pending_exception) {
+  if (napi_make_callback(r->env, ae->async, recv, cb, 2, argv, NULL) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(r->env, &err);
     napi_fatal_exception(r->env, err);
   }
 }
 
+/*
+ * Reads what the pipe holds: its length, 0 at its end, or -errno. A short
+ * read is followed by another, which finds the end of a pipe whose writer
+ * has gone already (a short run's child has often exited by the time the
+ * loop polls): then *ended is set, and chunk and end go to JS in one call.
+ */
+static ssize_t reader_read(pp_reader *r, char *buf, size_t size, int *ended) {
+  ssize_t n = read(r->fd, buf, size);
+  if (n < 0) return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+  if (n > 0 && (size_t)n < size) {
+    ssize_t more = read(r->fd, buf + n, size - (size_t)n);
+    if (more == 0) *ended = 1;
+    if (more > 0) n += more; /* an error shows again at the next poll */
+  }
+  return n;
+}
+
 static void reader_on_poll(uv_poll_t *poll, int status, int events) {
   pp_reader *r = poll->data;
   char buf[PP_READ_CHUNK];
   napi_handle_scope scope;
-  napi_value cb = NULL, arg = NULL;
+  napi_value cb = NULL, argv[2] = {NULL, NULL};
+  int ended = 0;
   ssize_t n = status < 0 ? status : 0;
   (void)events;
-  if (status == 0) {
-    n = read(r->fd, buf, sizeof buf);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n < 0) n = -errno;
-  }
+  if (status == 0) n = reader_read(r, buf, sizeof buf, &ended);
+  if (status == 0 && n == -EAGAIN) return;
   napi_open_handle_scope(r->env, &scope);
   napi_get_reference_value(r->env, r->cb, &cb);
   if (n > 0)
-    napi_create_buffer_copy(r->env, (size_t)n, buf, NULL, &arg);
+    napi_create_buffer_copy(r->env, (size_t)n, buf, NULL, &argv[0]);
   else if (n == 0)
-    napi_get_null(r->env, &arg);
+    napi_get_null(r->env, &argv[0]);
   else
-    arg = pp_addon_int(r->env, n);
+    argv[0] = pp_addon_int(r->env, n);
+  napi_get_boolean(r->env, ended != 0, &argv[1]);
   /* The end of the pipe or an error: the callback is the last one. */
-  if (n <= 0) reader_close(r);
-  if (cb != NULL && arg != NULL) reader_deliver(r, cb, arg);
+  if (n <= 0 || ended) reader_close(r);
+  if (cb != NULL && argv[0] != NULL) reader_deliver(r, cb, argv);
   napi_close_handle_scope(r->env, scope);
 }
 

@@ -14,9 +14,13 @@ interface Source {
   resume(): Source;
   destroy(): Source;
 }
-const { readPipe, PipeReader } = createRequire(import.meta.url)('../../dist/cjs/reader.js') as {
+const require = createRequire(import.meta.url);
+const { readPipe, PipeReader } = require('../../dist/cjs/reader.js') as {
   readPipe(fd: number, fallback: () => Source): Source;
   PipeReader: new (...args: never[]) => Source;
+};
+const { native } = require('../../dist/cjs/native.js') as {
+  native: { readStart(fd: number, onRead: (...args: unknown[]) => void): unknown };
 };
 
 const dirs: string[] = [];
@@ -53,6 +57,30 @@ describe.skipIf(procFd !== '')(`the addon reads a pipe for runPrivate (PipeReade
     await turn();
     await turn();
     expect(isOpen(r)).toBe(false);
+  });
+
+  it('hands over the last chunk and the end of the pipe in one call when the writer has gone', async () => {
+    const [r, w] = fifo();
+    writeSync(w, 'last');
+    closeSync(w);
+    const readStart = native.readStart;
+    const calls: unknown[][] = [];
+    native.readStart = (fd, onRead) =>
+      readStart(fd, (...args: unknown[]) => {
+        calls.push(args.map((a) => (Buffer.isBuffer(a) ? a.toString() : a)));
+        onRead(...args);
+      });
+    let source: Source;
+    try {
+      source = readPipe(r, () => expect.unreachable('the addon polls a pipe'));
+    } finally {
+      native.readStart = readStart;
+    }
+    const chunks: string[] = [];
+    source.on('data', (c: Buffer) => chunks.push(c.toString()));
+    await once(source as never, 'close');
+    expect(chunks).toEqual(['last']);
+    expect(calls).toEqual([['last', true]]);
   });
 
   it('reads nothing while paused, and what the pipe holds once resumed', async () => {
