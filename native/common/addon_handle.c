@@ -43,7 +43,7 @@ void pp_addon_finish(pp_handle *h) {
   h->on_exit = NULL;
   if (h->recheck && --ae->recheck_count == 0) uv_timer_stop(&ae->recheck);
   if (h->kind == PP_WATCH_FD) {
-    uv_poll_stop(&h->poll);
+    /* uv_close stops the watch itself: a uv_poll_stop first made a second, failing epoll_ctl. */
     uv_close((uv_handle_t *)&h->poll, pp_addon_poll_closed);
   } else {
     pp_addon_sigchld_ref(ae, h, 0);

@@ -15,12 +15,13 @@
  * pp_stdio_open makes the descriptors for n slots: child_fds[i] for the
  * child, parent_fds[i] for the parent's end of a pipe (else -1). A
  * PP_STDIO_PIPE is a one-way pipe on fds 0-2 and a socket pair above; a
- * PP_STDIO_SOCKET is a socket pair wherever it is. Returns 0 or -errno with
- * everything it opened closed again.
+ * PP_STDIO_SOCKET is a socket pair wherever it is. A PP_STDIO_IGNORE is the
+ * process's one shared /dev/null descriptor, never closed. Returns 0 or
+ * -errno with everything it opened closed again.
  */
 int pp_stdio_open(const int *spec, int n, int *child_fds, int *parent_fds);
 
-/* pp_stdio_close_child closes the child's ends once the child has them. */
+/* pp_stdio_close_child closes the child's ends once the child has them (not /dev/null). */
 void pp_stdio_close_child(const int *spec, int n, const int *child_fds);
 
 /* pp_stdio_close_parent closes the parent's ends after a failed spawn. */

@@ -13,7 +13,7 @@ import { spawnPrivate, type PrivateHandle } from '../../esm/index.mjs';
 import { tableCount } from '../../dist/cjs/testing.js';
 import { modesHere, unlessBackend } from '../helpers/backends.js';
 import { checkNoLeaks, sh, untilAllReaped } from '../helpers/children.js';
-import { openFds, zombieChildren } from '../helpers/leaks.js';
+import { devNullFds, forgetSharedDevNull, openFds, zombieChildren } from '../helpers/leaks.js';
 import { processState, untilGone } from '../helpers/process.js';
 import { scaled } from '../helpers/time.mjs';
 
@@ -156,6 +156,9 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
   ];
   it.each(cases)('$where: ENFILE with a step, nothing left behind, then a spawn that works', async (c) => {
     const before = openFds();
+    const nullsBefore = devNullFds().length;
+    // /dev/null is opened once per process: refusing its open only shows once it must be reopened.
+    if (c.refuse.includes('openat')) forgetSharedDevNull();
     const worker = new Worker(path.join(fixtures, 'refuse-worker.cjs'), {
       workerData: {
         limitsPath: inject('helpers').limits,
@@ -181,6 +184,8 @@ describe('a system-wide shortage of descriptors (ENFILE, refused in one thread b
       const h = spawnPrivate(...sh('exit 6'), { backend, isolation, stdio: c.stdio as 'pipe' });
       expect(await exitCode(h)).toBe(6);
     }
+    // The spawns that worked opened the shared /dev/null again, on whatever number was free.
+    expect(devNullFds().length).toBeLessThanOrEqual(nullsBefore + 1);
   });
 
   // posix_spawn gives an errno without the step: the fallback names the clone for what exec cannot

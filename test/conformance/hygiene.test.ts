@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, inject, it } from 'vitest';
@@ -69,6 +71,28 @@ describe.each(modesHere())('what the child inherits ($name)', ({ backend, isolat
         expect(child.targets).toMatchObject({ '0': '/dev/zero', '2': '/dev/null', '3': '/dev/null' });
       } finally {
         closeSync(fd);
+      }
+    },
+  );
+
+  it.skipIf(inherits !== '')(
+    `opens /dev/null once for every 'ignore' slot, and again when the host reused its number${inherits}`,
+    () => {
+      // A fresh process: this one's descriptor is made already, by the tests before.
+      const dir = mkdtempSync(path.join(tmpdir(), 'pp-devnull-'));
+      const file = path.join(dir, 'host-file');
+      writeFileSync(file, 'the host owns this');
+      try {
+        const fixture = path.join(__dirname, '..', 'fixtures', 'devnull-shared.cjs');
+        const out = execFileSync(process.execPath, [fixture, backend, isolation, '50', file], { encoding: 'utf8' });
+        expect(JSON.parse(out)).toEqual({
+          added: 1,
+          changed: [],
+          stdin: '/dev/null',
+          reused: { same: true, target: file, content: 'the host owns this' },
+        });
+      } finally {
+        rmSync(dir, { recursive: true });
       }
     },
   );

@@ -2,7 +2,7 @@
  * Leak probes for `afterEach` checks: this process's open descriptors and its child processes, read
  * from /proc (Linux only).
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** ProcStat is the part of /proc/<pid>/stat the leak checks use. */
 export interface ProcStat {
@@ -89,4 +89,38 @@ export function zombieChildren(): number[] {
 /** liveChildren lists all of this process's children, whatever their state, zombies included. */
 export function liveChildren(): number[] {
   return children(() => true);
+}
+
+/**
+ * forgetSharedDevNull plays a host that closes descriptors it does not own: it closes the /dev/null
+ * descriptor the addon keeps for 'ignore' slots (the one open read-write and close-on-exec), so that
+ * the next such spawn opens /dev/null again. Returns whether there was one.
+ */
+export function forgetSharedDevNull(): boolean {
+  for (const fd of openFds()) {
+    let flags: number;
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) !== '/dev/null') continue;
+      flags = parseInt(/^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+    } catch {
+      continue;
+    }
+    // O_ACCMODE 03 is O_RDWR (2); O_CLOEXEC is 02000000.
+    if ((flags & 3) === 2 && (flags & 0o2000000) !== 0) {
+      closeSync(fd);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** devNullFds lists this process's descriptors open on /dev/null. */
+export function devNullFds(): number[] {
+  return openFds().filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === '/dev/null';
+    } catch {
+      return false;
+    }
+  });
 }
