@@ -3,14 +3,15 @@
  *
  * It links the backend's own sources (native/linux, and the table, status
  * and descriptor code of native/common) and calls its spawn, reap and
- * release as the addon does, for /bin/true with stdio on /dev/null and this
- * process's environment, hidden or direct. Set against the C baseline
+ * release as the addon does, for /bin/true (or --program PATH) with stdio
+ * on /dev/null and this process's environment, hidden or direct. Set against the C baseline
  * (baseline.c) measured in the same run, it tells what the backend's own
  * work costs; set against the Node contenders, what the JavaScript, Node-API
  * and event loop path costs on top of it.
  *
  * Usage:
- *   native sequential N hidden|direct [--ballast-gib G]   spawn, wait, repeat N times
+ *   native sequential N hidden|direct [--ballast-gib G] [--program PATH]
+ *                                                         spawn, wait, repeat N times
  *   native latency N hidden|direct STAMP                  exit to reaped, for STAMP (stamp.c)
  *
  * The output is one JSON object: "rate" (spawns plus waits per second) and
@@ -55,7 +56,7 @@ static double cpu_us(int who) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: native sequential N hidden|direct [--ballast-gib G]\n"
+          "usage: native sequential N hidden|direct [--ballast-gib G] [--program PATH]\n"
           "       native latency N hidden|direct STAMP\n");
   exit(2);
 }
@@ -165,10 +166,15 @@ int main(int argc, char **argv) {
   int hidden = strcmp(argv[3], "hidden") == 0;
   if (n <= 0 || (!hidden && strcmp(argv[3], "direct") != 0)) usage();
   if (latency && argc != 5) usage();
-  if (!latency && argc == 6 && strcmp(argv[4], "--ballast-gib") == 0)
-    gib = strtol(argv[5], NULL, 10);
-  else if (!latency && argc != 4)
-    usage();
+  for (int i = 4; !latency && i < argc; i += 2) {
+    if (i + 1 == argc) usage();
+    if (strcmp(argv[i], "--ballast-gib") == 0)
+      gib = strtol(argv[i + 1], NULL, 10);
+    else if (strcmp(argv[i], "--program") == 0)
+      true_argv[0] = (char *)(true_paths[0] = argv[i + 1]);
+    else
+      usage();
+  }
 
   const char *reason = NULL;
   pp_caps caps;
