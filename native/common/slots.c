@@ -30,10 +30,14 @@ static atomic_ullong devnull_dev, devnull_ino, devnull_rdev;
 /* 1 when fd is open on the very /dev/null recorded when it was opened. */
 static int devnull_still_ours(int fd) {
   struct stat st;
+  /* dev_t is signed on macOS: every field is compared as the unsigned it is stored as. */
   return fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
-         st.st_dev == atomic_load_explicit(&devnull_dev, memory_order_relaxed) &&
-         st.st_ino == atomic_load_explicit(&devnull_ino, memory_order_relaxed) &&
-         st.st_rdev == atomic_load_explicit(&devnull_rdev, memory_order_relaxed);
+         (unsigned long long)st.st_dev ==
+             atomic_load_explicit(&devnull_dev, memory_order_relaxed) &&
+         (unsigned long long)st.st_ino ==
+             atomic_load_explicit(&devnull_ino, memory_order_relaxed) &&
+         (unsigned long long)st.st_rdev ==
+             atomic_load_explicit(&devnull_rdev, memory_order_relaxed);
 }
 
 /*
@@ -52,9 +56,9 @@ static int devnull_get(void) {
     close(mine);
     return err;
   }
-  atomic_store_explicit(&devnull_dev, st.st_dev, memory_order_relaxed);
-  atomic_store_explicit(&devnull_ino, st.st_ino, memory_order_relaxed);
-  atomic_store_explicit(&devnull_rdev, st.st_rdev, memory_order_relaxed);
+  atomic_store_explicit(&devnull_dev, (unsigned long long)st.st_dev, memory_order_relaxed);
+  atomic_store_explicit(&devnull_ino, (unsigned long long)st.st_ino, memory_order_relaxed);
+  atomic_store_explicit(&devnull_rdev, (unsigned long long)st.st_rdev, memory_order_relaxed);
   if (atomic_compare_exchange_strong_explicit(&devnull_fd, &fd, mine, memory_order_acq_rel,
                                               memory_order_acquire))
     return mine;
