@@ -147,8 +147,11 @@ long pp_linux_privs_keep(const pp_privs *p);
  * no_new_privs. */
 long pp_linux_privs_after(const pp_privs *p, int *step);
 
-/* pp_linux_privs_check, before a spawn, refuses (-EPERM) ambient capabilities this thread lacks. */
-int pp_linux_privs_check(const pp_privs *p);
+/*
+ * pp_linux_privs_check, before a spawn, refuses (-EPERM, with its step) ambient capabilities this
+ * thread lacks, and hard limits above this process's without CAP_SYS_RESOURCE.
+ */
+int pp_linux_privs_check(const pp_privs *p, int *step);
 
 /*
  * pp_linux_cgroup_open, before a spawn, opens the cgroup v2 directory

@@ -113,16 +113,30 @@ long pp_linux_privs_after(const pp_privs *p, int *step) {
   return 0;
 }
 
+/* The capability that lets a process raise its hard limits (linux/capability.h). */
+#define PRIVS_CAP_SYS_RESOURCE 24
+
+/* 1 when this thread's effective set holds capability cap. */
+static int privs_effective(const struct pp_cap_data data[2], int cap) {
+  return (data[cap / 32].effective >> (cap % 32)) & 1;
+}
+
 /*
  * pp_linux_privs_check runs in the spawning thread before anything is
- * started: -EPERM when an ambient capability asked for is not in this
+ * started, with the rights the child starts with: -EPERM at step
+ * capabilities when an ambient capability asked for is not in this
  * thread's permitted set or bounding set, since the child could not keep
- * what it never had.
+ * what it never had; -EPERM at step rlimits when a hard limit asked for is
+ * above this process's and this thread lacks CAP_SYS_RESOURCE, which the
+ * child would be refused for the same reason. The child still sets each
+ * limit itself and fails closed on whatever else the kernel refuses (a
+ * capability held in a user namespace only, nofile above fs.nr_open).
  */
-int pp_linux_privs_check(const pp_privs *p) {
+int pp_linux_privs_check(const pp_privs *p, int *step) {
   struct pp_cap_header head = {PP_CAP_VERSION_3, 0};
   struct pp_cap_data data[2];
-  if (p == NULL || !(p->flags & PP_PRIVS_AMBIENT)) return 0;
+  if (p == NULL || (!(p->flags & PP_PRIVS_AMBIENT) && p->nrlimits == 0)) return 0;
+  *step = PP_STEP_CAPS;
   long r = pp_sys2(SYS_capget, &head, data);
   if (r < 0) return (int)r;
   uint64_t permitted = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
@@ -130,6 +144,16 @@ int pp_linux_privs_check(const pp_privs *p) {
   for (int cap = 0; cap < 64; cap++) {
     if ((p->ambient & (1ULL << cap)) && pp_sys2(SYS_prctl, PR_CAPBSET_READ, cap) != 1)
       return -EPERM;
+  }
+  *step = PP_STEP_RLIMITS;
+  if (privs_effective(data, PRIVS_CAP_SYS_RESOURCE)) return 0;
+  for (int i = 0; i < p->nrlimits; i++) {
+    struct pp_rlimit64 now;
+    int resource = p->rlimits[i].resource;
+    if (resource < 0 || resource >= (int)(sizeof(privs_resources) / sizeof(int))) return -EINVAL;
+    r = pp_sys4(SYS_prlimit64, 0, privs_resources[resource], NULL, &now);
+    if (r < 0) return (int)r;
+    if (p->rlimits[i].hard > now.max) return -EPERM;
   }
   return 0;
 }

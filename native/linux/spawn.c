@@ -153,9 +153,10 @@ int pp_linux_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *err
     *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
     return -EINVAL;
   }
-  int r = pp_linux_privs_check(req->privs);
+  int step = PP_STEP_NONE;
+  int r = pp_linux_privs_check(req->privs, &step);
   if (r < 0) {
-    *err = (pp_spawn_error){r, PP_STEP_CAPS};
+    *err = (pp_spawn_error){r, step};
     return r;
   }
   /* The cgroup is opened here, with this process's rights, for the clone (or the child) to enter.

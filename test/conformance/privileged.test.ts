@@ -17,7 +17,7 @@ import { runPrivate, runPrivateSync, spawnPrivate } from '../../esm/index.mjs';
 import { backendsHere, modesHere } from '../helpers/backends.js';
 import { checkNoLeaks } from '../helpers/children.js';
 import { copyForOtherUser, whyNoOtherUser, type OtherUserCopy } from '../helpers/other-user.js';
-import { kernelProfiles, runUnderSeccomp } from '../helpers/seccomp.js';
+import { kernelProfiles, runProgramUnderSeccomp, runUnderSeccomp } from '../helpers/seccomp.js';
 import { readAll } from '../helpers/stream.js';
 import { scaled } from '../helpers/time.mjs';
 
@@ -65,12 +65,33 @@ async function underRules(rules: string[], options: object, script: string, mark
   return JSON.parse(r.stdout);
 }
 
-/** Runs the identity fixture through setpriv with its arguments (another user, a smaller bounding set). */
-function underSetpriv(setpriv: string[], options: object, marker: string, script: string): Promise<any> {
+/**
+ * Runs the identity fixture through setpriv with its arguments (another user, a smaller bounding
+ * set); with countTasks, in a pid namespace of its own, where a spawn error also says how many
+ * tasks were started meanwhile.
+ */
+function underSetpriv(
+  setpriv: string[],
+  options: object,
+  marker: string,
+  script: string,
+  countTasks = false,
+  rules: readonly string[] = [],
+): Promise<any> {
   const c = (copy ??= copyForOtherUser(['identity.cjs']));
-  const args = [...setpriv, process.execPath, c.fixture('identity.cjs'), JSON.stringify(options), marker, script];
+  const fixtureArgs = [process.execPath, c.fixture('identity.cjs'), JSON.stringify(options), marker, script];
+  const [file, args] = countTasks
+    ? ['unshare', ['--pid', '--fork', 'setpriv', ...setpriv, ...fixtureArgs]]
+    : ['setpriv', [...setpriv, ...fixtureArgs]];
+  const env = countTasks ? { ...c.env, PP_COUNT_TASKS: '1' } : c.env;
+  if (rules.length > 0) {
+    return runProgramUnderSeccomp(rules, file, args, { env, timeout: scaled(60_000) }).then((r) => {
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout);
+    });
+  }
   return new Promise((resolve, reject) =>
-    execFile('setpriv', args, { env: c.env }, (err, stdout, stderr) =>
+    execFile(file, args, { env }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     ),
   );
@@ -227,7 +248,7 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
   );
 
   it.skipIf(!isRoot || noOtherUser !== '')(
-    `refuses a hard limit above its own to an unprivileged parent: step 'rlimits'${needsRoot}${noOtherUser}`,
+    `refuses, before anything starts, a hard limit above its own to an unprivileged parent: step 'rlimits'${needsRoot}${noOtherUser}`,
     async () => {
       const marker = path.join(dir, `rlimit-${isolation}`);
       // Above this process's hard limit, which uid 1000 inherits; the kernel's nr_open still allows it.
@@ -235,7 +256,8 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
       expect(Number(limits.split(/\s{2,}/)[2])).toBeLessThan(2 ** 20);
       const options = { backend, isolation, rlimits: { nofile: 2 ** 20 } };
       const asUser = ['--reuid=1000', '--regid=1000', '--clear-groups'];
-      expect(await underSetpriv(asUser, options, marker, 'true')).toEqual({ error: 'EPERM', step: 'rlimits' });
+      const r = await underSetpriv(asUser, options, marker, 'true', true);
+      expect(r).toEqual({ error: 'EPERM', step: 'rlimits', tasks: 0 });
       expect(existsSync(marker)).toBe(false);
     },
   );
@@ -243,6 +265,17 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
   describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
     const noDirect =
       isolation === 'direct' && rules.includes('pidfd_open=ENOSYS') ? ' (skipped: direct isolation needs pidfds)' : '';
+    it.skipIf(!isRoot || noDirect !== '' || noOtherUser !== '')(
+      `refuses a hard limit above its own to an unprivileged parent before anything starts${needsRoot}${noDirect}${noOtherUser}`,
+      async () => {
+        const marker = path.join(dir, `rlimit-${isolation}-${rules.length}`);
+        const options = { backend, isolation, rlimits: { nofile: 2 ** 20 } };
+        const asUser = ['--reuid=1000', '--regid=1000', '--clear-groups'];
+        const r = await underSetpriv(asUser, options, marker, 'true', true, rules);
+        expect(r).toEqual({ error: 'EPERM', step: 'rlimits', tasks: 0 });
+        expect(existsSync(marker)).toBe(false);
+      },
+    );
     it.skipIf(!isRoot || noDirect !== '')(
       `keeps the ambient capabilities across the uid change${needsRoot}${noDirect}`,
       async () => {
