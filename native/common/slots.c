@@ -7,7 +7,8 @@
  * /dev/null is opened once per process and kept for its life: every 'ignore'
  * slot of every spawn, from any thread, shares that one descriptor. Before
  * each use an fstat checks that the number still names the /dev/null opened
- * then: a host may close descriptors it does not own and reuse the number.
+ * then, and fcntl that it is open for reading and writing: a host may close
+ * descriptors it does not own and reuse the number.
  * When it does not, /dev/null is opened again; the old number is left alone,
  * since it is no longer this file's to close.
  */
@@ -27,11 +28,17 @@
 static atomic_int devnull_fd = -1;
 static atomic_ullong devnull_dev, devnull_ino, devnull_rdev;
 
-/* 1 when fd is open on the very /dev/null recorded when it was opened. */
+/*
+ * 1 when fd is open, for reading and writing, on the very /dev/null recorded
+ * when it was opened. A host that closed the number and opened /dev/null
+ * itself read-only (a daemon's stdin, say) has the same file there, which
+ * a child could not write to.
+ */
 static int devnull_still_ours(int fd) {
   struct stat st;
+  if (fd < 0 || (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) return 0;
   /* dev_t is signed on macOS: every field is compared as the unsigned it is stored as. */
-  return fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+  return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
          (unsigned long long)st.st_dev ==
              atomic_load_explicit(&devnull_dev, memory_order_relaxed) &&
          (unsigned long long)st.st_ino ==

@@ -80,7 +80,7 @@ describe.each(modesHere())('what the child inherits ($name)', ({ backend, isolat
   // Direct isolation and the FreeBSD emulation need pidfds: on a kernel without them the fallback stands in.
   const needsPidfds = (backend === 'linux' && isolation === 'direct') || backend === 'freebsd';
   const lacking = (rules: readonly string[]): boolean => needsPidfds && rules.includes('pidfd_open=ENOSYS');
-  const devNullTitle = `opens /dev/null once for every 'ignore' slot, and again when the host reused its number, on %s`;
+  const devNullTitle = `opens /dev/null once for every 'ignore' slot, and again when the host reused its number (even for a read-only /dev/null), on %s`;
   const noPidfds = kernelProfiles.filter(([, rules]) => lacking(rules));
   if (noPidfds.length > 0) {
     it.skip.each(noPidfds)(`${devNullTitle} (skipped: this mode needs pidfds, which that kernel lacks)`, () => {});
@@ -103,6 +103,8 @@ describe.each(modesHere())('what the child inherits ($name)', ({ backend, isolat
           changed: [],
           stdin: '/dev/null',
           reused: { same: true, target: file, content: 'the host owns this' },
+          // A read-only /dev/null of the host's on the number: not one a child may write to.
+          readOnly: { code: 0, same: true, target: '/dev/null' },
         });
       } finally {
         rmSync(dir, { recursive: true });
