@@ -75,16 +75,11 @@ function fences(doc: string): Fence[] {
 
 const javascript = /^(js|javascript|mjs|cjs)\b/;
 /**
- * Under the sanitizer run (scripts/test-sanitize.sh) the runtime is handed on only to Node children
- * that child_process starts (scripts/sanitize-preload.cjs). A program that starts itself again through
- * the package (fork or forkPrivate of its own file) gets a child that loads the sanitized addon without
- * the runtime preloaded, which the runtime refuses at random; those programs run in the ordinary run.
+ * Under the sanitizer run (scripts/test-sanitize.sh) the runtime is handed on to every Node child,
+ * whether child_process or the package starts it (scripts/sanitize-preload.cjs), so the programs
+ * that start themselves again (fork or forkPrivate of their own file) run there too.
  */
-const sanitized = process.env.PP_SANITIZE_RUNTIME !== undefined;
-const startsItself = (p: Program): boolean =>
-  /import\.meta\.url|__filename/.test(p.code) && /\bfork(Private)?\(/.test(p.code);
-const runnable = all.filter((p) => !(sanitized && startsItself(p)));
-const startingItself = all.filter((p) => sanitized && startsItself(p));
+const runnable = all;
 /** The configuration files among the blocks: checked for syntax only. */
 const configs = documents.flatMap(fences).filter((f) => /^js config( commonjs)?$/.test(f.info));
 const dir = path.join(root, 'build', 'docs-programs');
@@ -181,14 +176,6 @@ describe('the programs in the documents', () => {
       expect({ code: r.code, stderr: r.stderr, left: r.left }).toEqual({ code: 0, stderr: '', left: [] });
     },
   );
-
-  if (startingItself.length > 0) {
-    it.skip.each(startingItself.map((p) => [`${p.doc}:${p.line}`] as const))(
-      '%s (skipped under the sanitizer run: it starts itself again as a Node child through the package, ' +
-        'which the run cannot give the sanitizer runtime, and that child would load the sanitized addon without it)',
-      () => {},
-    );
-  }
 
   it("the README's first program prints hello, then the status, every time", async () => {
     const first = programs('README.md')[0]!;
