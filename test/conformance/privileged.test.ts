@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -108,6 +108,18 @@ function whyNoPerf(): string {
   return ` (skipped: perf_event_paranoid is ${Number.isNaN(level) ? 'missing' : level}, not 1 or 2)`;
 }
 const paranoidWhy = whyNoPerf();
+
+/**
+ * Why the tasks a refused spawn started cannot be counted here, or '': the count needs a pid
+ * namespace of its own (unshare) and that namespace's last pid (ns_last_pid, which a kernel built
+ * without CONFIG_CHECKPOINT_RESTORE lacks).
+ */
+function whyNoTaskCount(): string {
+  if (!existsSync('/proc/sys/kernel/ns_last_pid')) return ' (skipped: no /proc/sys/kernel/ns_last_pid to count tasks)';
+  if (spawnSync('unshare', ['--version']).error) return ' (skipped: no unshare for a pid namespace to count tasks in)';
+  return '';
+}
+const noTaskCount = isRoot ? whyNoTaskCount() : '';
 
 const linuxModes = modesHere().filter((m) => m.backend === 'linux');
 
@@ -247,8 +259,8 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
     },
   );
 
-  it.skipIf(!isRoot || noOtherUser !== '')(
-    `refuses, before anything starts, a hard limit above its own to an unprivileged parent: step 'rlimits'${needsRoot}${noOtherUser}`,
+  it.skipIf(!isRoot || noOtherUser !== '' || noTaskCount !== '')(
+    `refuses, before anything starts, a hard limit above its own to an unprivileged parent: step 'rlimits'${needsRoot}${noOtherUser}${noTaskCount}`,
     async () => {
       const marker = path.join(dir, `rlimit-${isolation}`);
       // Above this process's hard limit, which uid 1000 inherits; the kernel's nr_open still allows it.
@@ -265,8 +277,8 @@ describe.each(linuxModes)('a privileged helper ($name)', ({ backend, isolation }
   describe.each(kernelProfiles)('on %s', (_kernel, rules) => {
     const noDirect =
       isolation === 'direct' && rules.includes('pidfd_open=ENOSYS') ? ' (skipped: direct isolation needs pidfds)' : '';
-    it.skipIf(!isRoot || noDirect !== '' || noOtherUser !== '')(
-      `refuses a hard limit above its own to an unprivileged parent before anything starts${needsRoot}${noDirect}${noOtherUser}`,
+    it.skipIf(!isRoot || noDirect !== '' || noOtherUser !== '' || noTaskCount !== '')(
+      `refuses a hard limit above its own to an unprivileged parent before anything starts${needsRoot}${noDirect}${noOtherUser}${noTaskCount}`,
       async () => {
         const marker = path.join(dir, `rlimit-${isolation}-${rules.length}`);
         const options = { backend, isolation, rlimits: { nofile: 2 ** 20 } };
