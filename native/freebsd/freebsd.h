@@ -46,6 +46,12 @@ __attribute__((noreturn)) void pp_freebsd_child(const pp_spawn_req *req, int rep
 int pp_freebsd_privs_supported(const pp_privs *p);
 
 /*
+ * pp_freebsd_privs_check (privs.c), before pdfork, refuses (-EPERM) a hard limit that a process
+ * which is not root cannot raise.
+ */
+int pp_freebsd_privs_check(const pp_privs *p);
+
+/*
  * pp_freebsd_privs_apply, in the child before its identity changes, sets
  * the resource limits, nice, the CPU mask and no_new_privs (which leaves
  * the identity change allowed); 0, or -errno with *step set.

@@ -10,6 +10,7 @@
 #include <sys/param.h>
 #include <sys/cpuset.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "freebsd.h"
 
@@ -55,6 +56,23 @@ int pp_freebsd_privs_supported(const pp_privs *p) {
     if (r < 0 || r >= PRIVS_NRESOURCES || privs_resources[r] < 0) return 0;
   }
   return 1;
+}
+
+/*
+ * pp_freebsd_privs_check, before pdfork: -EPERM when a hard limit asked for
+ * is above this process's and this process is not root, the only one the
+ * kernel lets raise one (PRIV_PROC_SETRLIMIT): the child would be refused
+ * the same. The child still sets each limit and fails closed on the rest.
+ */
+int pp_freebsd_privs_check(const pp_privs *p) {
+  if (geteuid() == 0) return 0;
+  for (int i = 0; i < p->nrlimits; i++) {
+    struct rlimit now;
+    if (getrlimit(privs_resources[p->rlimits[i].resource], &now) < 0) return -errno;
+    uint64_t max = now.rlim_max == RLIM_INFINITY ? UINT64_MAX : (uint64_t)now.rlim_max;
+    if (p->rlimits[i].hard > max) return -EPERM;
+  }
+  return 0;
 }
 
 /* pp_freebsd_privs_apply sets the limits, nice, CPU mask and no_new_privs in the child. */

@@ -74,6 +74,11 @@ int pp_freebsd_spawn(const pp_spawn_req *req, pp_child *child, pp_spawn_error *e
     *err = (pp_spawn_error){-ENOTSUP, PP_STEP_NONE};
     return -ENOTSUP;
   }
+  int refused = req->privs != NULL ? pp_freebsd_privs_check(req->privs) : 0;
+  if (refused < 0) {
+    *err = (pp_spawn_error){refused, PP_STEP_RLIMITS};
+    return refused;
+  }
   if (req->nfds > PP_FREEBSD_MAX_FDS) {
     *err = (pp_spawn_error){-EINVAL, PP_STEP_DUP2};
     return -EINVAL;

@@ -503,6 +503,18 @@ describe.each(modesHere().filter((m) => m.backend === 'freebsd'))(
   ({ backend, isolation }) => {
     checkNoLeaks();
 
+    it.skipIf(!isRoot || noOtherUser !== '' || noTaskCount !== '')(
+      `refuses, before anything starts, a hard limit above its own to a parent that is not root: step 'rlimits'${needsRoot}${noOtherUser}${noTaskCount}`,
+      async () => {
+        const marker = path.join(dir, `rlimit-freebsd-${isolation}`);
+        const options = { backend, isolation, rlimits: { nofile: 2 ** 20 } };
+        const asUser = ['--reuid=1000', '--regid=1000', '--clear-groups'];
+        const r = await underSetpriv(asUser, options, marker, 'true', true);
+        expect(r).toEqual({ error: 'EPERM', step: 'rlimits', tasks: 0 });
+        expect(existsSync(marker)).toBe(false);
+      },
+    );
+
     it('sets its rlimits and nice before exec', async () => {
       const script = 'ulimit -Sn; ulimit -Hn; ulimit -Hc; ps -o nice= -p $$';
       const options = { backend, isolation, rlimits: { nofile: { soft: 77, hard: 88 }, core: 0 }, nice: 7 };
