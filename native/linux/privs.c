@@ -30,6 +30,12 @@ static const int privs_resources[] = {
     RLIMIT_MSGQUEUE, RLIMIT_NICE,   RLIMIT_RTPRIO,  RLIMIT_RTTIME,
 };
 
+/* The RLIMIT_* of limit l, or -1 for a resource number the package does not have. */
+static int privs_resource(const pp_rlimit *l) {
+  int n = (int)(sizeof(privs_resources) / sizeof(privs_resources[0]));
+  return l->resource >= 0 && l->resource < n ? privs_resources[l->resource] : -1;
+}
+
 /* Fills a capget/capset pair of words from a mask of capability numbers. */
 static void privs_words(uint64_t mask, uint32_t *low, uint32_t *high) {
   *low = (uint32_t)mask;
@@ -48,9 +54,9 @@ long pp_linux_privs_before(const pp_privs *p, int *step) {
   *step = PP_STEP_RLIMITS;
   for (int i = 0; i < p->nrlimits; i++) {
     struct pp_rlimit64 lim = {p->rlimits[i].soft, p->rlimits[i].hard};
-    int resource = p->rlimits[i].resource;
-    if (resource < 0 || resource >= (int)(sizeof(privs_resources) / sizeof(int))) return -EINVAL;
-    r = pp_sys4(SYS_prlimit64, 0, privs_resources[resource], &lim, NULL);
+    int resource = privs_resource(&p->rlimits[i]);
+    if (resource < 0) return -EINVAL;
+    r = pp_sys4(SYS_prlimit64, 0, resource, &lim, NULL);
     if (r < 0) return r;
   }
   *step = PP_STEP_NICE;
@@ -149,9 +155,9 @@ int pp_linux_privs_check(const pp_privs *p, int *step) {
   if (privs_effective(data, PRIVS_CAP_SYS_RESOURCE)) return 0;
   for (int i = 0; i < p->nrlimits; i++) {
     struct pp_rlimit64 now;
-    int resource = p->rlimits[i].resource;
-    if (resource < 0 || resource >= (int)(sizeof(privs_resources) / sizeof(int))) return -EINVAL;
-    r = pp_sys4(SYS_prlimit64, 0, privs_resources[resource], NULL, &now);
+    int resource = privs_resource(&p->rlimits[i]);
+    if (resource < 0) return -EINVAL;
+    r = pp_sys4(SYS_prlimit64, 0, resource, NULL, &now);
     if (r < 0) return (int)r;
     if (p->rlimits[i].hard > now.max) return -EPERM;
   }
